@@ -1,0 +1,64 @@
+#ifndef ATTRIBUTION_SERVICE_API_ATTRIBUTION_SERVICE_IMPL_H_
+#define ATTRIBUTION_SERVICE_API_ATTRIBUTION_SERVICE_IMPL_H_
+
+#include <cstddef>
+
+#include "attribution/v1/attribution_service.grpc.pb.h"
+#include "service/api/event_conversion.h"
+#include "service/core/clock.h"
+#include "storage/event_store.h"
+
+namespace attribution::api {
+
+struct ServiceOptions {
+  // Most events one RecordEvents call or one IngestEvents message may carry.
+  size_t max_batch_events = 10000;
+};
+
+// The gRPC handlers (callback API). Each validates its request, converts it
+// to domain types, calls the store and converts the status back. Thread-safe;
+// `store` and `clock` must outlive it.
+class AttributionServiceImpl final
+    : public v1::AttributionService::CallbackService {
+ public:
+  AttributionServiceImpl(EventStore& store, Clock& clock,
+                         ServiceOptions options);
+
+  // v1::AttributionService::CallbackService
+  grpc::ServerUnaryReactor* RecordEvents(
+      grpc::CallbackServerContext* context,
+      const v1::RecordEventsRequest* request,
+      v1::RecordEventsResponse* response) override;
+  grpc::ServerBidiReactor<v1::IngestEventsRequest, v1::IngestEventsResponse>*
+  IngestEvents(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetJourney(grpc::CallbackServerContext* context,
+                                       const v1::GetJourneyRequest* request,
+                                       v1::GetJourneyResponse* response) override;
+  grpc::ServerUnaryReactor* EraseCustomer(
+      grpc::CallbackServerContext* context,
+      const v1::EraseCustomerRequest* request,
+      v1::EraseCustomerResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeWorkspace(
+      grpc::CallbackServerContext* context,
+      const v1::DescribeWorkspaceRequest* request,
+      v1::DescribeWorkspaceResponse* response) override;
+
+  // Validates and stores one batch. A validation failure comes back in
+  // `error` (the ack carries it); the returned status is not OK only for a
+  // storage failure, which ends a stream.
+  absl::Status StoreBatch(absl::string_view workspace,
+                          const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                          WriteResult* result, BatchError* error);
+
+ private:
+  absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
+                              v1::GetJourneyResponse* response);
+
+  EventStore& store_;
+  Clock& clock_;
+  const ServiceOptions options_;
+};
+
+}  // namespace attribution::api
+
+#endif  // ATTRIBUTION_SERVICE_API_ATTRIBUTION_SERVICE_IMPL_H_

@@ -1,0 +1,114 @@
+#include "service/core/limits.h"
+
+#include <algorithm>
+#include <iterator>
+#include "absl/strings/string_view.h"
+
+namespace attribution {
+namespace {
+
+// True if `s` is well-formed UTF-8 with no C0/C1 control characters.
+bool IsCleanUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (int k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates, out of range, C1 controls.
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+        (cp >= 0x80 && cp <= 0x9f)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+// Active ISO 4217 alphabetic codes, sorted. XXX (no currency) and XTS
+// (testing) are left out on purpose.
+constexpr absl::string_view kCurrencies[] = {
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN",
+    "BAM", "BBD", "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV",
+    "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF",
+    "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE",
+    "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD",
+    "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD",
+    "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
+    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD",
+    "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA",
+    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV",
+    "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB",
+    "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB",
+    "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL",
+    "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT",
+    "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN",
+    "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF",
+    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF",
+    "XPD", "XPF", "XPT", "XSU", "XUA", "YER", "ZAR", "ZMW",
+};
+
+}  // namespace
+
+const char* CheckId(absl::string_view s) {
+  if (s.empty()) return "is required";
+  if (s.size() > kMaxIdBytes) return "longer than 128 bytes";
+  if (!IsCleanUtf8(s)) return "must be UTF-8 without control characters";
+  return "";
+}
+
+const char* CheckWorkspace(absl::string_view s) {
+  if (s.empty()) return "is required";
+  if (s.size() > kMaxWorkspaceBytes) return "longer than 64 characters";
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) return "must be 1 to 64 characters of [A-Za-z0-9_.-]";
+  }
+  return "";
+}
+
+const char* CheckChannel(absl::string_view s) {
+  if (s.empty()) return "is required";
+  if (s.size() > kMaxChannelBytes) return "longer than 64 characters";
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return "must be a lower-case slug of [a-z0-9_]";
+  }
+  return "";
+}
+
+const char* CheckCampaign(absl::string_view s) {
+  if (s.size() > kMaxCampaignBytes) return "longer than 256 bytes";
+  if (!IsCleanUtf8(s)) return "must be UTF-8 without control characters";
+  return "";
+}
+
+bool IsKnownCurrency(absl::string_view code) {
+  return std::binary_search(std::begin(kCurrencies), std::end(kCurrencies), code);
+}
+
+}  // namespace attribution

@@ -1,0 +1,79 @@
+// The seam between the service and durable storage.
+#ifndef ATTRIBUTION_STORAGE_EVENT_STORE_H_
+#define ATTRIBUTION_STORAGE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "service/core/event.h"
+#include "service/core/journey_index.h"
+
+namespace attribution {
+
+struct WriteResult {
+  int64_t stored = 0;
+  int64_t duplicates = 0;
+};
+
+// A position in a journey: the last event a page returned.
+struct JourneyCursor {
+  int64_t at_us = 0;
+  std::string event_id;
+};
+
+struct JourneyPage {
+  std::vector<Event> events;  // In (occurred_at, event_id) order.
+  bool has_more = false;      // More events follow the last one.
+  std::optional<int64_t> first_purchase_at_us;
+};
+
+struct EraseResult {
+  int64_t touchpoints = 0;
+  int64_t conversions = 0;
+};
+
+struct WorkspaceSummary {
+  WorkspaceIndex::Stats stats;
+  std::vector<std::string> channels;
+};
+
+// Durable event storage with its in-memory journey index. Implementations are
+// thread-safe.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Atomically stores every event of `events` whose event_id the workspace
+  // does not hold yet (first write wins; a repeat within `events` counts as a
+  // duplicate too). Events must already be valid. Returns once durable under
+  // the store's durability setting. On error nothing was stored:
+  // ResourceExhausted if the workspace would exceed its channel limit,
+  // Unavailable or Internal for storage failures.
+  virtual absl::StatusOr<WriteResult> Write(absl::string_view workspace,
+                                            absl::Span<const Event> events) = 0;
+
+  // Up to `limit` events of the customer after `after` (from the start when
+  // null). NotFound if the customer has no events.
+  virtual absl::StatusOr<JourneyPage> ReadJourney(
+      absl::string_view workspace, absl::string_view customer_id,
+      const JourneyCursor* after, size_t limit) = 0;
+
+  // Removes every event of the customer from storage and the index.
+  virtual absl::StatusOr<EraseResult> EraseCustomer(
+      absl::string_view workspace, absl::string_view customer_id) = 0;
+
+  virtual WorkspaceSummary Describe(absl::string_view workspace) = 0;
+
+  // Flushes memtables to disk. For shutdown.
+  virtual absl::Status Flush() = 0;
+};
+
+}  // namespace attribution
+
+#endif  // ATTRIBUTION_STORAGE_EVENT_STORE_H_

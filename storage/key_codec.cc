@@ -1,0 +1,187 @@
+#include "storage/key_codec.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace attribution::storage {
+namespace {
+
+constexpr char kValueVersion = 1;
+
+void AppendEscaped(std::string* out, absl::string_view s) {
+  for (char c : s) {
+    out->push_back(c);
+    if (c == '\0') out->push_back('\xff');
+  }
+  out->push_back('\0');
+  out->push_back('\x01');
+}
+
+// Reads an escaped string from the front of `in`, advancing it.
+bool ReadEscaped(absl::string_view* in, std::string* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < in->size()) {
+    const char c = (*in)[i];
+    if (c != '\0') {
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    if (i + 1 >= in->size()) return false;
+    const char next = (*in)[i + 1];
+    if (next == '\xff') {
+      out->push_back('\0');
+      i += 2;
+    } else if (next == '\x01') {
+      in->remove_prefix(i + 2);
+      return true;
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+void PutString(std::string* out, absl::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s.data(), s.size());
+}
+
+bool GetString(absl::string_view* in, std::string* s) {
+  uint64_t n;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  s->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+
+absl::Status Corrupt(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("corrupt stored ", what));
+}
+
+}  // namespace
+
+std::string WorkspacePrefix(absl::string_view workspace) {
+  std::string key(1, kEventKeyTag);
+  AppendEscaped(&key, workspace);
+  return key;
+}
+
+std::string CustomerPrefix(absl::string_view workspace,
+                           absl::string_view customer_id) {
+  std::string key = WorkspacePrefix(workspace);
+  AppendEscaped(&key, customer_id);
+  return key;
+}
+
+void AppendTime(std::string* out, int64_t at_us) {
+  const uint64_t u = static_cast<uint64_t>(at_us) ^ (uint64_t{1} << 63);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((u >> shift) & 0xff));
+  }
+}
+
+std::string EventKey(absl::string_view workspace, absl::string_view customer_id,
+                     int64_t at_us, absl::string_view event_id) {
+  std::string key = CustomerPrefix(workspace, customer_id);
+  AppendTime(&key, at_us);
+  key.append(event_id.data(), event_id.size());
+  return key;
+}
+
+absl::Status DecodeEventKey(absl::string_view key, DecodedKey* out) {
+  if (key.empty() || key.front() != kEventKeyTag) return Corrupt("key tag");
+  key.remove_prefix(1);
+  if (!ReadEscaped(&key, &out->workspace) ||
+      !ReadEscaped(&key, &out->customer_id) || key.size() < 9) {
+    return Corrupt("event key");
+  }
+  uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) {
+    u = (u << 8) | static_cast<unsigned char>(key[i]);
+  }
+  out->at_us = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+  out->event_id = std::string(key.substr(8));
+  return absl::OkStatus();
+}
+
+void EncodeEventValue(const Event& event, std::string* out) {
+  out->clear();
+  out->push_back(kValueVersion);
+  out->push_back(static_cast<char>(event.type));
+  if (event.type == EventType::kTouchpoint) {
+    PutString(out, event.channel);
+    PutString(out, event.campaign);
+    out->push_back(static_cast<char>(event.interaction));
+    out->push_back(static_cast<char>(event.stage));
+    out->push_back(static_cast<char>(event.sentiment));
+  } else {
+    out->push_back(static_cast<char>(event.kind));
+    PutVarint(out, static_cast<uint64_t>(event.revenue_micros));
+    PutString(out, event.currency);
+  }
+}
+
+absl::Status DecodeEventValue(absl::string_view in, Event* event) {
+  if (in.size() < 2 || in[0] != kValueVersion) return Corrupt("value version");
+  const auto type = static_cast<unsigned char>(in[1]);
+  in.remove_prefix(2);
+  if (type == static_cast<unsigned char>(EventType::kTouchpoint)) {
+    event->type = EventType::kTouchpoint;
+    if (!GetString(&in, &event->channel) || !GetString(&in, &event->campaign) ||
+        in.size() != 3) {
+      return Corrupt("touchpoint");
+    }
+    const auto interaction = static_cast<unsigned char>(in[0]);
+    const auto stage = static_cast<unsigned char>(in[1]);
+    const auto sentiment = static_cast<unsigned char>(in[2]);
+    if (interaction == 0 || interaction > kMaxInteraction ||
+        stage > kMaxStage || sentiment > kMaxSentiment) {
+      return Corrupt("touchpoint enum");
+    }
+    event->interaction = static_cast<Interaction>(interaction);
+    event->stage = static_cast<Stage>(stage);
+    event->sentiment = static_cast<Sentiment>(sentiment);
+    return absl::OkStatus();
+  }
+  if (type == static_cast<unsigned char>(EventType::kConversion)) {
+    event->type = EventType::kConversion;
+    if (in.empty()) return Corrupt("conversion");
+    const auto kind = static_cast<unsigned char>(in[0]);
+    in.remove_prefix(1);
+    uint64_t revenue;
+    if (kind == 0 || kind > kMaxConversionKind || !GetVarint(&in, &revenue) ||
+        revenue > static_cast<uint64_t>(INT64_MAX) ||
+        !GetString(&in, &event->currency) || !in.empty()) {
+      return Corrupt("conversion");
+    }
+    event->kind = static_cast<ConversionKind>(kind);
+    event->revenue_micros = static_cast<int64_t>(revenue);
+    return absl::OkStatus();
+  }
+  return Corrupt("event type");
+}
+
+}  // namespace attribution::storage

@@ -1,0 +1,90 @@
+#ifndef ATTRIBUTION_STORAGE_ROCKSDB_EVENT_STORE_H_
+#define ATTRIBUTION_STORAGE_ROCKSDB_EVENT_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/options.h"
+#include "storage/event_store.h"
+
+namespace attribution {
+
+enum class Durability {
+  // The write-ahead log is written before a batch is acknowledged but not
+  // fsynced: safe when the process crashes, not when the machine does.
+  kProcessCrash,
+  // The write-ahead log is fsynced for every batch: safe when the machine
+  // crashes too, at the cost of one fsync per batch.
+  kMachineCrash,
+};
+
+struct StorageOptions {
+  // The RocksDB folder; created if missing.
+  std::string path;
+  Durability durability = Durability::kProcessCrash;
+  // Null for the default (real filesystem) Env. Not owned.
+  rocksdb::Env* env = nullptr;
+};
+
+// The RocksDB options every writer of the store's folder uses (also the
+// benchmark's raw reference).
+rocksdb::Options MakeRocksDbOptions(const StorageOptions& options);
+rocksdb::WriteOptions MakeWriteOptions(const StorageOptions& options);
+// rocksdb::Status -> absl::Status, the one place that translates.
+absl::Status FromRocksDb(const rocksdb::Status& s);
+
+// EventStore on an embedded RocksDB. Writes are serialised (one WriteBatch
+// each); reads run concurrently. Thread-safe.
+class RocksDbEventStore final : public EventStore {
+ public:
+  // Opens (or creates) the store and rebuilds the journey index from it.
+  static absl::StatusOr<std::unique_ptr<RocksDbEventStore>> Open(
+      const StorageOptions& options);
+
+  ~RocksDbEventStore() override;
+
+  // EventStore
+  absl::StatusOr<WriteResult> Write(absl::string_view workspace,
+                                    absl::Span<const Event> events) override;
+  absl::StatusOr<JourneyPage> ReadJourney(absl::string_view workspace,
+                                          absl::string_view customer_id,
+                                          const JourneyCursor* after,
+                                          size_t limit) override;
+  absl::StatusOr<EraseResult> EraseCustomer(
+      absl::string_view workspace, absl::string_view customer_id) override;
+  WorkspaceSummary Describe(absl::string_view workspace) override;
+  absl::Status Flush() override;
+
+ private:
+  RocksDbEventStore(const StorageOptions& options,
+                    std::unique_ptr<rocksdb::DB> db);
+
+  absl::Status RebuildIndex();
+  // True if the workspace already stores an event with `event`'s id.
+  absl::StatusOr<bool> IsStored(absl::string_view workspace,
+                                const WorkspaceIndex* index,
+                                const Event& event)
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
+  // How many stored events of the customer at event.occurred_at_us have an id
+  // that sorts before event.event_id.
+  absl::StatusOr<size_t> CountTiesBefore(absl::string_view workspace,
+                                         const Event& event);
+
+  const rocksdb::WriteOptions write_options_;
+  const std::unique_ptr<rocksdb::DB> db_;
+
+  // Serialises writers, so that the duplicate check and the write are one
+  // step. Taken before index_mu_.
+  absl::Mutex write_mu_;
+  absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  JourneyIndex index_ ABSL_GUARDED_BY(index_mu_);
+};
+
+}  // namespace attribution
+
+#endif  // ATTRIBUTION_STORAGE_ROCKSDB_EVENT_STORE_H_
