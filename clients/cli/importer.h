@@ -1,0 +1,60 @@
+// Streams an event file to IngestEvents in batches, keeping a window of
+// batches in flight. A row the client cannot parse, or the server rejects, is
+// reported with its line number and reason; the rest is still imported.
+#ifndef ATTRIBUTION_CLIENTS_CLI_IMPORTER_H_
+#define ATTRIBUTION_CLIENTS_CLI_IMPORTER_H_
+
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "attribution/v1/attribution_service.pb.h"
+#include "clients/cpp/attribution_client.h"
+
+namespace attribution::cli {
+
+// Rows of an event file.
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // The next row, false at the end. `line` is where the row starts; `event`
+  // holds the event or why the row is malformed.
+  virtual bool Next(int64_t* line, absl::StatusOr<v1::Event>* event) = 0;
+};
+
+// A CSV source reads and checks the header first: InvalidArgument if a
+// required column is missing, before anything is sent.
+absl::StatusOr<std::unique_ptr<RowSource>> NewCsvSource(std::istream& in);
+std::unique_ptr<RowSource> NewJsonLinesSource(std::istream& in);
+
+struct ImportOptions {
+  std::string workspace;
+  // Events per IngestEvents message.
+  size_t batch_size = 1000;
+  // Batches sent but not yet acknowledged, at most.
+  size_t window = 16;
+  // Where rejected rows and progress go (one line each). May be null.
+  std::ostream* log = nullptr;
+};
+
+struct ImportSummary {
+  int64_t rows = 0;
+  int64_t stored = 0;
+  int64_t duplicates = 0;
+  int64_t rejected = 0;
+  double seconds = 0;
+  // Not OK if the stream failed; rows not acknowledged by then are in
+  // neither stored, duplicates nor rejected.
+  absl::Status status;
+};
+
+ImportSummary ImportEvents(client::AttributionClient& client,
+                           RowSource& source, const ImportOptions& options);
+
+}  // namespace attribution::cli
+
+#endif  // ATTRIBUTION_CLIENTS_CLI_IMPORTER_H_

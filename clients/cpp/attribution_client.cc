@@ -1,0 +1,117 @@
+#include "clients/cpp/attribution_client.h"
+
+#include <utility>
+
+namespace attribution::client {
+
+absl::Status FromGrpcStatus(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
+}
+
+IngestStream::IngestStream(
+    std::unique_ptr<grpc::ClientContext> context,
+    std::unique_ptr<grpc::ClientReaderWriterInterface<
+        v1::IngestEventsRequest, v1::IngestEventsResponse>>
+        stream)
+    : context_(std::move(context)), stream_(std::move(stream)) {}
+
+bool IngestStream::Send(const v1::IngestEventsRequest& request) {
+  absl::MutexLock lock(&send_mu_);
+  return stream_->Write(request);
+}
+
+bool IngestStream::Read(v1::IngestEventsResponse* response) {
+  return stream_->Read(response);
+}
+
+void IngestStream::CloseSend() {
+  absl::MutexLock lock(&send_mu_);
+  stream_->WritesDone();
+}
+
+absl::Status IngestStream::Finish() { return FromGrpcStatus(stream_->Finish()); }
+
+AttributionClient::AttributionClient(
+    std::unique_ptr<v1::AttributionService::StubInterface> stub)
+    : stub_(std::move(stub)) {}
+
+std::unique_ptr<AttributionClient> AttributionClient::Connect(
+    const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  return std::make_unique<AttributionClient>(
+      v1::AttributionService::NewStub(channel));
+}
+
+absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
+    const v1::RecordEventsRequest& request) {
+  grpc::ClientContext context;
+  v1::RecordEventsResponse response;
+  grpc::Status s = stub_->RecordEvents(&context, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::StatusOr<v1::GetJourneyResponse> AttributionClient::GetJourneyPage(
+    const v1::GetJourneyRequest& request) {
+  grpc::ClientContext context;
+  v1::GetJourneyResponse response;
+  grpc::Status s = stub_->GetJourney(&context, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::StatusOr<Journey> AttributionClient::GetJourney(
+    absl::string_view workspace, absl::string_view customer_id) {
+  Journey journey;
+  v1::GetJourneyRequest request;
+  request.set_workspace(std::string(workspace));
+  request.set_customer_id(std::string(customer_id));
+  request.set_page_size(10000);
+  do {
+    absl::StatusOr<v1::GetJourneyResponse> page = GetJourneyPage(request);
+    if (!page.ok()) return page.status();
+    for (auto& e : *page->mutable_events()) journey.events.push_back(std::move(e));
+    if (page->has_first_purchase_at()) {
+      journey.has_first_purchase = true;
+      journey.first_purchase_at = page->first_purchase_at();
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return journey;
+}
+
+absl::StatusOr<v1::EraseCustomerResponse> AttributionClient::EraseCustomer(
+    absl::string_view workspace, absl::string_view customer_id) {
+  grpc::ClientContext context;
+  v1::EraseCustomerRequest request;
+  request.set_workspace(std::string(workspace));
+  request.set_customer_id(std::string(customer_id));
+  v1::EraseCustomerResponse response;
+  grpc::Status s = stub_->EraseCustomer(&context, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::StatusOr<v1::DescribeWorkspaceResponse>
+AttributionClient::DescribeWorkspace(absl::string_view workspace) {
+  grpc::ClientContext context;
+  v1::DescribeWorkspaceRequest request;
+  request.set_workspace(std::string(workspace));
+  v1::DescribeWorkspaceResponse response;
+  grpc::Status s = stub_->DescribeWorkspace(&context, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+std::unique_ptr<IngestStream> AttributionClient::StartIngest() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  auto stream = stub_->IngestEvents(context.get());
+  return std::make_unique<IngestStream>(std::move(context), std::move(stream));
+}
+
+}  // namespace attribution::client

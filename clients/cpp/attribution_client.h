@@ -1,0 +1,85 @@
+// C++ client of attribution.v1.AttributionService. Wraps an injected
+// generated stub and returns absl::StatusOr. Thread-safe (gRPC stubs are).
+#ifndef ATTRIBUTION_CLIENTS_CPP_ATTRIBUTION_CLIENT_H_
+#define ATTRIBUTION_CLIENTS_CPP_ATTRIBUTION_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "attribution/v1/attribution_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace attribution::client {
+
+// grpc::Status -> absl::Status (the codes are numerically equal).
+absl::Status FromGrpcStatus(const grpc::Status& s);
+
+// One IngestEvents stream. Send() and Read() may be called from two threads
+// at once (one each); Send() itself is serialised internally.
+class IngestStream {
+ public:
+  IngestStream(std::unique_ptr<grpc::ClientContext> context,
+               std::unique_ptr<grpc::ClientReaderWriterInterface<
+                   v1::IngestEventsRequest, v1::IngestEventsResponse>>
+                   stream);
+
+  // False if the stream is broken; Finish() then says why.
+  bool Send(const v1::IngestEventsRequest& request);
+  // The next ack, in request order. False when the server closed the stream.
+  bool Read(v1::IngestEventsResponse* response);
+  // Tells the server no more batches come.
+  void CloseSend();
+  // Waits for the end of the stream and returns its status. Call after Read()
+  // returned false.
+  absl::Status Finish();
+  // Aborts the stream.
+  void Cancel() { context_->TryCancel(); }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriterInterface<v1::IngestEventsRequest,
+                                                    v1::IngestEventsResponse>>
+      stream_;
+  absl::Mutex send_mu_;
+};
+
+// A whole journey, all pages read.
+struct Journey {
+  std::vector<v1::JourneyEvent> events;
+  bool has_first_purchase = false;
+  google::protobuf::Timestamp first_purchase_at;
+};
+
+class AttributionClient {
+ public:
+  explicit AttributionClient(
+      std::unique_ptr<v1::AttributionService::StubInterface> stub);
+
+  // A client over a plaintext channel to `target` ("host:port").
+  static std::unique_ptr<AttributionClient> Connect(const std::string& target);
+
+  absl::StatusOr<v1::RecordEventsResponse> RecordEvents(
+      const v1::RecordEventsRequest& request);
+  absl::StatusOr<v1::GetJourneyResponse> GetJourneyPage(
+      const v1::GetJourneyRequest& request);
+  // Every page of the customer's journey. NotFound for an unknown customer.
+  absl::StatusOr<Journey> GetJourney(absl::string_view workspace,
+                                     absl::string_view customer_id);
+  absl::StatusOr<v1::EraseCustomerResponse> EraseCustomer(
+      absl::string_view workspace, absl::string_view customer_id);
+  absl::StatusOr<v1::DescribeWorkspaceResponse> DescribeWorkspace(
+      absl::string_view workspace);
+  std::unique_ptr<IngestStream> StartIngest();
+
+ private:
+  std::unique_ptr<v1::AttributionService::StubInterface> stub_;
+};
+
+}  // namespace attribution::client
+
+#endif  // ATTRIBUTION_CLIENTS_CPP_ATTRIBUTION_CLIENT_H_
