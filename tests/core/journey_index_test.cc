@@ -1,0 +1,141 @@
+#include "service/core/journey_index.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/core/limits.h"
+#include "tests/support/status_matchers.h"
+
+namespace attribution {
+namespace {
+
+using ::attribution::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+Event Touch(std::string id, std::string customer, int64_t at,
+            std::string channel = "instagram") {
+  Event e;
+  e.type = EventType::kTouchpoint;
+  e.event_id = std::move(id);
+  e.customer_id = std::move(customer);
+  e.occurred_at_us = at;
+  e.channel = std::move(channel);
+  e.campaign = "spring";
+  e.interaction = Interaction::kClick;
+  e.stage = Stage::kLoyalty;
+  e.sentiment = Sentiment::kNegative;
+  return e;
+}
+
+Event Purchase(std::string id, std::string customer, int64_t at,
+               int64_t revenue) {
+  Event e;
+  e.type = EventType::kConversion;
+  e.event_id = std::move(id);
+  e.customer_id = std::move(customer);
+  e.occurred_at_us = at;
+  e.kind = ConversionKind::kPurchase;
+  e.revenue_micros = revenue;
+  return e;
+}
+
+std::vector<int64_t> Times(const WorkspaceIndex::Customer& c) {
+  std::vector<int64_t> out;
+  for (const auto& e : c.events) out.push_back(e.at_us);
+  return out;
+}
+
+TEST(JourneyIndexTest, KeepsEventsInTimeOrderWhateverTheArrivalOrder) {
+  WorkspaceIndex index;
+  index.Insert(Touch("a", "c1", 300), 0);
+  index.Insert(Touch("b", "c1", 100), 0);
+  index.Insert(Purchase("c", "c1", 200, 5), 0);
+  const auto* c = index.FindCustomer("c1");
+  ASSERT_NE(c, nullptr);
+  EXPECT_THAT(Times(*c), ElementsAre(100, 200, 300));
+  EXPECT_EQ(index.revenue_micros(c->events[1]), 5);
+  EXPECT_EQ(index.FirstPurchaseAt("c1"), 200);
+}
+
+TEST(JourneyIndexTest, PacksTouchpointAttributes) {
+  WorkspaceIndex index;
+  index.Insert(Touch("a", "c1", 1, "tiktok"), 0);
+  const IndexedEvent& e = index.FindCustomer("c1")->events[0];
+  EXPECT_TRUE(e.is_touchpoint());
+  EXPECT_EQ(index.channel_name(e.channel), "tiktok");
+  EXPECT_EQ(index.campaign_name(e.ref), "spring");
+  EXPECT_EQ(e.interaction(), Interaction::kClick);
+  EXPECT_EQ(e.stage(), Stage::kLoyalty);
+  EXPECT_EQ(e.sentiment(), Sentiment::kNegative);
+}
+
+TEST(JourneyIndexTest, TiesGoWhereTheCallerSays) {
+  WorkspaceIndex index;
+  index.Insert(Touch("b", "c1", 100, "x"), 0);
+  // "a" sorts before "b": no tie before it.
+  index.Insert(Touch("a", "c1", 100, "facebook"), 0);
+  // "c" sorts after both.
+  index.Insert(Touch("c", "c1", 100, "reddit"), 2);
+  const auto& events = index.FindCustomer("c1")->events;
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(index.channel_name(events[0].channel), "facebook");
+  EXPECT_EQ(index.channel_name(events[1].channel), "x");
+  EXPECT_EQ(index.channel_name(events[2].channel), "reddit");
+  EXPECT_TRUE(index.HasEventAt("c1", 100));
+  EXPECT_FALSE(index.HasEventAt("c1", 101));
+}
+
+TEST(JourneyIndexTest, CountsAndErases) {
+  WorkspaceIndex index;
+  index.Insert(Touch("t1", "c1", 1), 0);
+  index.Insert(Purchase("p1", "c1", 2, 10), 0);
+  index.Insert(Touch("t2", "c2", 1), 0);
+  EXPECT_EQ(index.stats().customers, 2);
+  EXPECT_EQ(index.stats().touchpoints, 2);
+  EXPECT_EQ(index.stats().conversions, 1);
+  EXPECT_THAT(index.CustomersWithIdHash(EventIdHash("p1")), ElementsAre(0u));
+
+  index.EraseCustomer("c1", {EventIdHash("t1"), EventIdHash("p1")});
+  EXPECT_EQ(index.stats().customers, 1);
+  EXPECT_EQ(index.stats().touchpoints, 1);
+  EXPECT_EQ(index.stats().conversions, 0);
+  EXPECT_THAT(index.CustomersWithIdHash(EventIdHash("p1")), IsEmpty());
+  EXPECT_THAT(index.FindCustomer("c1")->events, IsEmpty());
+  EXPECT_EQ(index.FirstPurchaseAt("c1"), std::nullopt);
+  // The other customer is untouched.
+  EXPECT_THAT(index.CustomersWithIdHash(EventIdHash("t2")), ElementsAre(1u));
+}
+
+TEST(JourneyIndexTest, UnknownIdHashHasNoCandidates) {
+  WorkspaceIndex index;
+  EXPECT_THAT(index.CustomersWithIdHash(EventIdHash("nope")), IsEmpty());
+}
+
+TEST(JourneyIndexTest, RefusesChannelsPastTheWorkspaceLimit) {
+  WorkspaceIndex index;
+  for (size_t i = 0; i < kMaxChannelsPerWorkspace; ++i) {
+    index.Insert(Touch(absl::StrCat("t", i), "c1", 1, absl::StrCat("ch", i)),
+                 i);
+  }
+  Event known = Touch("k", "c2", 1, "ch7");
+  Event fresh = Touch("f", "c2", 1, "brand_new");
+  const Event* known_batch[] = {&known};
+  const Event* fresh_batch[] = {&known, &fresh};
+  EXPECT_TRUE(index.CheckCapacity(known_batch).ok());
+  EXPECT_THAT(index.CheckCapacity(fresh_batch),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+TEST(JourneyIndexTest, WorkspacesAreSeparate) {
+  JourneyIndex index;
+  index.GetOrCreate("a").Insert(Touch("t", "c1", 1), 0);
+  EXPECT_NE(index.Find("a"), nullptr);
+  EXPECT_EQ(index.Find("b"), nullptr);
+  EXPECT_EQ(index.Find("a")->stats().touchpoints, 1);
+}
+
+}  // namespace
+}  // namespace attribution

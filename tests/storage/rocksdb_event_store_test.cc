@@ -1,0 +1,198 @@
+#include "storage/rocksdb_event_store.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/env.h"
+#include "tests/support/status_matchers.h"
+
+namespace attribution {
+namespace {
+
+using ::attribution::testing::StatusIs;
+using ::testing::ElementsAre;
+
+Event Touch(std::string id, std::string customer, int64_t at,
+            std::string channel = "instagram") {
+  Event e;
+  e.type = EventType::kTouchpoint;
+  e.event_id = std::move(id);
+  e.customer_id = std::move(customer);
+  e.occurred_at_us = at;
+  e.channel = std::move(channel);
+  e.interaction = Interaction::kLike;
+  return e;
+}
+
+Event Purchase(std::string id, std::string customer, int64_t at) {
+  Event e;
+  e.type = EventType::kConversion;
+  e.event_id = std::move(id);
+  e.customer_id = std::move(customer);
+  e.occurred_at_us = at;
+  e.kind = ConversionKind::kPurchase;
+  e.revenue_micros = 19'990'000;
+  e.currency = "EUR";
+  return e;
+}
+
+class RocksDbEventStoreTest : public ::testing::Test {
+ protected:
+  RocksDbEventStoreTest() : env_(rocksdb::NewMemEnv(rocksdb::Env::Default())) {
+    options_.path = "/db";
+    options_.env = env_.get();
+  }
+
+  std::unique_ptr<RocksDbEventStore> Open() {
+    auto store = RocksDbEventStore::Open(options_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(store).value();
+  }
+
+  std::vector<std::string> Ids(EventStore& store, const std::string& ws,
+                               const std::string& customer) {
+    auto page = store.ReadJourney(ws, customer, nullptr, 1000);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> ids;
+    if (page.ok()) {
+      for (const Event& e : page->events) ids.push_back(e.event_id);
+    }
+    return ids;
+  }
+
+  std::unique_ptr<rocksdb::Env> env_;
+  StorageOptions options_;
+};
+
+TEST_F(RocksDbEventStoreTest, ReadsAJourneyInTimeOrderWithTiesByEventId) {
+  auto store = Open();
+  std::vector<Event> batch = {Touch("z", "c1", 300), Touch("b", "c1", 100),
+                              Purchase("p", "c1", 200)};
+  ASSERT_TRUE(store->Write("w", batch).ok());
+  std::vector<Event> later = {Touch("a", "c1", 100), Touch("c", "c1", 100)};
+  ASSERT_TRUE(store->Write("w", later).ok());
+  EXPECT_THAT(Ids(*store, "w", "c1"), ElementsAre("a", "b", "c", "p", "z"));
+
+  auto page = store->ReadJourney("w", "c1", nullptr, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->first_purchase_at_us, 200);
+  EXPECT_EQ(page->events[3], batch[2]);  // Every field survives.
+}
+
+TEST_F(RocksDbEventStoreTest, IndexOrdersTiesLikeStorageAfterReopen) {
+  {
+    auto store = Open();
+    std::vector<Event> b1 = {Touch("b", "c1", 100, "x")};
+    std::vector<Event> b2 = {Touch("c", "c1", 100, "reddit"),
+                             Touch("a", "c1", 100, "facebook")};
+    ASSERT_TRUE(store->Write("w", b1).ok());
+    ASSERT_TRUE(store->Write("w", b2).ok());
+  }
+  auto store = Open();  // Rebuilt from RocksDB.
+  EXPECT_THAT(Ids(*store, "w", "c1"), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(store->Describe("w").stats.touchpoints, 3);
+  EXPECT_THAT(store->Describe("w").channels,
+              ElementsAre("facebook", "reddit", "x"));
+}
+
+TEST_F(RocksDbEventStoreTest, StoresAnEventIdOnceFirstWriteWins) {
+  auto store = Open();
+  std::vector<Event> first = {Touch("e1", "c1", 100, "facebook"),
+                              Touch("e1", "c1", 100, "tiktok")};
+  auto r1 = store->Write("w", first);
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->stored, 1);
+  EXPECT_EQ(r1->duplicates, 1);
+  // A retry, and a conflicting event under another customer and time.
+  std::vector<Event> again = {Touch("e1", "c1", 100, "facebook"),
+                              Touch("e1", "c2", 999, "youtube"),
+                              Touch("e2", "c2", 5)};
+  auto r2 = store->Write("w", again);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->stored, 1);
+  EXPECT_EQ(r2->duplicates, 2);
+  auto page = store->ReadJourney("w", "c1", nullptr, 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].channel, "facebook");
+  EXPECT_THAT(Ids(*store, "w", "c2"), ElementsAre("e2"));
+}
+
+TEST_F(RocksDbEventStoreTest, DuplicatesAreRecognisedAfterReopen) {
+  std::vector<Event> batch = {Touch("e1", "c1", 1), Purchase("e2", "c1", 2)};
+  ASSERT_TRUE(Open()->Write("w", batch).ok());
+  auto store = Open();
+  auto r = store->Write("w", batch);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stored, 0);
+  EXPECT_EQ(r->duplicates, 2);
+}
+
+TEST_F(RocksDbEventStoreTest, WorkspacesNeverMix) {
+  auto store = Open();
+  std::vector<Event> a = {Touch("e1", "c1", 1, "facebook")};
+  std::vector<Event> b = {Touch("e1", "c1", 1, "tiktok")};
+  ASSERT_TRUE(store->Write("a", a).ok());
+  auto r = store->Write("b", b);  // Same event id, other tenant: stored.
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stored, 1);
+  auto page = store->ReadJourney("b", "c1", nullptr, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->events[0].channel, "tiktok");
+  EXPECT_THAT(store->ReadJourney("c", "c1", nullptr, 10),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(RocksDbEventStoreTest, PagesThroughAJourney) {
+  auto store = Open();
+  std::vector<Event> batch;
+  for (int i = 0; i < 25; ++i) {
+    batch.push_back(Touch("e" + std::to_string(100 + i), "c1", i / 2));
+  }
+  ASSERT_TRUE(store->Write("w", batch).ok());
+  std::vector<std::string> seen;
+  JourneyCursor cursor;
+  bool first = true;
+  while (true) {
+    auto page = store->ReadJourney("w", "c1", first ? nullptr : &cursor, 7);
+    ASSERT_TRUE(page.ok());
+    first = false;
+    for (const Event& e : page->events) seen.push_back(e.event_id);
+    if (!page->has_more) break;
+    cursor = {page->events.back().occurred_at_us, page->events.back().event_id};
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[i], "e" + std::to_string(100 + i));
+}
+
+TEST_F(RocksDbEventStoreTest, EraseRemovesEverythingAlsoAfterReopen) {
+  {
+    auto store = Open();
+    std::vector<Event> batch = {Touch("t1", "c1", 1), Purchase("p1", "c1", 2),
+                                Touch("t2", "c2", 1)};
+    ASSERT_TRUE(store->Write("w", batch).ok());
+    auto erased = store->EraseCustomer("w", "c1");
+    ASSERT_TRUE(erased.ok());
+    EXPECT_EQ(erased->touchpoints, 1);
+    EXPECT_EQ(erased->conversions, 1);
+    EXPECT_THAT(store->ReadJourney("w", "c1", nullptr, 10),
+                StatusIs(absl::StatusCode::kNotFound));
+    auto again = store->EraseCustomer("w", "c1");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->touchpoints + again->conversions, 0);
+  }
+  auto store = Open();
+  EXPECT_THAT(store->ReadJourney("w", "c1", nullptr, 10),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(store->Describe("w").stats.customers, 1);
+  EXPECT_EQ(store->Describe("w").stats.conversions, 0);
+  // An erased id is free again: re-sending stores it.
+  std::vector<Event> resend = {Touch("t1", "c1", 1)};
+  EXPECT_EQ(store->Write("w", resend)->stored, 1);
+}
+
+}  // namespace
+}  // namespace attribution

@@ -1,0 +1,61 @@
+// The real attributiond binary, started on 127.0.0.1 with a port the kernel
+// picks and a RocksDB folder of the test's.
+#ifndef ATTRIBUTION_TESTS_SUPPORT_SERVER_PROCESS_H_
+#define ATTRIBUTION_TESTS_SUPPORT_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "clients/cpp/attribution_client.h"
+
+namespace attribution::testing {
+
+// A fresh empty folder under $TMPDIR, removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class ServerProcess {
+ public:
+  // Starts the server on `data_dir` and waits until it listens.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::string& data_dir, std::vector<std::string> extra_flags = {});
+  ~ServerProcess();  // SIGKILLs the server if still running.
+
+  const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
+  std::unique_ptr<client::AttributionClient> NewClient() const;
+
+  // Sends `signal` and waits for the process. Returns its wait status.
+  int SignalAndWait(int signal);
+  // Resident set size of the server in bytes (from /proc), 0 if unknown.
+  int64_t RssBytes() const;
+
+ private:
+  ServerProcess(pid_t pid, std::string address)
+      : pid_(pid), address_(std::move(address)) {}
+  pid_t pid_;
+  std::string address_;
+};
+
+// Runs a command, returns its exit code and stdout/stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv);
+
+}  // namespace attribution::testing
+
+#endif  // ATTRIBUTION_TESTS_SUPPORT_SERVER_PROCESS_H_
