@@ -1,0 +1,278 @@
+"""Client over the generated gRPC stubs: record events, import a CSV, read a
+journey, erase a customer. Rows use the interchange format of README.md
+("Event files"): dicts keyed by event_id, customer_id, occurred_at, type,
+channel, campaign, interaction, stage, sentiment, conversion, revenue,
+currency."""
+import csv
+import dataclasses
+import datetime
+import decimal
+import queue
+import threading
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from attribution.v1 import attribution_service_pb2 as pb
+from attribution.v1 import attribution_service_pb2_grpc as pb_grpc
+from attribution.v1 import events_pb2 as events
+
+COLUMNS = ["event_id", "customer_id", "occurred_at", "type", "channel",
+           "campaign", "interaction", "stage", "sentiment", "conversion",
+           "revenue", "currency"]
+REQUIRED_COLUMNS = ["event_id", "customer_id", "occurred_at", "type",
+                    "channel", "interaction", "conversion"]
+
+
+@dataclasses.dataclass
+class RejectedRow:
+    line: int
+    reason: str
+
+
+@dataclasses.dataclass
+class ImportResult:
+    rows: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list = dataclasses.field(default_factory=list)
+
+
+def _enum(enum_type, prefix, value, column):
+    name = prefix + (value or "").strip().upper()
+    try:
+        number = enum_type.Value(name)
+    except ValueError:
+        number = 0
+    if number == 0:
+        raise ValueError("%s: %r is not a known value" % (column, value))
+    return number
+
+
+def _timestamp(value):
+    try:
+        t = datetime.datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("occurred_at: %r is not RFC 3339 (e.g. 2026-03-01T12:00:00Z)" % value)
+    if t.tzinfo is None:
+        raise ValueError("occurred_at: %r has no time zone" % value)
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(t.astimezone(datetime.timezone.utc))
+    return ts
+
+
+def _micros(value):
+    if not value:
+        return 0
+    try:
+        d = decimal.Decimal(value)
+    except decimal.InvalidOperation:
+        raise ValueError("revenue: %r is not a decimal such as 19.99" % value)
+    if not d.is_finite() or d < 0 or d != d.quantize(decimal.Decimal("0.000001")):
+        raise ValueError("revenue: %r must be a non-negative decimal with at most 6 places" % value)
+    return int(d * 1000000)
+
+
+def row_to_event(row):
+    """A dict in the interchange format -> attribution.v1.Event. Raises
+    ValueError naming the column of a malformed value."""
+    kind = (row.get("type") or "").strip().lower()
+    ts = _timestamp(row.get("occurred_at"))
+    if kind == "touchpoint":
+        tp = events.Touchpoint(
+            event_id=row.get("event_id") or "",
+            customer_id=row.get("customer_id") or "",
+            channel=row.get("channel") or "",
+            campaign=row.get("campaign") or "",
+            interaction=_enum(events.Interaction, "INTERACTION_", row.get("interaction"), "interaction"))
+        tp.occurred_at.CopyFrom(ts)
+        if row.get("stage"):
+            tp.stage = _enum(events.Stage, "STAGE_", row["stage"], "stage")
+        if row.get("sentiment"):
+            tp.sentiment = _enum(events.Sentiment, "SENTIMENT_", row["sentiment"], "sentiment")
+        return events.Event(touchpoint=tp)
+    if kind == "conversion":
+        cv = events.Conversion(
+            event_id=row.get("event_id") or "",
+            customer_id=row.get("customer_id") or "",
+            kind=_enum(events.ConversionKind, "CONVERSION_KIND_", row.get("conversion"), "conversion"),
+            revenue_micros=_micros(row.get("revenue")),
+            currency=(row.get("currency") or "").upper())
+        cv.occurred_at.CopyFrom(ts)
+        return events.Event(conversion=cv)
+    raise ValueError("type: %r is not touchpoint or conversion" % row.get("type"))
+
+
+def _name(enum_type, prefix, number):
+    return enum_type.Name(number)[len(prefix):].lower() if number else ""
+
+
+def _iso(ts):
+    return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+def event_to_row(event):
+    """attribution.v1.Event -> dict in the interchange format."""
+    row = dict.fromkeys(COLUMNS, "")
+    if event.HasField("touchpoint"):
+        t = event.touchpoint
+        row.update(event_id=t.event_id, customer_id=t.customer_id,
+                   occurred_at=_iso(t.occurred_at), type="touchpoint",
+                   channel=t.channel, campaign=t.campaign,
+                   interaction=_name(events.Interaction, "INTERACTION_", t.interaction),
+                   stage=_name(events.Stage, "STAGE_", t.stage),
+                   sentiment=_name(events.Sentiment, "SENTIMENT_", t.sentiment))
+    else:
+        c = event.conversion
+        row.update(event_id=c.event_id, customer_id=c.customer_id,
+                   occurred_at=_iso(c.occurred_at), type="conversion",
+                   conversion=_name(events.ConversionKind, "CONVERSION_KIND_", c.kind),
+                   revenue=str(decimal.Decimal(c.revenue_micros) / 1000000)
+                   if c.kind == events.CONVERSION_KIND_PURCHASE else "",
+                   currency=c.currency)
+    return row
+
+
+class Client:
+    """Client for one workspace. ``address`` is host:port."""
+
+    def __init__(self, address="127.0.0.1:50051", workspace="default", channel=None):
+        self._channel = channel or grpc.insecure_channel(address)
+        self.stub = pb_grpc.AttributionServiceStub(self._channel)
+        self.workspace = workspace
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def record_events(self, rows_or_events):
+        """Stores one batch atomically. Accepts interchange dicts or
+        attribution.v1.Event messages. Returns (stored, duplicates); raises
+        grpc.RpcError (INVALID_ARGUMENT naming the field) on a bad event."""
+        batch = [e if isinstance(e, events.Event) else row_to_event(e)
+                 for e in rows_or_events]
+        r = self.stub.RecordEvents(pb.RecordEventsRequest(workspace=self.workspace, events=batch))
+        return r.stored, r.duplicates
+
+    def get_journey(self, customer_id):
+        """The customer's events in time order as interchange dicts, each
+        with effective_stage and stage_derived. Raises grpc.RpcError
+        (NOT_FOUND) for an unknown customer."""
+        rows = []
+        token = ""
+        while True:
+            page = self.stub.GetJourney(pb.GetJourneyRequest(
+                workspace=self.workspace, customer_id=customer_id,
+                page_size=10000, page_token=token))
+            for je in page.events:
+                row = event_to_row(je.event)
+                row["effective_stage"] = _name(events.Stage, "STAGE_", je.effective_stage)
+                row["stage_derived"] = je.stage_derived
+                rows.append(row)
+            token = page.next_page_token
+            if not token:
+                return rows
+
+    def erase_customer(self, customer_id):
+        r = self.stub.EraseCustomer(pb.EraseCustomerRequest(
+            workspace=self.workspace, customer_id=customer_id))
+        return {"touchpoints_removed": r.touchpoints_removed,
+                "conversions_removed": r.conversions_removed}
+
+    def describe(self):
+        r = self.stub.DescribeWorkspace(pb.DescribeWorkspaceRequest(workspace=self.workspace))
+        return {"customers": r.customers, "touchpoints": r.touchpoints,
+                "conversions": r.conversions, "channels": list(r.channels)}
+
+    def import_csv(self, path, batch_size=1000, window=16):
+        """Streams a CSV file through IngestEvents. Rows that cannot be parsed
+        or that the server rejects are returned in ``rejected`` with their
+        line number; the rest is imported. Raises ValueError before sending
+        anything if a required column is missing."""
+        result = ImportResult()
+        outbox = queue.Queue()
+        in_flight = {}
+        lock = threading.Condition()
+        state = {"next": 1, "reading_done": False}
+
+        def send(batch, lines):
+            with lock:
+                seq = state["next"]
+                state["next"] += 1
+                in_flight[seq] = (batch, lines)
+            outbox.put(pb.IngestEventsRequest(workspace=self.workspace, sequence=seq, events=batch))
+
+        def requests():
+            while True:
+                item = outbox.get()
+                if item is None:
+                    return
+                yield item
+
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError("header: missing required column(s): " + ", ".join(missing))
+            responses = self.stub.IngestEvents(requests())
+
+            def produce():
+                batch, lines = [], []
+                for row in reader:
+                    line = reader.line_num
+                    result.rows += 1
+                    try:
+                        batch.append(row_to_event(row))
+                        lines.append(line)
+                    except ValueError as e:
+                        with lock:
+                            result.rejected.append(RejectedRow(line, str(e)))
+                    if len(batch) >= batch_size:
+                        with lock:
+                            lock.wait_for(lambda: len(in_flight) < window)
+                        send(batch, lines)
+                        batch, lines = [], []
+                if batch:
+                    send(batch, lines)
+                with lock:
+                    state["reading_done"] = True
+                    if not in_flight:
+                        outbox.put(None)
+
+            producer = threading.Thread(target=produce, daemon=True)
+            producer.start()
+            try:
+                for ack in responses:
+                    retry = None
+                    with lock:
+                        batch, lines = in_flight.pop(ack.sequence)
+                        if ack.HasField("error"):
+                            i = ack.error.event_index
+                            reason = ack.error.message
+                            if reason.startswith("events[") and "]." in reason:
+                                reason = reason.split("].", 1)[1]
+                            if 0 <= i < len(batch):
+                                result.rejected.append(RejectedRow(lines[i], reason))
+                                rest = batch[:i] + batch[i + 1:]
+                                if rest:
+                                    retry = (rest, lines[:i] + lines[i + 1:])
+                            else:
+                                result.rejected.extend(RejectedRow(n, reason) for n in lines)
+                        else:
+                            result.stored += ack.stored
+                            result.duplicates += ack.duplicates
+                        lock.notify_all()
+                    if retry:
+                        send(*retry)
+                    with lock:
+                        if state["reading_done"] and not in_flight:
+                            outbox.put(None)
+            finally:
+                producer.join()
+        result.rejected.sort(key=lambda r: r.line)
+        return result
