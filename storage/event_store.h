@@ -3,13 +3,14 @@
 #define ATTRIBUTION_STORAGE_EVENT_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "service/core/event.h"
 #include "service/core/journey_index.h"
@@ -43,26 +44,44 @@ struct WorkspaceSummary {
   std::vector<std::string> channels;
 };
 
+// A batch encoded for storage by EventStore::Prepare, not yet stored. Opaque.
+class PreparedBatch {
+ public:
+  virtual ~PreparedBatch() = default;
+};
+
 // Durable event storage with its in-memory journey index. Implementations are
 // thread-safe.
 class EventStore {
  public:
   virtual ~EventStore() = default;
 
-  // Atomically stores every event of `events` whose event_id the workspace
-  // does not hold yet (first write wins; a repeat within `events` counts as a
-  // duplicate too). Events must already be valid. Returns once durable under
-  // the store's durability setting. On error nothing was stored:
-  // ResourceExhausted if the workspace would exceed its channel limit,
-  // Unavailable or Internal for storage failures.
-  virtual absl::StatusOr<WriteResult> Write(absl::string_view workspace,
-                                            absl::Span<const Event> events) = 0;
+  // Does the part of a write that needs no lock (encoding), so that a caller
+  // can do it on another thread than the commit. Events must already be
+  // valid.
+  virtual std::unique_ptr<PreparedBatch> Prepare(absl::string_view workspace,
+                                                 std::vector<Event> events) = 0;
+
+  // Atomically stores every event of the batch whose event_id the workspace
+  // does not hold yet (first write wins; a repeat within the batch counts as
+  // a duplicate too). Returns once durable under the store's durability
+  // setting. On error nothing was stored: ResourceExhausted if the workspace
+  // would exceed its channel limit, Unavailable or Internal for storage
+  // failures. `batch` must come from this store's Prepare.
+  virtual absl::StatusOr<WriteResult> Commit(PreparedBatch& batch) = 0;
+
+  // Prepare and Commit in one call.
+  absl::StatusOr<WriteResult> Write(absl::string_view workspace,
+                                    std::vector<Event> events) {
+    return Commit(*Prepare(workspace, std::move(events)));
+  }
 
   // Up to `limit` events of the customer after `after` (from the start when
   // null). NotFound if the customer has no events.
-  virtual absl::StatusOr<JourneyPage> ReadJourney(
-      absl::string_view workspace, absl::string_view customer_id,
-      const JourneyCursor* after, size_t limit) = 0;
+  virtual absl::StatusOr<JourneyPage> ReadJourney(absl::string_view workspace,
+                                                  absl::string_view customer_id,
+                                                  const JourneyCursor* after,
+                                                  size_t limit) = 0;
 
   // Removes every event of the customer from storage and the index.
   virtual absl::StatusOr<EraseResult> EraseCustomer(

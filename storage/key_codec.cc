@@ -103,11 +103,20 @@ void AppendTime(std::string* out, int64_t at_us) {
   }
 }
 
+void EncodeEventKey(absl::string_view workspace, absl::string_view customer_id,
+                    int64_t at_us, absl::string_view event_id,
+                    std::string* out) {
+  out->assign(1, kEventKeyTag);
+  AppendEscaped(out, workspace);
+  AppendEscaped(out, customer_id);
+  AppendTime(out, at_us);
+  out->append(event_id.data(), event_id.size());
+}
+
 std::string EventKey(absl::string_view workspace, absl::string_view customer_id,
                      int64_t at_us, absl::string_view event_id) {
-  std::string key = CustomerPrefix(workspace, customer_id);
-  AppendTime(&key, at_us);
-  key.append(event_id.data(), event_id.size());
+  std::string key;
+  EncodeEventKey(workspace, customer_id, at_us, event_id, &key);
   return key;
 }
 

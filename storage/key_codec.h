@@ -14,9 +14,9 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "service/core/event.h"
 
 namespace attribution::storage {
@@ -32,6 +32,10 @@ std::string CustomerPrefix(absl::string_view workspace,
 void AppendTime(std::string* out, int64_t at_us);
 std::string EventKey(absl::string_view workspace, absl::string_view customer_id,
                      int64_t at_us, absl::string_view event_id);
+// The same, written over `out` (which keeps its capacity between calls).
+void EncodeEventKey(absl::string_view workspace, absl::string_view customer_id,
+                    int64_t at_us, absl::string_view event_id,
+                    std::string* out);
 
 struct DecodedKey {
   std::string workspace;

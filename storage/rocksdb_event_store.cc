@@ -88,9 +88,8 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
     return absl::InvalidArgumentError("storage path is empty");
   }
   rocksdb::DB* raw = nullptr;
-  RETURN_IF_ERROR(
-      FromRocksDb(rocksdb::DB::Open(MakeRocksDbOptions(options), options.path,
-                                    &raw)));
+  RETURN_IF_ERROR(FromRocksDb(
+      rocksdb::DB::Open(MakeRocksDbOptions(options), options.path, &raw)));
   std::unique_ptr<RocksDbEventStore> store(
       new RocksDbEventStore(options, std::unique_ptr<rocksdb::DB>(raw)));
   RETURN_IF_ERROR(store->RebuildIndex());
@@ -107,8 +106,8 @@ absl::Status RocksDbEventStore::RebuildIndex() {
   std::string last_ws;
   WorkspaceIndex* ws = nullptr;
   for (it->Seek(std::string(1, storage::kEventKeyTag));
-       it->Valid() && it->key().starts_with(rocksdb::Slice(
-                          &storage::kEventKeyTag, 1));
+       it->Valid() &&
+       it->key().starts_with(rocksdb::Slice(&storage::kEventKeyTag, 1));
        it->Next()) {
     RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
     event = Event{};
@@ -122,15 +121,7 @@ absl::Status RocksDbEventStore::RebuildIndex() {
     }
     // Keys come in (customer, time, id) order, so every indexed event of the
     // customer at this instant sorts before this one.
-    const WorkspaceIndex::Customer* c = ws->FindCustomer(event.customer_id);
-    size_t ties = 0;
-    if (c != nullptr) {
-      for (auto e = c->events.rbegin();
-           e != c->events.rend() && e->at_us == event.occurred_at_us; ++e) {
-        ++ties;
-      }
-    }
-    ws->Insert(event, ties);
+    ws->Insert(event, [] { return SIZE_MAX; });
   }
   return FromRocksDb(it->status());
 }
@@ -144,11 +135,11 @@ absl::StatusOr<bool> RocksDbEventStore::IsStored(absl::string_view workspace,
   if (candidates.empty()) return false;
   // The usual duplicate is a retry of the very same event: one point lookup.
   std::string value;
-  rocksdb::Status s = db_->Get(
-      rocksdb::ReadOptions(),
-      storage::EventKey(workspace, event.customer_id, event.occurred_at_us,
-                        event.event_id),
-      &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(),
+               storage::EventKey(workspace, event.customer_id,
+                                 event.occurred_at_us, event.event_id),
+               &value);
   if (s.ok()) return true;
   if (!s.IsNotFound()) return FromRocksDb(s);
   // Same id under another customer or time (first write wins), or a hash
@@ -185,20 +176,76 @@ absl::StatusOr<size_t> RocksDbEventStore::CountTiesBefore(
   return n;
 }
 
-absl::StatusOr<WriteResult> RocksDbEventStore::Write(
-    absl::string_view workspace, absl::Span<const Event> events) {
+namespace {
+
+// What Prepare makes: the events, their encoded WriteBatch, and the order in
+// which the index takes them.
+class RocksDbPreparedBatch final : public PreparedBatch {
+ public:
+  std::string workspace;
+  std::vector<Event> events;
+  // Every event, in request order (the order duplicates are judged in).
+  rocksdb::WriteBatch batch;
+  // Indexes into `events` by (customer, time, event_id): key order, so that
+  // each event's earlier ties are indexed before it.
+  std::vector<uint32_t> key_order;
+};
+
+void PutEvent(absl::string_view workspace, const Event& e, std::string* key,
+              std::string* value, rocksdb::WriteBatch* batch) {
+  storage::EncodeEventKey(workspace, e.customer_id, e.occurred_at_us,
+                          e.event_id, key);
+  storage::EncodeEventValue(e, value);
+  batch->Put(*key, *value);
+}
+
+}  // namespace
+
+std::unique_ptr<PreparedBatch> RocksDbEventStore::Prepare(
+    absl::string_view workspace, std::vector<Event> events) {
+  auto prepared = std::make_unique<RocksDbPreparedBatch>();
+  prepared->workspace = std::string(workspace);
+  prepared->events = std::move(events);
+  const std::vector<Event>& ev = prepared->events;
+  std::string key;
+  std::string value;
+  for (const Event& e : ev)
+    PutEvent(workspace, e, &key, &value, &prepared->batch);
+  prepared->key_order.resize(ev.size());
+  for (uint32_t i = 0; i < ev.size(); ++i) prepared->key_order[i] = i;
+  std::sort(prepared->key_order.begin(), prepared->key_order.end(),
+            [&ev](uint32_t a, uint32_t b) {
+              return std::tie(ev[a].customer_id, ev[a].occurred_at_us,
+                              ev[a].event_id) < std::tie(ev[b].customer_id,
+                                                         ev[b].occurred_at_us,
+                                                         ev[b].event_id);
+            });
+  return prepared;
+}
+
+absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
+  auto& prepared = static_cast<RocksDbPreparedBatch&>(batch);
+  const absl::string_view workspace = prepared.workspace;
+  const std::vector<Event>& events = prepared.events;
   WriteResult result;
   absl::MutexLock write_lock(&write_mu_);
 
   // Which events are new: not stored yet, not repeated earlier in the batch.
-  std::vector<const Event*> fresh;
-  fresh.reserve(events.size());
+  std::vector<bool> fresh(events.size(), false);
+  std::vector<const Event*> fresh_events;
+  fresh_events.reserve(events.size());
   {
     absl::ReaderMutexLock index_lock(&index_mu_);
     const WorkspaceIndex* index = index_.Find(workspace);
+    if (index != nullptr) {
+      // Every event's index entries are random accesses into large tables:
+      // start all the cache misses now rather than one at a time below.
+      for (const Event& e : events) index->Prefetch(e);
+    }
     absl::flat_hash_set<absl::string_view> batch_ids;
     batch_ids.reserve(events.size());
-    for (const Event& e : events) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
       if (!batch_ids.insert(e.event_id).second) {
         ++result.duplicates;
         continue;
@@ -208,49 +255,38 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Write(
         ++result.duplicates;
         continue;
       }
-      fresh.push_back(&e);
+      fresh[i] = true;
+      fresh_events.push_back(&e);
     }
-    if (index != nullptr) RETURN_IF_ERROR(index->CheckCapacity(fresh));
+    if (index != nullptr) RETURN_IF_ERROR(index->CheckCapacity(fresh_events));
   }
-  if (fresh.empty()) return result;
+  if (fresh_events.empty()) return result;
 
-  rocksdb::WriteBatch batch;
-  std::string value;
-  for (const Event* e : fresh) {
-    storage::EncodeEventValue(*e, &value);
-    batch.Put(storage::EventKey(workspace, e->customer_id, e->occurred_at_us,
-                                e->event_id),
-              value);
-  }
-  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
-  result.stored = static_cast<int64_t>(fresh.size());
-
-  // Index the committed events in key order, so that each event's ties that
-  // sort before it are already indexed when it is inserted.
-  std::sort(fresh.begin(), fresh.end(), [](const Event* a, const Event* b) {
-    return std::tie(a->customer_id, a->occurred_at_us, a->event_id) <
-           std::tie(b->customer_id, b->occurred_at_us, b->event_id);
-  });
-  std::vector<size_t> ties(fresh.size(), 0);
-  {
-    absl::ReaderMutexLock index_lock(&index_mu_);
-    const WorkspaceIndex* index = index_.Find(workspace);
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      const Event& e = *fresh[i];
-      const bool tied_in_batch = i > 0 &&
-                                 fresh[i - 1]->customer_id == e.customer_id &&
-                                 fresh[i - 1]->occurred_at_us == e.occurred_at_us;
-      if (tied_in_batch ||
-          (index != nullptr && index->HasEventAt(e.customer_id, e.occurred_at_us))) {
-        // Rare (two events of a customer in the same microsecond): ask the
-        // store, which orders ties by event_id.
-        ASSIGN_OR_RETURN(ties[i], CountTiesBefore(workspace, e));
-      }
+  rocksdb::WriteBatch only_fresh;
+  if (result.duplicates > 0) {
+    // The prepared batch holds every event; write only the new ones.
+    std::string key;
+    std::string value;
+    for (const Event* e : fresh_events) {
+      PutEvent(workspace, *e, &key, &value, &only_fresh);
     }
   }
+  RETURN_IF_ERROR(FromRocksDb(db_->Write(
+      write_options_, result.duplicates > 0 ? &only_fresh : &prepared.batch)));
+  result.stored = static_cast<int64_t>(fresh_events.size());
+
   absl::MutexLock index_lock(&index_mu_);
   WorkspaceIndex& index = index_.GetOrCreate(workspace);
-  for (size_t i = 0; i < fresh.size(); ++i) index.Insert(*fresh[i], ties[i]);
+  for (uint32_t i : prepared.key_order) {
+    if (!fresh[i]) continue;
+    const Event& e = events[i];
+    index.Insert(e, [&]() -> size_t {
+      // Rare (two events of a customer in the same microsecond): storage
+      // orders ties by event_id, and holds every event of this batch.
+      absl::StatusOr<size_t> n = CountTiesBefore(workspace, e);
+      return n.ok() ? *n : SIZE_MAX;  // On a read error: after its ties.
+    });
+  }
   return result;
 }
 
@@ -313,8 +349,7 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
        it->Next()) {
     RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
-    RETURN_IF_ERROR(
-        storage::DecodeEventValue(View(it->value()), &event));
+    RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &event));
     if (event.type == EventType::kTouchpoint) {
       ++result.touchpoints;
     } else {

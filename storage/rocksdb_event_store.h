@@ -49,8 +49,9 @@ class RocksDbEventStore final : public EventStore {
   ~RocksDbEventStore() override;
 
   // EventStore
-  absl::StatusOr<WriteResult> Write(absl::string_view workspace,
-                                    absl::Span<const Event> events) override;
+  std::unique_ptr<PreparedBatch> Prepare(absl::string_view workspace,
+                                         std::vector<Event> events) override;
+  absl::StatusOr<WriteResult> Commit(PreparedBatch& batch) override;
   absl::StatusOr<JourneyPage> ReadJourney(absl::string_view workspace,
                                           absl::string_view customer_id,
                                           const JourneyCursor* after,
@@ -67,8 +68,7 @@ class RocksDbEventStore final : public EventStore {
   absl::Status RebuildIndex();
   // True if the workspace already stores an event with `event`'s id.
   absl::StatusOr<bool> IsStored(absl::string_view workspace,
-                                const WorkspaceIndex* index,
-                                const Event& event)
+                                const WorkspaceIndex* index, const Event& event)
       ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   // How many stored events of the customer at event.occurred_at_us have an id
   // that sorts before event.event_id.

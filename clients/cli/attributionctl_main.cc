@@ -40,7 +40,8 @@ ABSL_FLAG(std::string, input_format, "",
           "import: csv or jsonl. Default: by file name (.jsonl, .ndjson and "
           ".json are JSONL, anything else CSV).");
 ABSL_FLAG(int, batch_size, 1000, "import: events per streamed message.");
-ABSL_FLAG(int, window, 16, "import: batches in flight before waiting for acks.");
+ABSL_FLAG(int, window, 16,
+          "import: batches in flight before waiting for acks.");
 
 namespace attribution::cli {
 namespace {
@@ -90,17 +91,22 @@ int ImportEventsCommand(client::AttributionClient& client,
   }
   ImportOptions options;
   options.workspace = absl::GetFlag(FLAGS_workspace);
-  options.batch_size = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch_size)));
-  options.window = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_window)));
+  options.batch_size =
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch_size)));
+  options.window =
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_window)));
   options.log = &std::cerr;
   ImportSummary summary = ImportEvents(client, *source, options);
 
   Table table;
-  table.columns = {"rows", "stored", "duplicates", "rejected", "seconds",
-                   "rows_per_second"};
+  table.columns = {"rows",     "stored",  "duplicates",
+                   "rejected", "seconds", "rows_per_second"};
   table.rows.push_back(
-      {Num(summary.rows), Num(summary.stored), Num(summary.duplicates),
-       Num(summary.rejected), {absl::StrFormat("%.2f", summary.seconds), true},
+      {Num(summary.rows),
+       Num(summary.stored),
+       Num(summary.duplicates),
+       Num(summary.rejected),
+       {absl::StrFormat("%.2f", summary.seconds), true},
        Num(summary.seconds > 0
                ? static_cast<int64_t>(summary.rows / summary.seconds)
                : 0)});
@@ -112,13 +118,14 @@ int ImportEventsCommand(client::AttributionClient& client,
 int JourneyCommand(client::AttributionClient& client,
                    const std::string& customer, Format format) {
   const std::string workspace = absl::GetFlag(FLAGS_workspace);
-  absl::StatusOr<client::Journey> journey = client.GetJourney(workspace, customer);
+  absl::StatusOr<client::Journey> journey =
+      client.GetJourney(workspace, customer);
   if (!journey.ok()) return Fail("journey", journey.status());
   Table table;
   if (format == Format::kTable) {
-    table.columns = {"occurred_at", "type", "channel", "campaign",
-                     "interaction", "stage", "conversion", "revenue",
-                     "currency", "event_id"};
+    table.columns = {"occurred_at", "type",    "channel",    "campaign",
+                     "interaction", "stage",   "conversion", "revenue",
+                     "currency",    "event_id"};
   } else {
     for (const char* c : kColumnNames) table.columns.push_back(c);
     table.columns.push_back("effective_stage");
@@ -158,8 +165,7 @@ int JourneyCommand(client::AttributionClient& client,
     } else {
       (*fields)["first_purchase_at"].set_null_value({});
     }
-    *(*fields)["events"].mutable_list_value() =
-        RowsToJson(table).list_value();
+    *(*fields)["events"].mutable_list_value() = RowsToJson(table).list_value();
     std::cout << ToJson(doc) << "\n";
     return kOk;
   }
@@ -169,8 +175,7 @@ int JourneyCommand(client::AttributionClient& client,
 
 int EraseCommand(client::AttributionClient& client, const std::string& customer,
                  Format format) {
-  auto erased =
-      client.EraseCustomer(absl::GetFlag(FLAGS_workspace), customer);
+  auto erased = client.EraseCustomer(absl::GetFlag(FLAGS_workspace), customer);
   if (!erased.ok()) return Fail("erase", erased.status());
   Table table;
   table.columns = {"customer_id", "touchpoints_removed", "conversions_removed"};

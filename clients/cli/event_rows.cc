@@ -12,16 +12,16 @@
 namespace attribution::cli {
 
 const std::array<const char*, kColumnCount> kColumnNames = {
-    "event_id",    "customer_id", "occurred_at", "type",
-    "channel",     "campaign",    "interaction", "stage",
-    "sentiment",   "conversion",  "revenue",     "currency",
+    "event_id",  "customer_id", "occurred_at", "type",
+    "channel",   "campaign",    "interaction", "stage",
+    "sentiment", "conversion",  "revenue",     "currency",
 };
 
 namespace {
 
 constexpr std::array<Column, 7> kRequired = {
-    kEventId, kCustomerId, kOccurredAt, kType, kChannel, kInteraction,
-    kConversion};
+    kEventId, kCustomerId,  kOccurredAt, kType,
+    kChannel, kInteraction, kConversion};
 
 absl::Status Bad(Column c, absl::string_view reason) {
   return absl::InvalidArgumentError(
@@ -98,7 +98,8 @@ absl::StatusOr<RowValues> ParseJsonLine(absl::string_view line) {
       case google::protobuf::Value::kNumberValue: {
         // Shortest text that reads back as the same double.
         char buf[64];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v.number_value());
+        auto [end, ec] =
+            std::to_chars(buf, buf + sizeof(buf), v.number_value());
         row[c].assign(buf, end);
         break;
       }
@@ -181,8 +182,8 @@ absl::StatusOr<v1::Event> RowToEvent(const RowValues& row) {
   const int64_t us = absl::ToUnixMicros(t);
   google::protobuf::Timestamp ts;
   ts.set_seconds(us / 1'000'000 - (us % 1'000'000 < 0 ? 1 : 0));
-  ts.set_nanos(static_cast<int32_t>(((us % 1'000'000) + 1'000'000) % 1'000'000) *
-               1000);
+  ts.set_nanos(
+      static_cast<int32_t>(((us % 1'000'000) + 1'000'000) % 1'000'000) * 1000);
 
   const std::string type = absl::AsciiStrToLower(row[kType]);
   if (type == "touchpoint") {
@@ -231,8 +232,9 @@ absl::StatusOr<v1::Event> RowToEvent(const RowValues& row) {
     v1::ConversionKind kind;
     if (!ParseEnum("CONVERSION_KIND_", row[kConversion],
                    v1::ConversionKind_Parse, &kind)) {
-      return Bad(kConversion, absl::StrCat("\"", row[kConversion],
-                                           "\" is not lead, purchase or churn"));
+      return Bad(kConversion,
+                 absl::StrCat("\"", row[kConversion],
+                              "\" is not lead, purchase or churn"));
     }
     cv->set_kind(kind);
     absl::StatusOr<int64_t> revenue = ParseDecimalMicros(row[kRevenue]);

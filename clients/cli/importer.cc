@@ -119,10 +119,11 @@ class Importer {
       *batch.request.add_events() = std::move(*event);
       batch.lines.push_back(line);
       if (batch.lines.size() >= options_.batch_size) {
-        Send(std::move(batch), /*wait_for_window=*/true);
+        Send(std::move(batch));
         batch = Batch{};
       }
-      if (options_.log != nullptr && absl::Now() - last_progress > absl::Seconds(2)) {
+      if (options_.log != nullptr &&
+          absl::Now() - last_progress > absl::Seconds(2)) {
         last_progress = absl::Now();
         absl::MutexLock lock(&mu_);
         *options_.log << "progress: " << rows_ << " rows read, " << stored_
@@ -130,7 +131,7 @@ class Importer {
                       << rejected_ << " rejected" << std::endl;
       }
     }
-    if (!batch.lines.empty()) Send(std::move(batch), true);
+    if (!batch.lines.empty()) Send(std::move(batch));
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -169,34 +170,39 @@ class Importer {
     }
   }
 
-  void Send(Batch batch, bool wait_for_window) {
+  // Sends a batch once fewer than `window` are unacknowledged.
+  void Send(Batch batch) {
     v1::IngestEventsRequest* request;
     {
       absl::MutexLock lock(&mu_);
-      if (wait_for_window) {
-        mu_.Await(absl::Condition(
-            +[](Importer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-              return self->in_flight_.size() < self->options_.window ||
-                     self->stream_done_;
-            },
-            this));
-      }
+      mu_.Await(absl::Condition(
+          +[](Importer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->in_flight_.size() < self->options_.window ||
+                   self->stream_done_;
+          },
+          this));
       if (stream_done_) return;
-      const uint64_t seq = next_sequence_++;
-      batch.request.set_workspace(options_.workspace);
-      batch.request.set_sequence(seq);
-      Batch& slot = in_flight_[seq] = std::move(batch);
-      request = &slot.request;
+      request = RegisterLocked(std::move(batch));
     }
     // The slot stays put until its ack arrives, which cannot happen before
     // it is sent.
     stream_->Send(*request);
   }
 
+  // Gives the batch a sequence number and counts it in flight.
+  v1::IngestEventsRequest* RegisterLocked(Batch batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const uint64_t seq = next_sequence_++;
+    batch.request.set_workspace(options_.workspace);
+    batch.request.set_sequence(seq);
+    Batch& slot = in_flight_[seq] = std::move(batch);
+    return &slot.request;
+  }
+
   void ReadAcks() {
     v1::IngestEventsResponse ack;
     while (stream_->Read(&ack)) {
-      Batch retry;
+      v1::IngestEventsRequest* retry = nullptr;
       {
         absl::MutexLock lock(&mu_);
         auto it = in_flight_.find(ack.sequence());
@@ -229,9 +235,11 @@ class Importer {
         events->erase(events->begin() + index);
         batch.lines.erase(batch.lines.begin() + index);
         if (batch.lines.empty()) continue;
-        retry = std::move(batch);
+        // Registered before the lock is released, so that the stream is
+        // never seen idle (and closed) between the reject and the retry.
+        retry = RegisterLocked(std::move(batch));
       }
-      Send(std::move(retry), /*wait_for_window=*/false);
+      stream_->Send(*retry);
     }
     absl::MutexLock lock(&mu_);
     stream_done_ = true;
@@ -262,8 +270,8 @@ std::unique_ptr<RowSource> NewJsonLinesSource(std::istream& in) {
   return std::make_unique<JsonLinesSource>(in);
 }
 
-ImportSummary ImportEvents(client::AttributionClient& client,
-                           RowSource& source, const ImportOptions& options) {
+ImportSummary ImportEvents(client::AttributionClient& client, RowSource& source,
+                           const ImportOptions& options) {
   Importer importer(client, options);
   return importer.Run(source);
 }

@@ -52,8 +52,8 @@ struct ImportSummary {
   absl::Status status;
 };
 
-ImportSummary ImportEvents(client::AttributionClient& client,
-                           RowSource& source, const ImportOptions& options);
+ImportSummary ImportEvents(client::AttributionClient& client, RowSource& source,
+                           const ImportOptions& options);
 
 }  // namespace attribution::cli
 

@@ -75,7 +75,8 @@ void Print(const Table& table, Format format, bool single, std::ostream& out) {
         size_t width = 0;
         for (const auto& c : table.columns) width = std::max(width, c.size());
         for (size_t c = 0; c < table.columns.size(); ++c) {
-          out << table.columns[c] << std::string(width - table.columns[c].size() + 2, ' ')
+          out << table.columns[c]
+              << std::string(width - table.columns[c].size() + 2, ' ')
               << table.rows[0][c].text << "\n";
         }
         return;

@@ -12,8 +12,8 @@ absl::Status FromGrpcStatus(const grpc::Status& s) {
 
 IngestStream::IngestStream(
     std::unique_ptr<grpc::ClientContext> context,
-    std::unique_ptr<grpc::ClientReaderWriterInterface<
-        v1::IngestEventsRequest, v1::IngestEventsResponse>>
+    std::unique_ptr<grpc::ClientReaderWriterInterface<v1::IngestEventsRequest,
+                                                      v1::IngestEventsResponse>>
         stream)
     : context_(std::move(context)), stream_(std::move(stream)) {}
 
@@ -31,7 +31,9 @@ void IngestStream::CloseSend() {
   stream_->WritesDone();
 }
 
-absl::Status IngestStream::Finish() { return FromGrpcStatus(stream_->Finish()); }
+absl::Status IngestStream::Finish() {
+  return FromGrpcStatus(stream_->Finish());
+}
 
 AttributionClient::AttributionClient(
     std::unique_ptr<v1::AttributionService::StubInterface> stub)
@@ -75,7 +77,8 @@ absl::StatusOr<Journey> AttributionClient::GetJourney(
   do {
     absl::StatusOr<v1::GetJourneyResponse> page = GetJourneyPage(request);
     if (!page.ok()) return page.status();
-    for (auto& e : *page->mutable_events()) journey.events.push_back(std::move(e));
+    for (auto& e : *page->mutable_events())
+      journey.events.push_back(std::move(e));
     if (page->has_first_purchase_at()) {
       journey.has_first_purchase = true;
       journey.first_purchase_at = page->first_purchase_at();

@@ -1,6 +1,7 @@
 #include "service/api/attribution_service_impl.h"
 
 #include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -43,15 +44,18 @@ absl::Status DecodePageToken(absl::string_view token, JourneyCursor* cursor) {
     return absl::InvalidArgumentError("page_token: malformed");
   }
   uint64_t u = 0;
-  for (int i = 1; i <= 8; ++i) u = (u << 8) | static_cast<unsigned char>(raw[i]);
+  for (int i = 1; i <= 8; ++i)
+    u = (u << 8) | static_cast<unsigned char>(raw[i]);
   cursor->at_us = static_cast<int64_t>(u);
   cursor->event_id = raw.substr(9);
   return absl::OkStatus();
 }
 
-// One IngestEvents stream. Reads a batch, stores it, queues its ack and reads
-// the next while the ack is written, so a client can keep several batches in
-// flight. Acks go out in request order.
+// One IngestEvents stream, as a two-stage pipeline: the gRPC thread reads
+// and validates a batch and hands it to the service's write queue, then reads
+// the next while that one is committed. Acks are written in request order; at
+// most kMaxQueuedBatches batches of a stream wait in the queue, which bounds
+// its memory and pushes back on the client through gRPC flow control.
 class IngestReactor final
     : public grpc::ServerBidiReactor<v1::IngestEventsRequest,
                                      v1::IngestEventsResponse> {
@@ -67,37 +71,28 @@ class IngestReactor final
       MaybeFinishLocked(grpc::Status::OK);
       return;
     }
-    v1::IngestEventsResponse response;
-    response.set_sequence(request_.sequence());
-    WriteResult result;
-    BatchError error;
-    absl::Status s = service_.StoreBatch(request_.workspace(),
-                                         request_.events(), &result, &error);
-    if (!s.ok()) {
-      // Storage failed: the stream cannot promise durability any more.
-      absl::MutexLock lock(&mu_);
-      reads_done_ = true;
-      MaybeFinishLocked(ToGrpcStatus(s));
-      return;
-    }
-    if (!error.status.ok()) {
-      v1::BatchError* e = response.mutable_error();
-      e->set_code(static_cast<int32_t>(error.status.code()));
-      e->set_message(std::string(error.status.message()));
-      e->set_event_index(error.event_index);
-    } else {
-      response.set_stored(result.stored);
-      response.set_duplicates(result.duplicates);
+    auto batch = std::make_shared<Batch>();
+    batch->sequence = request_.sequence();
+    std::vector<Event> events;
+    batch->error = service_.ValidateBatch(request_.workspace(),
+                                          request_.events(), &events);
+    if (batch->error.status.ok()) {
+      // Encoded here, on the gRPC thread, while the write queue commits the
+      // previous batch.
+      batch->prepared =
+          service_.PrepareBatch(request_.workspace(), std::move(events));
     }
     {
       absl::MutexLock lock(&mu_);
-      pending_.push_back(std::move(response));
-      if (!writing_) {
-        writing_ = true;
-        StartWrite(&pending_.front());
-      }
+      ++queued_;
     }
-    StartRead(&request_);
+    service_.write_queue().Push([this, batch] { Commit(*batch); });
+    absl::MutexLock lock(&mu_);
+    if (queued_ < kMaxQueuedBatches) {
+      StartRead(&request_);
+    } else {
+      read_paused_ = true;  // Resumed by Commit().
+    }
   }
 
   void OnWriteDone(bool ok) override {
@@ -105,7 +100,7 @@ class IngestReactor final
     pending_.pop_front();
     if (!ok) {  // The client went away; no ack can reach it.
       writing_ = false;
-      reads_done_ = true;
+      pending_.clear();
       MaybeFinishLocked(grpc::Status(grpc::StatusCode::CANCELLED,
                                      "client stopped reading acks"));
       return;
@@ -121,19 +116,78 @@ class IngestReactor final
   void OnDone() override { delete this; }
 
  private:
-  // Finishes once reads are over and every ack is written.
+  static constexpr int kMaxQueuedBatches = 4;
+
+  struct Batch {
+    uint64_t sequence = 0;
+    BatchError error;
+    std::unique_ptr<PreparedBatch> prepared;  // Set when error is OK.
+  };
+
+  // On the write queue's thread.
+  void Commit(Batch& batch) {
+    v1::IngestEventsResponse response;
+    response.set_sequence(batch.sequence);
+    absl::Status storage_status;
+    absl::MutexLock lock(&mu_);
+    if (!final_status_.ok()) {
+      // The stream already failed: store nothing more of it.
+    } else {
+      if (batch.error.status.ok()) {
+        WriteResult result;
+        mu_.Unlock();
+        storage_status =
+            service_.CommitBatch(*batch.prepared, &result, &batch.error);
+        mu_.Lock();
+        response.set_stored(result.stored);
+        response.set_duplicates(result.duplicates);
+      }
+      if (!batch.error.status.ok()) {
+        response.clear_stored();
+        response.clear_duplicates();
+        v1::BatchError* e = response.mutable_error();
+        e->set_code(static_cast<int32_t>(batch.error.status.code()));
+        e->set_message(std::string(batch.error.status.message()));
+        e->set_event_index(batch.error.event_index);
+      }
+      if (storage_status.ok()) {
+        pending_.push_back(std::move(response));
+        if (!writing_) {
+          writing_ = true;
+          StartWrite(&pending_.front());
+        }
+      }
+    }
+    --queued_;
+    if (!storage_status.ok()) {
+      // Storage failed: the stream cannot promise durability any more.
+      reads_done_ = true;
+      MaybeFinishLocked(ToGrpcStatus(storage_status));
+    } else if (read_paused_ && final_status_.ok()) {
+      read_paused_ = false;
+      StartRead(&request_);
+    } else {
+      MaybeFinishLocked(grpc::Status::OK);
+    }
+  }
+
+  // Finishes once reads are over, every queued batch is committed and every
+  // ack is written.
   void MaybeFinishLocked(grpc::Status status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!status.ok() && final_status_.ok()) final_status_ = std::move(status);
-    if (finished_ || !reads_done_ || writing_) return;
+    if (finished_ || !reads_done_ || queued_ > 0 || writing_) return;
     finished_ = true;
     Finish(final_status_);
   }
 
   AttributionServiceImpl& service_;
-  v1::IngestEventsRequest request_;  // Only touched by the read chain.
+  // Filled by gRPC between StartRead() and OnReadDone(); read only there.
+  v1::IngestEventsRequest request_;
   absl::Mutex mu_;
   std::deque<v1::IngestEventsResponse> pending_ ABSL_GUARDED_BY(mu_);
+  int queued_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -146,19 +200,20 @@ AttributionServiceImpl::AttributionServiceImpl(EventStore& store, Clock& clock,
                                                ServiceOptions options)
     : store_(store), clock_(clock), options_(options) {}
 
-absl::Status AttributionServiceImpl::StoreBatch(
+BatchError AttributionServiceImpl::ValidateBatch(
     absl::string_view workspace,
     const google::protobuf::RepeatedPtrField<v1::Event>& events,
-    WriteResult* result, BatchError* error) {
+    std::vector<Event>* out) {
   if (absl::Status s = ValidateWorkspace(workspace); !s.ok()) {
-    *error = {std::move(s), -1};
-    return absl::OkStatus();
+    return {std::move(s), -1};
   }
-  std::vector<Event> domain;
-  *error = EventsFromProto(events, clock_.Now(), options_.max_batch_events,
-                           &domain);
-  if (!error->status.ok()) return absl::OkStatus();
-  absl::StatusOr<WriteResult> written = store_.Write(workspace, domain);
+  return EventsFromProto(events, clock_.Now(), options_.max_batch_events, out);
+}
+
+absl::Status AttributionServiceImpl::CommitBatch(PreparedBatch& batch,
+                                                 WriteResult* result,
+                                                 BatchError* error) {
+  absl::StatusOr<WriteResult> written = store_.Commit(batch);
   if (written.ok()) {
     *result = *written;
     return absl::OkStatus();
@@ -176,10 +231,15 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::RecordEvents(
     const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
   WriteResult result;
-  BatchError error;
-  absl::Status s =
-      StoreBatch(request->workspace(), request->events(), &result, &error);
-  if (s.ok() && !error.status.ok()) s = error.status;
+  std::vector<Event> events;
+  BatchError error =
+      ValidateBatch(request->workspace(), request->events(), &events);
+  absl::Status s = error.status;
+  if (s.ok()) {
+    s = CommitBatch(*PrepareBatch(request->workspace(), std::move(events)),
+                    &result, &error);
+  }
+  if (s.ok()) s = error.status;
   if (s.ok()) {
     response->set_stored(result.stored);
     response->set_duplicates(result.duplicates);
@@ -212,8 +272,8 @@ absl::Status AttributionServiceImpl::GetJourneyImpl(
                          request.page_token().empty() ? nullptr : &cursor,
                          static_cast<size_t>(page_size)));
   const int64_t* first_purchase = page.first_purchase_at_us.has_value()
-                                       ? &*page.first_purchase_at_us
-                                       : nullptr;
+                                      ? &*page.first_purchase_at_us
+                                      : nullptr;
   if (first_purchase != nullptr) {
     TimeToProto(*first_purchase, response->mutable_first_purchase_at());
   }
@@ -266,7 +326,8 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(
     response->set_customers(summary.stats.customers);
     response->set_touchpoints(summary.stats.touchpoints);
     response->set_conversions(summary.stats.conversions);
-    for (std::string& c : summary.channels) response->add_channels(std::move(c));
+    for (std::string& c : summary.channels)
+      response->add_channels(std::move(c));
   }
   return Done(context, s);
 }

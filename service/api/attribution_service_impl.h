@@ -2,9 +2,12 @@
 #define ATTRIBUTION_SERVICE_API_ATTRIBUTION_SERVICE_IMPL_H_
 
 #include <cstddef>
+#include <memory>
+#include <vector>
 
 #include "attribution/v1/attribution_service.grpc.pb.h"
 #include "service/api/event_conversion.h"
+#include "service/api/write_queue.h"
 #include "service/core/clock.h"
 #include "storage/event_store.h"
 
@@ -31,9 +34,10 @@ class AttributionServiceImpl final
       v1::RecordEventsResponse* response) override;
   grpc::ServerBidiReactor<v1::IngestEventsRequest, v1::IngestEventsResponse>*
   IngestEvents(grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* GetJourney(grpc::CallbackServerContext* context,
-                                       const v1::GetJourneyRequest* request,
-                                       v1::GetJourneyResponse* response) override;
+  grpc::ServerUnaryReactor* GetJourney(
+      grpc::CallbackServerContext* context,
+      const v1::GetJourneyRequest* request,
+      v1::GetJourneyResponse* response) override;
   grpc::ServerUnaryReactor* EraseCustomer(
       grpc::CallbackServerContext* context,
       const v1::EraseCustomerRequest* request,
@@ -43,12 +47,27 @@ class AttributionServiceImpl final
       const v1::DescribeWorkspaceRequest* request,
       v1::DescribeWorkspaceResponse* response) override;
 
-  // Validates and stores one batch. A validation failure comes back in
-  // `error` (the ack carries it); the returned status is not OK only for a
-  // storage failure, which ends a stream.
-  absl::Status StoreBatch(absl::string_view workspace,
-                          const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                          WriteResult* result, BatchError* error);
+  // Checks the workspace and converts the batch. On error, `out` is
+  // unspecified.
+  BatchError ValidateBatch(
+      absl::string_view workspace,
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      std::vector<Event>* out);
+
+  // Encodes a validated batch for CommitBatch; needs no lock.
+  std::unique_ptr<PreparedBatch> PrepareBatch(absl::string_view workspace,
+                                              std::vector<Event> events) {
+    return store_.Prepare(workspace, std::move(events));
+  }
+
+  // Stores a prepared batch. A per-batch rejection (a workspace limit) comes
+  // back in `error`, which an ack carries; the returned status is not OK only
+  // for a storage failure, which ends a stream.
+  absl::Status CommitBatch(PreparedBatch& batch, WriteResult* result,
+                           BatchError* error);
+
+  // Where streams commit their batches, in order.
+  WriteQueue& write_queue() { return write_queue_; }
 
  private:
   absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
@@ -57,6 +76,7 @@ class AttributionServiceImpl final
   EventStore& store_;
   Clock& clock_;
   const ServiceOptions options_;
+  WriteQueue write_queue_;
 };
 
 }  // namespace attribution::api

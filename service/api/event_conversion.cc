@@ -8,6 +8,8 @@
 namespace attribution::api {
 namespace {
 
+// Field names in errors are built only when there is an error: valid events
+// are the hot path.
 absl::Status FieldError(absl::string_view prefix, absl::string_view field,
                         absl::string_view reason) {
   return absl::InvalidArgumentError(
@@ -20,9 +22,27 @@ absl::Status Check(const char* reason, absl::string_view prefix,
   return FieldError(prefix, field, reason);
 }
 
-absl::Status TimeFromProto(const google::protobuf::Timestamp& ts,
-                           bool present, absl::string_view prefix,
-                           absl::Time now, int64_t* at_us) {
+// "events[3]" + ".touchpoint" etc., for messages.
+struct Prefix {
+  absl::string_view base;
+  absl::string_view kind;
+  std::string str() const { return absl::StrCat(base, kind); }
+};
+
+absl::Status Check(const char* reason, const Prefix& prefix,
+                   absl::string_view field) {
+  if (*reason == '\0') return absl::OkStatus();
+  return FieldError(prefix.str(), field, reason);
+}
+
+absl::Status FieldError(const Prefix& prefix, absl::string_view field,
+                        absl::string_view reason) {
+  return FieldError(prefix.str(), field, reason);
+}
+
+absl::Status TimeFromProto(const google::protobuf::Timestamp& ts, bool present,
+                           const Prefix& prefix, absl::Time now,
+                           int64_t* at_us) {
   if (!present) return FieldError(prefix, "occurred_at", "is required");
   if (ts.nanos() < 0 || ts.nanos() > 999'999'999) {
     return FieldError(prefix, "occurred_at.nanos", "must be 0 to 999999999");
@@ -73,7 +93,7 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
   *out = Event{};
   if (in.has_touchpoint()) {
     const v1::Touchpoint& t = in.touchpoint();
-    const std::string p = absl::StrCat(prefix, ".touchpoint");
+    const Prefix p{prefix, ".touchpoint"};
     out->type = EventType::kTouchpoint;
     if (auto s = Check(CheckId(t.event_id()), p, "event_id"); !s.ok()) return s;
     if (auto s = Check(CheckId(t.customer_id()), p, "customer_id"); !s.ok()) {
@@ -114,7 +134,7 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
   }
   if (in.has_conversion()) {
     const v1::Conversion& c = in.conversion();
-    const std::string p = absl::StrCat(prefix, ".conversion");
+    const Prefix p{prefix, ".conversion"};
     out->type = EventType::kConversion;
     if (auto s = Check(CheckId(c.event_id()), p, "event_id"); !s.ok()) return s;
     if (auto s = Check(CheckId(c.customer_id()), p, "customer_id"); !s.ok()) {
@@ -147,9 +167,9 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
         return FieldError(p, "currency", "is only allowed on purchases");
       }
       if (!IsKnownCurrency(c.currency())) {
-        return FieldError(
-            p, "currency",
-            absl::StrCat("unknown ISO 4217 code \"", absl::CHexEscape(c.currency()), "\""));
+        return FieldError(p, "currency",
+                          absl::StrCat("unknown ISO 4217 code \"",
+                                       absl::CHexEscape(c.currency()), "\""));
       }
     }
     out->event_id = c.event_id();
@@ -159,8 +179,7 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
     out->currency = c.currency();
     return absl::OkStatus();
   }
-  return FieldError(prefix, "kind",
-                    "must hold a touchpoint or a conversion");
+  return FieldError(prefix, "kind", "must hold a touchpoint or a conversion");
 }
 
 BatchError EventsFromProto(
@@ -178,9 +197,13 @@ BatchError EventsFromProto(
   }
   out->resize(in.size());
   for (int i = 0; i < in.size(); ++i) {
-    absl::Status s =
-        EventFromProto(in[i], absl::StrCat("events[", i, "]"), now, &(*out)[i]);
-    if (!s.ok()) return {std::move(s), i};
+    absl::Status s = EventFromProto(in[i], "", now, &(*out)[i]);
+    if (!s.ok()) {
+      // Name the event: re-run the check with its index in the prefix.
+      return {EventFromProto(in[i], absl::StrCat("events[", i, "]"), now,
+                             &(*out)[i]),
+              i};
+    }
   }
   return {};
 }

@@ -3,10 +3,10 @@
 #define ATTRIBUTION_SERVICE_API_EVENT_CONVERSION_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "attribution/v1/events.pb.h"
 #include "google/protobuf/repeated_ptr_field.h"

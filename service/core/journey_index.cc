@@ -16,22 +16,25 @@ uint64_t EventIdHash(absl::string_view event_id) {
 
 absl::Status WorkspaceIndex::CheckCapacity(
     absl::Span<const Event* const> events) const {
+  if (channels_.size() + events.size() <= kMaxChannelsPerWorkspace) {
+    return absl::OkStatus();  // Cannot exceed it, however many are new.
+  }
   absl::flat_hash_set<absl::string_view> fresh;
   for (const Event* e : events) {
-    if (e->type == EventType::kTouchpoint && !channel_ids_.contains(e->channel)) {
+    if (e->type == EventType::kTouchpoint &&
+        !channel_ids_.contains(e->channel)) {
       fresh.insert(e->channel);
     }
   }
   if (channels_.size() + fresh.size() > kMaxChannelsPerWorkspace) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("workspace would exceed ", kMaxChannelsPerWorkspace,
-                     " distinct channels"));
+    return absl::ResourceExhaustedError(absl::StrCat("workspace would exceed ",
+                                                     kMaxChannelsPerWorkspace,
+                                                     " distinct channels"));
   }
   return absl::OkStatus();
 }
 
-std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(
-    uint64_t hash) const {
+std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(uint64_t hash) const {
   std::vector<uint32_t> out;
   auto it = id_hashes_.find(hash);
   if (it == id_hashes_.end()) return out;
@@ -40,6 +43,11 @@ std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(
     out.insert(out.end(), c->second.begin(), c->second.end());
   }
   return out;
+}
+
+void WorkspaceIndex::Prefetch(const Event& event) const {
+  id_hashes_.prefetch(EventIdHash(event.event_id));
+  customer_ids_.prefetch(event.customer_id);
 }
 
 bool WorkspaceIndex::HasEventAt(absl::string_view customer_id,
@@ -67,22 +75,23 @@ uint32_t WorkspaceIndex::InternCampaign(const std::string& name) {
 }
 
 uint32_t WorkspaceIndex::CustomerIndex(const std::string& id) {
-  auto [it, inserted] = customer_ids_.try_emplace(
-      id, static_cast<uint32_t>(customers_.size()));
+  auto [it, inserted] =
+      customer_ids_.try_emplace(id, static_cast<uint32_t>(customers_.size()));
   if (inserted) customers_.push_back(Customer{id, {}});
   return it->second;
 }
 
-void WorkspaceIndex::Insert(const Event& event, size_t ties_before) {
+void WorkspaceIndex::Insert(const Event& event,
+                            absl::FunctionRef<size_t()> ties_before) {
   IndexedEvent rec{};
   rec.at_us = event.occurred_at_us;
   if (event.type == EventType::kTouchpoint) {
     rec.channel = InternChannel(event.channel);
     rec.ref = InternCampaign(event.campaign);
-    rec.attrs = static_cast<uint8_t>(
-        static_cast<uint8_t>(event.interaction) |
-        (static_cast<uint8_t>(event.stage) << 4) |
-        (static_cast<uint8_t>(event.sentiment) << 6));
+    rec.attrs =
+        static_cast<uint8_t>(static_cast<uint8_t>(event.interaction) |
+                             (static_cast<uint8_t>(event.stage) << 4) |
+                             (static_cast<uint8_t>(event.sentiment) << 6));
     ++stats_.touchpoints;
   } else {
     rec.kind = static_cast<uint8_t>(event.kind);
@@ -96,11 +105,16 @@ void WorkspaceIndex::Insert(const Event& event, size_t ties_before) {
   if (events.empty() || events.back().at_us < rec.at_us) {
     events.push_back(rec);  // The common case: events arrive in time order.
   } else {
-    auto it = std::lower_bound(
+    auto first = std::lower_bound(
         events.begin(), events.end(), rec.at_us,
         [](const IndexedEvent& e, int64_t t) { return e.at_us < t; });
-    assert(static_cast<size_t>(events.end() - it) >= ties_before);
-    events.insert(it + static_cast<ptrdiff_t>(ties_before), rec);
+    auto last = std::upper_bound(
+        first, events.end(), rec.at_us,
+        [](int64_t t, const IndexedEvent& e) { return t < e.at_us; });
+    const size_t ties = last - first;
+    // Clamped: a caller that cannot tell puts the event after its ties.
+    const size_t before = ties == 0 ? 0 : std::min(ties_before(), ties);
+    events.insert(first + static_cast<ptrdiff_t>(before), rec);
   }
   const uint64_t hash = EventIdHash(event.event_id);
   auto [it, inserted] = id_hashes_.try_emplace(hash, ci);
@@ -159,7 +173,8 @@ std::optional<int64_t> WorkspaceIndex::FirstPurchaseAt(
   const Customer* c = FindCustomer(customer_id);
   if (c == nullptr) return std::nullopt;
   for (const IndexedEvent& e : c->events) {
-    if (e.conversion_kind() == ConversionKind::kPurchase && !e.is_touchpoint()) {
+    if (e.conversion_kind() == ConversionKind::kPurchase &&
+        !e.is_touchpoint()) {
       return e.at_us;
     }
   }

@@ -9,11 +9,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "service/core/event.h"
 
@@ -71,12 +72,18 @@ class WorkspaceIndex {
   // stored event has the hash.
   std::vector<uint32_t> CustomersWithIdHash(uint64_t hash) const;
 
+  // Brings the index entries `event` will touch (its id hash, its customer)
+  // into cache, so that a batch can issue every miss up front. No effect on
+  // the contents.
+  void Prefetch(const Event& event) const;
+
   // True if the customer has an indexed event at exactly `at_us`.
   bool HasEventAt(absl::string_view customer_id, int64_t at_us) const;
 
-  // Adds a committed event. `ties_before` is the number of the customer's
-  // indexed events at the same at_us whose event_id sorts before this one's.
-  void Insert(const Event& event, size_t ties_before);
+  // Adds a committed event. Only when the customer already has events at
+  // the same at_us is `ties_before` called: it must return how many of them
+  // have an event_id that sorts before this one's (the index keeps no ids).
+  void Insert(const Event& event, absl::FunctionRef<size_t()> ties_before);
 
   // Removes every event of the customer; `event_id_hashes` are the hashes of
   // their ids. No-op for an unknown customer.
@@ -93,9 +100,7 @@ class WorkspaceIndex {
 
   const std::string& channel_name(uint16_t id) const { return channels_[id]; }
   const std::vector<std::string>& channels() const { return channels_; }
-  const std::string& campaign_name(uint32_t id) const {
-    return campaigns_[id];
-  }
+  const std::string& campaign_name(uint32_t id) const { return campaigns_[id]; }
   int64_t revenue_micros(const IndexedEvent& e) const {
     return e.is_touchpoint() ? 0 : revenues_[e.ref];
   }
@@ -129,8 +134,7 @@ class JourneyIndex {
   WorkspaceIndex& GetOrCreate(absl::string_view workspace);
 
  private:
-  absl::flat_hash_map<std::string, std::unique_ptr<WorkspaceIndex>>
-      workspaces_;
+  absl::flat_hash_map<std::string, std::unique_ptr<WorkspaceIndex>> workspaces_;
 };
 
 }  // namespace attribution

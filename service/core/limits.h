@@ -5,15 +5,17 @@
 
 #include <cstddef>
 #include <cstdint>
+
 #include "absl/strings/string_view.h"
 
 namespace attribution {
 
-inline constexpr size_t kMaxIdBytes = 128;         // event_id, customer_id
-inline constexpr size_t kMaxWorkspaceBytes = 64;   // [A-Za-z0-9_.-]
-inline constexpr size_t kMaxChannelBytes = 64;     // [a-z0-9_]
-inline constexpr size_t kMaxCampaignBytes = 256;   // UTF-8, no controls
-inline constexpr int64_t kMaxRevenueMicros = 1'000'000'000'000'000;  // 1e9 units
+inline constexpr size_t kMaxIdBytes = 128;        // event_id, customer_id
+inline constexpr size_t kMaxWorkspaceBytes = 64;  // [A-Za-z0-9_.-]
+inline constexpr size_t kMaxChannelBytes = 64;    // [a-z0-9_]
+inline constexpr size_t kMaxCampaignBytes = 256;  // UTF-8, no controls
+inline constexpr int64_t kMaxRevenueMicros =
+    1'000'000'000'000'000;  // 1e9 units
 // 2000-01-01T00:00:00Z in microseconds since the epoch.
 inline constexpr int64_t kMinOccurredAtUs = 946'684'800'000'000;
 // How far past the server's clock an event may be (clock skew allowance).

@@ -23,8 +23,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to listen on, host:port. Port 0 picks a free port (the "
           "chosen one is printed).");
-ABSL_FLAG(std::string, data_dir, "attribution-data",
-          "RocksDB folder, created if missing. Relative to the working folder.");
+ABSL_FLAG(
+    std::string, data_dir, "attribution-data",
+    "RocksDB folder, created if missing. Relative to the working folder.");
 ABSL_FLAG(std::string, durability, "process",
           "'process': a batch is acknowledged once in the write-ahead log "
           "(survives a process crash). 'machine': the log is fsynced per "
@@ -100,8 +101,7 @@ int Run() {
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string host = listen.substr(0, listen.rfind(':'));
   // Tests and scripts read this line to learn the port.
-  std::cout << "attributiond listening on " << host << ":" << port
-            << std::endl;
+  std::cout << "attributiond listening on " << host << ":" << port << std::endl;
   std::cerr << "attributiond: data " << storage.path << ", durability "
             << durability << ", max batch " << max_batch << " events, max "
             << "message " << max_bytes << " bytes\n";
@@ -110,9 +110,9 @@ int Run() {
   sigwait(&signals, &sig);
   std::cerr << "attributiond: signal " << sig << ", draining calls\n";
   server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::seconds(
-                       absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  server->Shutdown(
+      std::chrono::system_clock::now() +
+      std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   server->Wait();
   if (absl::Status s = (*store)->Flush(); !s.ok()) {
     std::cerr << "attributiond: flush at shutdown failed: " << s << "\n";

@@ -49,8 +49,8 @@ TEST_P(BadEventTest, IsRejectedNamingFieldAndIndex) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllFields, BadEventTest,
-    ::testing::ValuesIn(attribution::testing::BadEventCases(
-        absl::ToUnixSeconds(kNow))),
+    ::testing::ValuesIn(
+        attribution::testing::BadEventCases(absl::ToUnixSeconds(kNow))),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return info.param.name;
     });
@@ -70,8 +70,9 @@ TEST(EventConversionTest, RejectsEmptyAndOversizedBatches) {
 
 TEST(EventConversionTest, ValidatesWorkspace) {
   EXPECT_TRUE(ValidateWorkspace("acme").ok());
-  EXPECT_THAT(ValidateWorkspace(""), StatusIs(absl::StatusCode::kInvalidArgument,
-                                              HasSubstr("workspace: ")));
+  EXPECT_THAT(
+      ValidateWorkspace(""),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("workspace: ")));
   EXPECT_THAT(ValidateWorkspace("a/b"),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

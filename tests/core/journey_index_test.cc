@@ -42,6 +42,12 @@ Event Purchase(std::string id, std::string customer, int64_t at,
   return e;
 }
 
+// For inserts that have no tie: the index must not ask.
+size_t NoTies() {
+  ADD_FAILURE() << "asked for ties where there are none";
+  return 0;
+}
+
 std::vector<int64_t> Times(const WorkspaceIndex::Customer& c) {
   std::vector<int64_t> out;
   for (const auto& e : c.events) out.push_back(e.at_us);
@@ -50,9 +56,9 @@ std::vector<int64_t> Times(const WorkspaceIndex::Customer& c) {
 
 TEST(JourneyIndexTest, KeepsEventsInTimeOrderWhateverTheArrivalOrder) {
   WorkspaceIndex index;
-  index.Insert(Touch("a", "c1", 300), 0);
-  index.Insert(Touch("b", "c1", 100), 0);
-  index.Insert(Purchase("c", "c1", 200, 5), 0);
+  index.Insert(Touch("a", "c1", 300), NoTies);
+  index.Insert(Touch("b", "c1", 100), NoTies);
+  index.Insert(Purchase("c", "c1", 200, 5), NoTies);
   const auto* c = index.FindCustomer("c1");
   ASSERT_NE(c, nullptr);
   EXPECT_THAT(Times(*c), ElementsAre(100, 200, 300));
@@ -62,7 +68,7 @@ TEST(JourneyIndexTest, KeepsEventsInTimeOrderWhateverTheArrivalOrder) {
 
 TEST(JourneyIndexTest, PacksTouchpointAttributes) {
   WorkspaceIndex index;
-  index.Insert(Touch("a", "c1", 1, "tiktok"), 0);
+  index.Insert(Touch("a", "c1", 1, "tiktok"), NoTies);
   const IndexedEvent& e = index.FindCustomer("c1")->events[0];
   EXPECT_TRUE(e.is_touchpoint());
   EXPECT_EQ(index.channel_name(e.channel), "tiktok");
@@ -74,11 +80,11 @@ TEST(JourneyIndexTest, PacksTouchpointAttributes) {
 
 TEST(JourneyIndexTest, TiesGoWhereTheCallerSays) {
   WorkspaceIndex index;
-  index.Insert(Touch("b", "c1", 100, "x"), 0);
-  // "a" sorts before "b": no tie before it.
-  index.Insert(Touch("a", "c1", 100, "facebook"), 0);
+  index.Insert(Touch("b", "c1", 100, "x"), NoTies);
+  // "a" sorts before "b": no tie before it. The index asks only now.
+  index.Insert(Touch("a", "c1", 100, "facebook"), [] { return size_t{0}; });
   // "c" sorts after both.
-  index.Insert(Touch("c", "c1", 100, "reddit"), 2);
+  index.Insert(Touch("c", "c1", 100, "reddit"), [] { return size_t{2}; });
   const auto& events = index.FindCustomer("c1")->events;
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(index.channel_name(events[0].channel), "facebook");
@@ -90,9 +96,9 @@ TEST(JourneyIndexTest, TiesGoWhereTheCallerSays) {
 
 TEST(JourneyIndexTest, CountsAndErases) {
   WorkspaceIndex index;
-  index.Insert(Touch("t1", "c1", 1), 0);
-  index.Insert(Purchase("p1", "c1", 2, 10), 0);
-  index.Insert(Touch("t2", "c2", 1), 0);
+  index.Insert(Touch("t1", "c1", 1), NoTies);
+  index.Insert(Purchase("p1", "c1", 2, 10), NoTies);
+  index.Insert(Touch("t2", "c2", 1), NoTies);
   EXPECT_EQ(index.stats().customers, 2);
   EXPECT_EQ(index.stats().touchpoints, 2);
   EXPECT_EQ(index.stats().conversions, 1);
@@ -118,7 +124,7 @@ TEST(JourneyIndexTest, RefusesChannelsPastTheWorkspaceLimit) {
   WorkspaceIndex index;
   for (size_t i = 0; i < kMaxChannelsPerWorkspace; ++i) {
     index.Insert(Touch(absl::StrCat("t", i), "c1", 1, absl::StrCat("ch", i)),
-                 i);
+                 [i] { return i; });
   }
   Event known = Touch("k", "c2", 1, "ch7");
   Event fresh = Touch("f", "c2", 1, "brand_new");
@@ -131,7 +137,7 @@ TEST(JourneyIndexTest, RefusesChannelsPastTheWorkspaceLimit) {
 
 TEST(JourneyIndexTest, WorkspacesAreSeparate) {
   JourneyIndex index;
-  index.GetOrCreate("a").Insert(Touch("t", "c1", 1), 0);
+  index.GetOrCreate("a").Insert(Touch("t", "c1", 1), NoTies);
   EXPECT_NE(index.Find("a"), nullptr);
   EXPECT_EQ(index.Find("b"), nullptr);
   EXPECT_EQ(index.Find("a")->stats().touchpoints, 1);

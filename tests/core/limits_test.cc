@@ -15,8 +15,8 @@ TEST(LimitsTest, IdsAreOneTo128BytesOfCleanUtf8) {
   EXPECT_STRNE(CheckId(std::string(129, 'a')), "");
   EXPECT_STRNE(CheckId("tab\there"), "");
   EXPECT_STRNE(CheckId("bad\xff"), "");
-  EXPECT_STRNE(CheckId("\xc0\xaf"), "");        // Overlong '/'.
-  EXPECT_STRNE(CheckId("\xed\xa0\x80"), "");    // Surrogate.
+  EXPECT_STRNE(CheckId("\xc0\xaf"), "");      // Overlong '/'.
+  EXPECT_STRNE(CheckId("\xed\xa0\x80"), "");  // Surrogate.
   EXPECT_STRNE(CheckId(std::string("nul\0x", 5)), "");
 }
 

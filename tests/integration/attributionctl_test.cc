@@ -49,9 +49,9 @@ class AttributionctlTest : public ::testing::Test {
 
   CommandResult Ctl(std::vector<std::string> args,
                     const std::string& workspace = "acme") {
-    std::vector<std::string> argv = {
-        ATTRIBUTIONCTL_PATH, "--server=" + server_->address(),
-        "--workspace=" + workspace};
+    std::vector<std::string> argv = {ATTRIBUTIONCTL_PATH,
+                                     "--server=" + server_->address(),
+                                     "--workspace=" + workspace};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv);
   }
@@ -62,12 +62,13 @@ class AttributionctlTest : public ::testing::Test {
 
 TEST_F(AttributionctlTest, ImportsAFileAndReimportingItStoresNothingNew) {
   const std::string csv = dir_.path() + "/events.csv";
-  CommandResult gen = RunCommand({PYTHON3_PATH, GEN_EVENTS_PY, "--events",
-                                  "20000", "--customers", "2000", "--out", csv});
+  CommandResult gen =
+      RunCommand({PYTHON3_PATH, GEN_EVENTS_PY, "--events", "20000",
+                  "--customers", "2000", "--out", csv});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
 
-  CommandResult first = Ctl({"--format=json", "--batch_size=700", "import",
-                             "events", csv});
+  CommandResult first =
+      Ctl({"--format=json", "--batch_size=700", "import", "events", csv});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   auto s1 = ParseJson(first.out);
   EXPECT_EQ(Field(s1, "rows"), 20000);
@@ -88,15 +89,19 @@ TEST_F(AttributionctlTest, ImportsAFileAndReimportingItStoresNothingNew) {
 
 TEST_F(AttributionctlTest, ReportsRejectedRowsByLineAndImportsTheRest) {
   const std::string csv = dir_.path() + "/mixed.csv";
-  WriteFile(csv, absl::StrCat(
-                     kHeader,
-                     "t1,c1,2026-03-01T12:00:00Z,touchpoint,instagram,spring,like,,,,,\n",
-                     "t2,c1,not-a-time,touchpoint,instagram,,like,,,,,\n",
-                     "t3,c1,2026-03-01T13:00:00Z,touchpoint,Bad-Channel,,click,,,,,\n",
-                     "p1,c1,2026-03-02T09:30:00Z,conversion,,,,,,purchase,49.90,EUR\n",
-                     "p2,c1,2026-03-03T09:30:00Z,conversion,,,,,,purchase,5,ZZZ\n",
-                     "t4,c2,2026-03-01T12:00:00Z,touchpoint,tiktok,\"a, b\",share,,,,,\n"));
-  CommandResult r = Ctl({"--format=json", "--batch_size=10", "import", "events", csv});
+  WriteFile(
+      csv,
+      absl::StrCat(
+          kHeader,
+          "t1,c1,2026-03-01T12:00:00Z,touchpoint,instagram,spring,like,,,,,\n",
+          "t2,c1,not-a-time,touchpoint,instagram,,like,,,,,\n",
+          "t3,c1,2026-03-01T13:00:00Z,touchpoint,Bad-Channel,,click,,,,,\n",
+          "p1,c1,2026-03-02T09:30:00Z,conversion,,,,,,purchase,49.90,EUR\n",
+          "p2,c1,2026-03-03T09:30:00Z,conversion,,,,,,purchase,5,ZZZ\n",
+          "t4,c2,2026-03-01T12:00:00Z,touchpoint,tiktok,\"a, "
+          "b\",share,,,,,\n"));
+  CommandResult r =
+      Ctl({"--format=json", "--batch_size=10", "import", "events", csv});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("line 3: occurred_at:"));
   EXPECT_THAT(r.err, HasSubstr("line 4: touchpoint.channel:"));
@@ -111,10 +116,13 @@ TEST_F(AttributionctlTest, ReportsRejectedRowsByLineAndImportsTheRest) {
   auto j = ParseJson(journey.out);
   const auto& events = j.fields().at("events").list_value().values();
   ASSERT_EQ(events.size(), 2);
-  EXPECT_EQ(events[0].struct_value().fields().at("event_id").string_value(), "t1");
-  EXPECT_EQ(events[0].struct_value().fields().at("effective_stage").string_value(),
-            "discovery");
-  EXPECT_EQ(events[1].struct_value().fields().at("revenue").string_value(), "49.90");
+  EXPECT_EQ(events[0].struct_value().fields().at("event_id").string_value(),
+            "t1");
+  EXPECT_EQ(
+      events[0].struct_value().fields().at("effective_stage").string_value(),
+      "discovery");
+  EXPECT_EQ(events[1].struct_value().fields().at("revenue").string_value(),
+            "49.90");
   EXPECT_EQ(j.fields().at("first_purchase_at").string_value(),
             "2026-03-02T09:30:00Z");
 }
@@ -126,18 +134,26 @@ TEST_F(AttributionctlTest, AMissingColumnFailsBeforeAnythingIsSent) {
             "t1,c1,2026-03-01T12:00:00Z,touchpoint,instagram\n");
   CommandResult r = Ctl({"import", "events", csv});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("missing required column(s): interaction, conversion"));
+  EXPECT_THAT(r.err,
+              HasSubstr("missing required column(s): interaction, conversion"));
   CommandResult described = Ctl({"--format=json", "describe"});
   EXPECT_EQ(Field(ParseJson(described.out), "touchpoints"), 0);
 }
 
 TEST_F(AttributionctlTest, ImportsJsonLinesAndExportsAReimportableCsv) {
   const std::string jsonl = dir_.path() + "/events.jsonl";
-  WriteFile(jsonl,
-            "{\"event_id\":\"t1\",\"customer_id\":\"c1\",\"occurred_at\":\"2026-03-01T12:00:00Z\",\"type\":\"touchpoint\",\"channel\":\"youtube\",\"interaction\":\"visit\",\"sentiment\":\"positive\"}\n"
-            "\n"
-            "{\"event_id\":\"p1\",\"customer_id\":\"c1\",\"occurred_at\":\"2026-03-01T12:30:00Z\",\"type\":\"conversion\",\"conversion\":\"purchase\",\"revenue\":19.99,\"currency\":\"USD\"}\n"
-            "{\"event_id\":\"t2\",\"customer_id\":\"c1\",\"occurred_at\":\"2026-03-04T08:00:00Z\",\"type\":\"touchpoint\",\"channel\":\"email\",\"interaction\":\"click\"}\n");
+  WriteFile(
+      jsonl,
+      "{\"event_id\":\"t1\",\"customer_id\":\"c1\",\"occurred_at\":\"2026-03-"
+      "01T12:00:00Z\",\"type\":\"touchpoint\",\"channel\":\"youtube\","
+      "\"interaction\":\"visit\",\"sentiment\":\"positive\"}\n"
+      "\n"
+      "{\"event_id\":\"p1\",\"customer_id\":\"c1\",\"occurred_at\":\"2026-03-"
+      "01T12:30:00Z\",\"type\":\"conversion\",\"conversion\":\"purchase\","
+      "\"revenue\":19.99,\"currency\":\"USD\"}\n"
+      "{\"event_id\":\"t2\",\"customer_id\":\"c1\",\"occurred_at\":\"2026-03-"
+      "04T08:00:00Z\",\"type\":\"touchpoint\",\"channel\":\"email\","
+      "\"interaction\":\"click\"}\n");
   CommandResult r = Ctl({"import", "events", jsonl});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 

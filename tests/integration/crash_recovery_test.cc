@@ -25,7 +25,9 @@ constexpr int kCustomersPerBatch = 50;
 constexpr int kEventsPerCustomer = 10;
 constexpr int kEventsPerBatch = kCustomersPerBatch * kEventsPerCustomer;
 
-std::string Customer(int batch, int c) { return absl::StrCat("b", batch, "-c", c); }
+std::string Customer(int batch, int c) {
+  return absl::StrCat("b", batch, "-c", c);
+}
 
 // Batch `b` holds every event of its own customers.
 v1::IngestEventsRequest MakeBatch(int b) {
@@ -95,7 +97,8 @@ StreamResult Stream(client::AttributionClient& client,
   return result;
 }
 
-TEST(CrashRecoveryTest, AcknowledgedEventsSurviveSigkillAndReimportAddsNoDuplicates) {
+TEST(CrashRecoveryTest,
+     AcknowledgedEventsSurviveSigkillAndReimportAddsNoDuplicates) {
   TempDir dir;
   const std::string db = dir.path() + "/db";
   StreamResult first;
@@ -121,7 +124,8 @@ TEST(CrashRecoveryTest, AcknowledgedEventsSurviveSigkillAndReimportAddsNoDuplica
     for (int c = 0; c < kCustomersPerBatch; ++c) {
       auto journey = client->GetJourney("acme", Customer(b, c));
       ASSERT_TRUE(journey.ok()) << "batch " << b << ": " << journey.status();
-      ASSERT_EQ(journey->events.size(), static_cast<size_t>(kEventsPerCustomer));
+      ASSERT_EQ(journey->events.size(),
+                static_cast<size_t>(kEventsPerCustomer));
     }
   }
   auto before = client->DescribeWorkspace("acme");
@@ -137,7 +141,8 @@ TEST(CrashRecoveryTest, AcknowledgedEventsSurviveSigkillAndReimportAddsNoDuplica
   EXPECT_EQ(second.duplicates, before->touchpoints());
   auto after = client->DescribeWorkspace("acme");
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->touchpoints(), static_cast<int64_t>(kBatches) * kEventsPerBatch);
+  EXPECT_EQ(after->touchpoints(),
+            static_cast<int64_t>(kBatches) * kEventsPerBatch);
   EXPECT_EQ(after->customers(),
             static_cast<int64_t>(kBatches) * kCustomersPerBatch);
 }

@@ -8,9 +8,9 @@
 
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/bad_events.h"
 #include "tests/support/server_process.h"
 #include "tests/support/status_matchers.h"
@@ -82,8 +82,9 @@ TEST_F(ServerTest, RecordsEventsAndServesTheJourneyWithStages) {
   std::vector<std::string> ids;
   std::vector<v1::Stage> stages;
   for (const auto& je : journey->events) {
-    ids.push_back(je.event().has_touchpoint() ? je.event().touchpoint().event_id()
-                                              : je.event().conversion().event_id());
+    ids.push_back(je.event().has_touchpoint()
+                      ? je.event().touchpoint().event_id()
+                      : je.event().conversion().event_id());
     stages.push_back(je.effective_stage());
   }
   // t0 ties with p1 in time and sorts first by event_id.
@@ -160,29 +161,27 @@ TEST_P(BadInputTest, IngestEventsRejectsTheBatchAndKeepsTheStreamOpen) {
   EXPECT_EQ(StoredEvents("acme"), 1);  // g2 only.
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryRule, BadInputTest,
-    ::testing::ValuesIn(
-        testing::BadEventCases(absl::ToUnixSeconds(absl::Now()))),
-    [](const ::testing::TestParamInfo<BadCase>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(EveryRule, BadInputTest,
+                         ::testing::ValuesIn(testing::BadEventCases(
+                             absl::ToUnixSeconds(absl::Now()))),
+                         [](const ::testing::TestParamInfo<BadCase>& info) {
+                           return info.param.name;
+                         });
 
 TEST_F(ServerTest, RejectsBadWorkspaceAndOversizedBatchesAndMessages) {
   StartServer({"--max_batch_events=3", "--max_message_bytes=4096"});
-  EXPECT_THAT(client_->RecordEvents(Batch("", {GoodTouch()})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("workspace:")));
-  EXPECT_THAT(client_->RecordEvents(Batch("a b", {GoodTouch()})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("workspace:")));
-  EXPECT_THAT(client_->RecordEvents(Batch("acme", {})),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("events:")));
   EXPECT_THAT(
-      client_->RecordEvents(Batch(
-          "acme", {GoodTouch("1"), GoodTouch("2"), GoodTouch("3"),
-                   GoodTouch("4")})),
+      client_->RecordEvents(Batch("", {GoodTouch()})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("workspace:")));
+  EXPECT_THAT(
+      client_->RecordEvents(Batch("a b", {GoodTouch()})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("workspace:")));
+  EXPECT_THAT(
+      client_->RecordEvents(Batch("acme", {})),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events:")));
+  EXPECT_THAT(
+      client_->RecordEvents(Batch("acme", {GoodTouch("1"), GoodTouch("2"),
+                                           GoodTouch("3"), GoodTouch("4")})),
       StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("batch limit")));
   v1::Event big = GoodTouch("big");
   big.mutable_touchpoint()->set_campaign(std::string(250, 'x'));
@@ -199,22 +198,22 @@ TEST_F(ServerTest, ValidatesReadRequests) {
   req.set_workspace("acme");
   req.set_customer_id("c1");
   req.set_page_token("!!not-a-token");
-  EXPECT_THAT(client_->GetJourneyPage(req),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("page_token")));
+  EXPECT_THAT(
+      client_->GetJourneyPage(req),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
   req.clear_page_token();
   req.set_page_size(-1);
-  EXPECT_THAT(client_->GetJourneyPage(req),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("page_size")));
-  EXPECT_THAT(client_->GetJourney("acme", ""),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("customer_id")));
+  EXPECT_THAT(
+      client_->GetJourneyPage(req),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  EXPECT_THAT(
+      client_->GetJourney("acme", ""),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("customer_id")));
   EXPECT_THAT(client_->GetJourney("acme", "nobody"),
               StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(client_->EraseCustomer("bad/ws", "c1"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("workspace")));
+  EXPECT_THAT(
+      client_->EraseCustomer("bad/ws", "c1"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("workspace")));
 }
 
 TEST_F(ServerTest, PagesThroughALongJourney) {
@@ -265,9 +264,9 @@ TEST_F(ServerTest, TwoWorkspacesWithTheSameCustomerStayApart) {
 TEST_F(ServerTest, ErasedCustomerStaysGoneAfterRestart) {
   StartServer();
   ASSERT_TRUE(client_
-                  ->RecordEvents(Batch("acme", {GoodTouch("t1", "c1"),
-                                                GoodPurchase("p1", "c1"),
-                                                GoodTouch("t2", "c2")}))
+                  ->RecordEvents(Batch(
+                      "acme", {GoodTouch("t1", "c1"), GoodPurchase("p1", "c1"),
+                               GoodTouch("t2", "c2")}))
                   .ok());
   auto erased = client_->EraseCustomer("acme", "c1");
   ASSERT_TRUE(erased.ok()) << erased.status();

@@ -28,15 +28,14 @@ TEST(KeyCodecTest, RoundTripsKeysWithAwkwardBytes) {
 
 TEST(KeyCodecTest, ByteOrderIsWorkspaceCustomerTimeEventIdOrder) {
   std::mt19937 rng(42);
-  const std::vector<std::string> parts = {"", "a", "a\0", "a\0b", "ab", "b",
-                                          std::string("\0", 1), "\xff"};
+  const std::vector<std::string> parts = {
+      "", "a", "a\0", "a\0b", "ab", "b", std::string("\0", 1), "\xff"};
   using Tuple = std::tuple<std::string, std::string, int64_t, std::string>;
   std::vector<Tuple> tuples;
   for (int i = 0; i < 400; ++i) {
-    tuples.emplace_back(parts[rng() % parts.size()] + "w",
-                        parts[rng() % parts.size()],
-                        static_cast<int64_t>(rng() % 5) - 2,
-                        parts[rng() % parts.size()]);
+    tuples.emplace_back(
+        parts[rng() % parts.size()] + "w", parts[rng() % parts.size()],
+        static_cast<int64_t>(rng() % 5) - 2, parts[rng() % parts.size()]);
   }
   for (const Tuple& a : tuples) {
     for (const Tuple& b : tuples) {
@@ -105,7 +104,8 @@ TEST(KeyCodecTest, RejectsMalformedValues) {
   EXPECT_THAT(DecodeEventValue(bytes + "x", &e),
               StatusIs(absl::StatusCode::kDataLoss));  // Trailing bytes.
   bytes[2] = 9;                                        // Unknown kind.
-  EXPECT_THAT(DecodeEventValue(bytes, &e), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(DecodeEventValue(bytes, &e),
+              StatusIs(absl::StatusCode::kDataLoss));
 }
 
 }  // namespace

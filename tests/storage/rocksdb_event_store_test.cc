@@ -165,7 +165,8 @@ TEST_F(RocksDbEventStoreTest, PagesThroughAJourney) {
     cursor = {page->events.back().occurred_at_us, page->events.back().event_id};
   }
   ASSERT_EQ(seen.size(), 25u);
-  for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[i], "e" + std::to_string(100 + i));
+  for (int i = 0; i < 25; ++i)
+    EXPECT_EQ(seen[i], "e" + std::to_string(100 + i));
 }
 
 TEST_F(RocksDbEventStoreTest, EraseRemovesEverythingAlsoAfterReopen) {

@@ -54,108 +54,105 @@ inline std::vector<BadCase> BadEventCases(int64_t now_seconds) {
 
       BadCase{"empty_event", [](v1::Event& e) { e.Clear(); }, false, "kind"},
       BadCase{"empty_event_id",
-                [](v1::Event& e) { e.mutable_touchpoint()->clear_event_id(); },
-                false, "touchpoint.event_id"},
+              [](v1::Event& e) { e.mutable_touchpoint()->clear_event_id(); },
+              false, "touchpoint.event_id"},
       BadCase{"long_customer_id",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_customer_id(std::string(129, 'c'));
-                },
-                false, "touchpoint.customer_id"},
-      BadCase{"control_char_id",
-                [](v1::Event& e) {
-                  e.mutable_conversion()->set_event_id("a\x01");
-                },
-                true, "conversion.event_id"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_customer_id(std::string(129, 'c'));
+              },
+              false, "touchpoint.customer_id"},
+      BadCase{
+          "control_char_id",
+          [](v1::Event& e) { e.mutable_conversion()->set_event_id("a\x01"); },
+          true, "conversion.event_id"},
       BadCase{"missing_time",
-                [](v1::Event& e) { e.mutable_touchpoint()->clear_occurred_at(); },
-                false, "touchpoint.occurred_at"},
+              [](v1::Event& e) { e.mutable_touchpoint()->clear_occurred_at(); },
+              false, "touchpoint.occurred_at"},
       BadCase{"time_before_2000",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->mutable_occurred_at()->set_seconds(5);
-                },
-                false, "touchpoint.occurred_at"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->mutable_occurred_at()->set_seconds(5);
+              },
+              false, "touchpoint.occurred_at"},
       BadCase{"time_far_future",
-                [now_seconds](v1::Event& e) {
-                  e.mutable_conversion()->mutable_occurred_at()->set_seconds(
-                      now_seconds + 2 * 86400);
-                },
-                true, "conversion.occurred_at"},
+              [now_seconds](v1::Event& e) {
+                e.mutable_conversion()->mutable_occurred_at()->set_seconds(
+                    now_seconds + 2 * 86400);
+              },
+              true, "conversion.occurred_at"},
       BadCase{"absurd_time",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->mutable_occurred_at()->set_seconds(
-                      INT64_MAX);
-                },
-                false, "touchpoint.occurred_at"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->mutable_occurred_at()->set_seconds(
+                    INT64_MAX);
+              },
+              false, "touchpoint.occurred_at"},
       BadCase{"negative_nanos",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->mutable_occurred_at()->set_nanos(-1);
-                },
-                false, "touchpoint.occurred_at.nanos"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->mutable_occurred_at()->set_nanos(-1);
+              },
+              false, "touchpoint.occurred_at.nanos"},
       BadCase{"empty_channel",
-                [](v1::Event& e) { e.mutable_touchpoint()->clear_channel(); },
-                false, "touchpoint.channel"},
+              [](v1::Event& e) { e.mutable_touchpoint()->clear_channel(); },
+              false, "touchpoint.channel"},
       BadCase{"upper_case_channel",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_channel("Instagram");
-                },
-                false, "touchpoint.channel"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_channel("Instagram");
+              },
+              false, "touchpoint.channel"},
       BadCase{"long_campaign",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_campaign(std::string(257, 'x'));
-                },
-                false, "touchpoint.campaign"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_campaign(std::string(257, 'x'));
+              },
+              false, "touchpoint.campaign"},
       BadCase{"unspecified_interaction",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_interaction(
-                      v1::INTERACTION_UNSPECIFIED);
-                },
-                false, "touchpoint.interaction"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_interaction(
+                    v1::INTERACTION_UNSPECIFIED);
+              },
+              false, "touchpoint.interaction"},
       BadCase{"unknown_interaction",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_interaction(
-                      static_cast<v1::Interaction>(99));
-                },
-                false, "touchpoint.interaction"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_interaction(
+                    static_cast<v1::Interaction>(99));
+              },
+              false, "touchpoint.interaction"},
       BadCase{"unknown_stage",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_stage(static_cast<v1::Stage>(7));
-                },
-                false, "touchpoint.stage"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_stage(static_cast<v1::Stage>(7));
+              },
+              false, "touchpoint.stage"},
       BadCase{"unknown_sentiment",
-                [](v1::Event& e) {
-                  e.mutable_touchpoint()->set_sentiment(
-                      static_cast<v1::Sentiment>(-3));
-                },
-                false, "touchpoint.sentiment"},
+              [](v1::Event& e) {
+                e.mutable_touchpoint()->set_sentiment(
+                    static_cast<v1::Sentiment>(-3));
+              },
+              false, "touchpoint.sentiment"},
       BadCase{"unspecified_kind",
-                [](v1::Event& e) {
-                  e.mutable_conversion()->set_kind(
-                      v1::CONVERSION_KIND_UNSPECIFIED);
-                },
-                true, "conversion.kind"},
-      BadCase{"negative_revenue",
-                [](v1::Event& e) {
-                  e.mutable_conversion()->set_revenue_micros(-1);
-                },
-                true, "conversion.revenue_micros"},
+              [](v1::Event& e) {
+                e.mutable_conversion()->set_kind(
+                    v1::CONVERSION_KIND_UNSPECIFIED);
+              },
+              true, "conversion.kind"},
+      BadCase{
+          "negative_revenue",
+          [](v1::Event& e) { e.mutable_conversion()->set_revenue_micros(-1); },
+          true, "conversion.revenue_micros"},
       BadCase{"overflowing_revenue",
-                [](v1::Event& e) {
-                  e.mutable_conversion()->set_revenue_micros(INT64_MAX);
-                },
-                true, "conversion.revenue_micros"},
+              [](v1::Event& e) {
+                e.mutable_conversion()->set_revenue_micros(INT64_MAX);
+              },
+              true, "conversion.revenue_micros"},
       BadCase{"revenue_on_churn",
-                [](v1::Event& e) {
-                  e.mutable_conversion()->set_kind(v1::CONVERSION_KIND_CHURN);
-                },
-                true, "conversion.revenue_micros"},
-      BadCase{"unknown_currency",
-                [](v1::Event& e) {
-                  e.mutable_conversion()->set_currency("EURO");
-                },
-                true, "conversion.currency"},
+              [](v1::Event& e) {
+                e.mutable_conversion()->set_kind(v1::CONVERSION_KIND_CHURN);
+              },
+              true, "conversion.revenue_micros"},
+      BadCase{
+          "unknown_currency",
+          [](v1::Event& e) { e.mutable_conversion()->set_currency("EURO"); },
+          true, "conversion.currency"},
       BadCase{"lower_case_currency",
-                [](v1::Event& e) { e.mutable_conversion()->set_currency("eur"); },
-                true, "conversion.currency"}};
+              [](v1::Event& e) { e.mutable_conversion()->set_currency("eur"); },
+              true, "conversion.currency"}};
 }
 
 // gtest prints the case by its name rather than as bytes.

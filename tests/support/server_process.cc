@@ -39,8 +39,8 @@ std::string ReadFile(const std::string& path) {
 
 TempDir::TempDir() {
   const char* base = getenv("TMPDIR");
-  std::string tmpl =
-      absl::StrCat(base != nullptr && *base ? base : "/tmp", "/attrtest.XXXXXX");
+  std::string tmpl = absl::StrCat(base != nullptr && *base ? base : "/tmp",
+                                  "/attrtest.XXXXXX");
   if (mkdtemp(tmpl.data()) == nullptr) abort();
   path_ = tmpl;
 }

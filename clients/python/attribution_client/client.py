@@ -200,12 +200,17 @@ class Client:
         lock = threading.Condition()
         state = {"next": 1, "reading_done": False}
 
+        def register(batch, lines):
+            # Caller holds `lock`: the batch counts as in flight from here on.
+            seq = state["next"]
+            state["next"] += 1
+            in_flight[seq] = (batch, lines)
+            return pb.IngestEventsRequest(workspace=self.workspace, sequence=seq, events=batch)
+
         def send(batch, lines):
             with lock:
-                seq = state["next"]
-                state["next"] += 1
-                in_flight[seq] = (batch, lines)
-            outbox.put(pb.IngestEventsRequest(workspace=self.workspace, sequence=seq, events=batch))
+                request = register(batch, lines)
+            outbox.put(request)
 
         def requests():
             while True:
@@ -260,7 +265,9 @@ class Client:
                                 result.rejected.append(RejectedRow(lines[i], reason))
                                 rest = batch[:i] + batch[i + 1:]
                                 if rest:
-                                    retry = (rest, lines[:i] + lines[i + 1:])
+                                    # Registered under the same lock, so the
+                                    # stream is never seen idle before it.
+                                    retry = register(rest, lines[:i] + lines[i + 1:])
                             else:
                                 result.rejected.extend(RejectedRow(n, reason) for n in lines)
                         else:
@@ -268,7 +275,7 @@ class Client:
                             result.duplicates += ack.duplicates
                         lock.notify_all()
                     if retry:
-                        send(*retry)
+                        outbox.put(retry)
                     with lock:
                         if state["reading_done"] and not in_flight:
                             outbox.put(None)

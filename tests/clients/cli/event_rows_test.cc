@@ -85,16 +85,17 @@ TEST(RowToEventTest, NamesTheColumnOfABadValue) {
     r[c] = std::move(v);
     return RowToEvent(r);
   };
-  EXPECT_THAT(with(kOccurredAt, "yesterday"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("occurred_at:")));
-  EXPECT_THAT(with(kType, "view"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                            HasSubstr("type:")));
-  EXPECT_THAT(with(kInteraction, "poke"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("interaction:")));
-  EXPECT_THAT(with(kStage, "awareness"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stage:")));
+  EXPECT_THAT(
+      with(kOccurredAt, "yesterday"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("occurred_at:")));
+  EXPECT_THAT(with(kType, "view"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("type:")));
+  EXPECT_THAT(
+      with(kInteraction, "poke"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("interaction:")));
+  EXPECT_THAT(
+      with(kStage, "awareness"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stage:")));
   RowValues conv = base;
   conv[kType] = "conversion";
   conv[kConversion] = "purchase";
@@ -123,8 +124,9 @@ TEST(ParseJsonLineTest, AcceptsStringsNumbersAndNulls) {
   EXPECT_EQ((*row)[kStage], "");
   EXPECT_THAT(ParseJsonLine("{not json"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseJsonLine(R"({"channel": {"a": 1}})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("channel")));
+  EXPECT_THAT(
+      ParseJsonLine(R"({"channel": {"a": 1}})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("channel")));
 }
 
 }  // namespace
