@@ -49,22 +49,31 @@ std::unique_ptr<AttributionClient> AttributionClient::Connect(
       v1::AttributionService::NewStub(channel));
 }
 
-absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
-    const v1::RecordEventsRequest& request) {
+namespace {
+
+// One unary call on the stub, its status translated.
+template <typename Response, typename Request, typename Method>
+absl::StatusOr<Response> Unary(v1::AttributionService::StubInterface& stub,
+                               Method method, const Request& request) {
   grpc::ClientContext context;
-  v1::RecordEventsResponse response;
-  grpc::Status s = stub_->RecordEvents(&context, request, &response);
+  Response response;
+  grpc::Status s = (stub.*method)(&context, request, &response);
   if (!s.ok()) return FromGrpcStatus(s);
   return response;
 }
 
+}  // namespace
+
+absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
+    const v1::RecordEventsRequest& request) {
+  return Unary<v1::RecordEventsResponse>(
+      *stub_, &v1::AttributionService::StubInterface::RecordEvents, request);
+}
+
 absl::StatusOr<v1::GetJourneyResponse> AttributionClient::GetJourneyPage(
     const v1::GetJourneyRequest& request) {
-  grpc::ClientContext context;
-  v1::GetJourneyResponse response;
-  grpc::Status s = stub_->GetJourney(&context, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
+  return Unary<v1::GetJourneyResponse>(
+      *stub_, &v1::AttributionService::StubInterface::GetJourney, request);
 }
 
 absl::StatusOr<Journey> AttributionClient::GetJourney(
@@ -90,25 +99,20 @@ absl::StatusOr<Journey> AttributionClient::GetJourney(
 
 absl::StatusOr<v1::EraseCustomerResponse> AttributionClient::EraseCustomer(
     absl::string_view workspace, absl::string_view customer_id) {
-  grpc::ClientContext context;
   v1::EraseCustomerRequest request;
   request.set_workspace(std::string(workspace));
   request.set_customer_id(std::string(customer_id));
-  v1::EraseCustomerResponse response;
-  grpc::Status s = stub_->EraseCustomer(&context, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
+  return Unary<v1::EraseCustomerResponse>(
+      *stub_, &v1::AttributionService::StubInterface::EraseCustomer, request);
 }
 
 absl::StatusOr<v1::DescribeWorkspaceResponse>
 AttributionClient::DescribeWorkspace(absl::string_view workspace) {
-  grpc::ClientContext context;
   v1::DescribeWorkspaceRequest request;
   request.set_workspace(std::string(workspace));
-  v1::DescribeWorkspaceResponse response;
-  grpc::Status s = stub_->DescribeWorkspace(&context, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
+  return Unary<v1::DescribeWorkspaceResponse>(
+      *stub_, &v1::AttributionService::StubInterface::DescribeWorkspace,
+      request);
 }
 
 std::unique_ptr<IngestStream> AttributionClient::StartIngest() {

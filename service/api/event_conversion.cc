@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/core/limits.h"
+#include "service/core/status_macros.h"
 
 namespace attribution::api {
 namespace {
@@ -65,6 +66,20 @@ absl::Status TimeFromProto(const google::protobuf::Timestamp& ts, bool present,
   return absl::OkStatus();
 }
 
+// The fields touchpoints and conversions share: event_id, customer_id,
+// occurred_at.
+template <typename Message>
+absl::Status CommonFromProto(const Message& m, const Prefix& p, absl::Time now,
+                             Event* out) {
+  RETURN_IF_ERROR(Check(CheckId(m.event_id()), p, "event_id"));
+  RETURN_IF_ERROR(Check(CheckId(m.customer_id()), p, "customer_id"));
+  RETURN_IF_ERROR(TimeFromProto(m.occurred_at(), m.has_occurred_at(), p, now,
+                                &out->occurred_at_us));
+  out->event_id = m.event_id();
+  out->customer_id = m.customer_id();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void TimeToProto(int64_t at_us, google::protobuf::Timestamp* ts) {
@@ -95,15 +110,7 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
     const v1::Touchpoint& t = in.touchpoint();
     const Prefix p{prefix, ".touchpoint"};
     out->type = EventType::kTouchpoint;
-    if (auto s = Check(CheckId(t.event_id()), p, "event_id"); !s.ok()) return s;
-    if (auto s = Check(CheckId(t.customer_id()), p, "customer_id"); !s.ok()) {
-      return s;
-    }
-    if (auto s = TimeFromProto(t.occurred_at(), t.has_occurred_at(), p, now,
-                               &out->occurred_at_us);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CommonFromProto(t, p, now, out));
     if (auto s = Check(CheckChannel(t.channel()), p, "channel"); !s.ok()) {
       return s;
     }
@@ -123,8 +130,6 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
       return FieldError(p, "sentiment",
                         absl::StrCat("unknown value ", t.sentiment()));
     }
-    out->event_id = t.event_id();
-    out->customer_id = t.customer_id();
     out->channel = t.channel();
     out->campaign = t.campaign();
     out->interaction = static_cast<Interaction>(t.interaction());
@@ -136,15 +141,7 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
     const v1::Conversion& c = in.conversion();
     const Prefix p{prefix, ".conversion"};
     out->type = EventType::kConversion;
-    if (auto s = Check(CheckId(c.event_id()), p, "event_id"); !s.ok()) return s;
-    if (auto s = Check(CheckId(c.customer_id()), p, "customer_id"); !s.ok()) {
-      return s;
-    }
-    if (auto s = TimeFromProto(c.occurred_at(), c.has_occurred_at(), p, now,
-                               &out->occurred_at_us);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CommonFromProto(c, p, now, out));
     if (c.kind() <= 0 || c.kind() > kMaxConversionKind) {
       return FieldError(p, "kind",
                         c.kind() == 0
@@ -172,8 +169,6 @@ absl::Status EventFromProto(const v1::Event& in, absl::string_view prefix,
                                        absl::CHexEscape(c.currency()), "\""));
       }
     }
-    out->event_id = c.event_id();
-    out->customer_id = c.customer_id();
     out->kind = static_cast<ConversionKind>(c.kind());
     out->revenue_micros = c.revenue_micros();
     out->currency = c.currency();

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/core/limits.h"
+#include "tests/support/core_events.h"
 #include "tests/support/status_matchers.h"
 
 namespace attribution {
@@ -15,32 +16,8 @@ using ::attribution::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-Event Touch(std::string id, std::string customer, int64_t at,
-            std::string channel = "instagram") {
-  Event e;
-  e.type = EventType::kTouchpoint;
-  e.event_id = std::move(id);
-  e.customer_id = std::move(customer);
-  e.occurred_at_us = at;
-  e.channel = std::move(channel);
-  e.campaign = "spring";
-  e.interaction = Interaction::kClick;
-  e.stage = Stage::kLoyalty;
-  e.sentiment = Sentiment::kNegative;
-  return e;
-}
-
-Event Purchase(std::string id, std::string customer, int64_t at,
-               int64_t revenue) {
-  Event e;
-  e.type = EventType::kConversion;
-  e.event_id = std::move(id);
-  e.customer_id = std::move(customer);
-  e.occurred_at_us = at;
-  e.kind = ConversionKind::kPurchase;
-  e.revenue_micros = revenue;
-  return e;
-}
+using ::attribution::testing::Purchase;
+using ::attribution::testing::Touch;
 
 // For inserts that have no tie: the index must not ask.
 size_t NoTies() {

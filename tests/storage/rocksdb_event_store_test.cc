@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
+#include "tests/support/core_events.h"
 #include "tests/support/status_matchers.h"
 
 namespace attribution {
@@ -15,29 +16,8 @@ namespace {
 using ::attribution::testing::StatusIs;
 using ::testing::ElementsAre;
 
-Event Touch(std::string id, std::string customer, int64_t at,
-            std::string channel = "instagram") {
-  Event e;
-  e.type = EventType::kTouchpoint;
-  e.event_id = std::move(id);
-  e.customer_id = std::move(customer);
-  e.occurred_at_us = at;
-  e.channel = std::move(channel);
-  e.interaction = Interaction::kLike;
-  return e;
-}
-
-Event Purchase(std::string id, std::string customer, int64_t at) {
-  Event e;
-  e.type = EventType::kConversion;
-  e.event_id = std::move(id);
-  e.customer_id = std::move(customer);
-  e.occurred_at_us = at;
-  e.kind = ConversionKind::kPurchase;
-  e.revenue_micros = 19'990'000;
-  e.currency = "EUR";
-  return e;
-}
+using ::attribution::testing::Purchase;
+using ::attribution::testing::Touch;
 
 class RocksDbEventStoreTest : public ::testing::Test {
  protected:
