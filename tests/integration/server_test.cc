@@ -290,6 +290,27 @@ TEST_F(ServerTest, ErasedCustomerStaysGoneAfterRestart) {
   EXPECT_EQ(d->conversions(), 0);
 }
 
+TEST_F(ServerTest, MachineDurabilityKeepsWhatItAcknowledgedThroughSigkill) {
+  StartServer({"--durability=machine"});
+  auto r = client_->RecordEvents(
+      Batch("acme", {GoodTouch("t1"), GoodPurchase("p1")}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stored(), 2);
+  server_->SignalAndWait(SIGKILL);
+  StartServer({"--durability=machine"});
+  auto journey = client_->GetJourney("acme", "c1");
+  ASSERT_TRUE(journey.ok()) << journey.status();
+  EXPECT_EQ(journey->events.size(), 2u);
+}
+
+TEST_F(ServerTest, RefusesToStartWithABadFlag) {
+  testing::CommandResult r = testing::RunCommand(
+      {ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
+       "--data_dir=" + dir_.path() + "/db", "--durability=sometimes"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--durability must be 'process' or 'machine'"));
+}
+
 TEST_F(ServerTest, ServesHealthChecks) {
   StartServer();
   auto channel = grpc::CreateChannel(server_->address(),
