@@ -50,16 +50,6 @@ void WorkspaceIndex::Prefetch(const Event& event) const {
   customer_ids_.prefetch(event.customer_id);
 }
 
-bool WorkspaceIndex::HasEventAt(absl::string_view customer_id,
-                                int64_t at_us) const {
-  const Customer* c = FindCustomer(customer_id);
-  if (c == nullptr) return false;
-  auto it = std::lower_bound(
-      c->events.begin(), c->events.end(), at_us,
-      [](const IndexedEvent& e, int64_t t) { return e.at_us < t; });
-  return it != c->events.end() && it->at_us == at_us;
-}
-
 uint16_t WorkspaceIndex::InternChannel(const std::string& name) {
   auto [it, inserted] =
       channel_ids_.try_emplace(name, static_cast<uint16_t>(channels_.size()));

@@ -77,9 +77,6 @@ class WorkspaceIndex {
   // the contents.
   void Prefetch(const Event& event) const;
 
-  // True if the customer has an indexed event at exactly `at_us`.
-  bool HasEventAt(absl::string_view customer_id, int64_t at_us) const;
-
   // Adds a committed event. Only when the customer already has events at
   // the same at_us is `ties_before` called: it must return how many of them
   // have an event_id that sorts before this one's (the index keeps no ids).
@@ -93,7 +90,6 @@ class WorkspaceIndex {
   // Null if the customer has never had an event.
   const Customer* FindCustomer(absl::string_view customer_id) const;
   const Customer& customer(uint32_t index) const { return customers_[index]; }
-  size_t customer_slots() const { return customers_.size(); }
 
   // The first purchase of the customer, if any.
   std::optional<int64_t> FirstPurchaseAt(absl::string_view customer_id) const;
