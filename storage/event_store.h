@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -88,6 +89,11 @@ class EventStore {
       absl::string_view workspace, absl::string_view customer_id) = 0;
 
   virtual WorkspaceSummary Describe(absl::string_view workspace) = 0;
+
+  // Runs `fn` on the workspace's journey index (null if the workspace holds
+  // no events) under a read lock: writes wait until it returns, reads don't.
+  virtual void ReadIndex(absl::string_view workspace,
+                         absl::FunctionRef<void(const WorkspaceIndex*)> fn) = 0;
 
   // Flushes memtables to disk. For shutdown.
   virtual absl::Status Flush() = 0;

@@ -379,6 +379,13 @@ WorkspaceSummary RocksDbEventStore::Describe(absl::string_view workspace) {
   return summary;
 }
 
+void RocksDbEventStore::ReadIndex(
+    absl::string_view workspace,
+    absl::FunctionRef<void(const WorkspaceIndex*)> fn) {
+  absl::ReaderMutexLock lock(&index_mu_);
+  fn(index_.Find(workspace));
+}
+
 absl::Status RocksDbEventStore::Flush() {
   return FromRocksDb(db_->Flush(rocksdb::FlushOptions()));
 }

@@ -59,6 +59,8 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<EraseResult> EraseCustomer(
       absl::string_view workspace, absl::string_view customer_id) override;
   WorkspaceSummary Describe(absl::string_view workspace) override;
+  void ReadIndex(absl::string_view workspace,
+                 absl::FunctionRef<void(const WorkspaceIndex*)> fn) override;
   absl::Status Flush() override;
 
  private:

@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
 #include "service/api/grpc_status.h"
 #include "service/core/status_macros.h"
@@ -314,6 +316,63 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::EraseCustomer(
     }
   }
   return Done(context, s);
+}
+
+absl::Status AttributionServiceImpl::AttributeImpl(
+    const v1::AttributeRequest& request, v1::AttributeResponse* response) {
+  AttributeQuery query;
+  RETURN_IF_ERROR(ParseAttributeRequest(request, clock_.Now(), &query,
+                                        response->mutable_request()));
+  PathSet paths;
+  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
+    if (index == nullptr) return;  // No data: every total is 0.
+    query.paths.channel_allowed = ChannelFilter(*index, query);
+    paths = ExtractPaths(*index, query.paths, options_.query_threads);
+  });
+
+  v1::AttributionTotals* totals = response->mutable_totals();
+  totals->set_conversions(paths.conversions);
+  totals->set_revenue(static_cast<double>(paths.revenue_micros_total) / 1e6);
+  totals->set_conversions_without_touch(paths.conversions_without_touch);
+  totals->set_revenue_without_touch(
+      static_cast<double>(paths.revenue_without_touch_micros) / 1e6);
+  totals->set_censored_customers(paths.censored_customers);
+  int64_t converting = 0;
+  absl::flat_hash_set<absl::Span<const uint32_t>> distinct;
+  for (size_t j = 0; j < paths.size(); ++j) {
+    converting += paths.converted[j];
+    distinct.insert(paths.path(j));
+  }
+  totals->set_converting_journeys(converting);
+  totals->set_non_converting_journeys(static_cast<int64_t>(paths.size()) -
+                                      converting);
+  totals->set_distinct_paths(static_cast<int64_t>(distinct.size()));
+
+  for (size_t m = 0; m < query.models.size(); ++m) {
+    const Credits credits = ::attribution::Attribute(paths, query.models[m]);
+    v1::ModelResult* result = response->add_results();
+    *result->mutable_model() = response->request().models(static_cast<int>(m));
+    double total = 0;
+    for (double c : credits.conversions) total += c;
+    for (size_t g = 0; g < paths.group_table.size(); ++g) {
+      v1::GroupCredit* credit = result->add_groups();
+      credit->set_channel(paths.group_table[g].channel);
+      credit->set_campaign(paths.group_table[g].campaign);
+      credit->set_conversions(credits.conversions[g]);
+      credit->set_revenue(credits.revenue_micros[g] / 1e6);
+      credit->set_share(total > 0 ? credits.conversions[g] / total : 0);
+    }
+    if (query.models[m].kind == ModelKind::kShapley) {
+      totals->set_shapley_equal_split(credits.shapley_equal_split);
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::Attribute(
+    grpc::CallbackServerContext* context, const v1::AttributeRequest* request,
+    v1::AttributeResponse* response) {
+  return Done(context, AttributeImpl(*request, response));
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(

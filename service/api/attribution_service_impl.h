@@ -16,6 +16,8 @@ namespace attribution::api {
 struct ServiceOptions {
   // Most events one RecordEvents call or one IngestEvents message may carry.
   size_t max_batch_events = 10000;
+  // Threads one attribution query scans customers with.
+  int query_threads = 2;
 };
 
 // The gRPC handlers (callback API). Each validates its request, converts it
@@ -42,6 +44,9 @@ class AttributionServiceImpl final
       grpc::CallbackServerContext* context,
       const v1::EraseCustomerRequest* request,
       v1::EraseCustomerResponse* response) override;
+  grpc::ServerUnaryReactor* Attribute(grpc::CallbackServerContext* context,
+                                      const v1::AttributeRequest* request,
+                                      v1::AttributeResponse* response) override;
   grpc::ServerUnaryReactor* DescribeWorkspace(
       grpc::CallbackServerContext* context,
       const v1::DescribeWorkspaceRequest* request,
@@ -70,6 +75,8 @@ class AttributionServiceImpl final
   WriteQueue& write_queue() { return write_queue_; }
 
  private:
+  absl::Status AttributeImpl(const v1::AttributeRequest& request,
+                             v1::AttributeResponse* response);
   absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
                               v1::GetJourneyResponse* response);
 

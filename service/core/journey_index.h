@@ -90,6 +90,13 @@ class WorkspaceIndex {
   // Null if the customer has never had an event.
   const Customer* FindCustomer(absl::string_view customer_id) const;
   const Customer& customer(uint32_t index) const { return customers_[index]; }
+  // Customer slots, erased ones included (their event lists are empty).
+  size_t customer_count() const { return customers_.size(); }
+  // Id of a channel slug, or -1 if the workspace never saw it.
+  int ChannelId(absl::string_view name) const {
+    auto it = channel_ids_.find(name);
+    return it == channel_ids_.end() ? -1 : it->second;
+  }
 
   // The first purchase of the customer, if any.
   std::optional<int64_t> FirstPurchaseAt(absl::string_view customer_id) const;

@@ -1,0 +1,35 @@
+// Validation of AttributeRequest and conversion to the engine's query.
+#ifndef ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_
+#define ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "attribution/v1/attribution.pb.h"
+#include "service/core/attribution.h"
+
+namespace attribution::api {
+
+struct AttributeQuery {
+  PathQuery paths;  // channel_allowed is left empty: it needs the index.
+  std::vector<std::string> include_channels;
+  std::vector<std::string> exclude_channels;
+  std::vector<ModelParams> models;
+};
+
+// Validates `in` (InvalidArgument naming the field) and fills `out` and
+// `applied`: the request with every default filled in, as the response
+// echoes it. `now` bounds RETENTION horizons.
+absl::Status ParseAttributeRequest(const v1::AttributeRequest& in,
+                                   absl::Time now, AttributeQuery* out,
+                                   v1::AttributeRequest* applied);
+
+// channel_allowed for `index` from the query's include/exclude lists.
+std::vector<bool> ChannelFilter(const WorkspaceIndex& index,
+                                const AttributeQuery& query);
+
+}  // namespace attribution::api
+
+#endif  // ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_

@@ -1,0 +1,570 @@
+#include "service/core/attribution.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <thread>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace attribution {
+namespace {
+
+Stage GoalStage(Goal goal) {
+  switch (goal) {
+    case Goal::kAcquisition:
+      return Stage::kDiscovery;
+    case Goal::kRepeatPurchase:
+      return Stage::kPurchase;
+    case Goal::kRetention:
+      return Stage::kLoyalty;
+  }
+  return Stage::kUnspecified;
+}
+
+// One thread's share of the paths, with groups as raw keys: the channel id,
+// or channel id << 32 | campaign id.
+struct RawPaths {
+  std::vector<uint64_t> keys;
+  std::vector<int64_t> times;
+  std::vector<uint32_t> lengths;
+  std::vector<int64_t> conversion_us;
+  std::vector<uint8_t> converted;
+  std::vector<int64_t> revenue_micros;
+  int64_t conversions = 0;
+  int64_t revenue = 0;
+  int64_t without_touch = 0;
+  int64_t revenue_without_touch = 0;
+  int64_t censored = 0;
+};
+
+class Extractor {
+ public:
+  Extractor(const WorkspaceIndex& index, const PathQuery& q, RawPaths& out)
+      : index_(index), q_(q), out_(out), goal_stage_(GoalStage(q.goal)) {}
+
+  void Customer(const std::vector<IndexedEvent>& ev) {
+    purchases_.clear();
+    for (size_t i = 0; i < ev.size(); ++i) {
+      if (ev[i].conversion_kind() == ConversionKind::kPurchase) {
+        purchases_.push_back(i);
+      }
+    }
+    switch (q_.goal) {
+      case Goal::kAcquisition:
+        Acquisition(ev);
+        break;
+      case Goal::kRepeatPurchase:
+        RepeatPurchase(ev);
+        break;
+      case Goal::kRetention:
+        Retention(ev);
+        break;
+    }
+  }
+
+ private:
+  static constexpr int64_t kNone = INT64_MIN;
+
+  void Acquisition(const std::vector<IndexedEvent>& ev) {
+    if (purchases_.empty() || ev[purchases_[0]].at_us >= q_.end_us) {
+      // No purchase by the window's end: a prospect who did not convert.
+      AddJourney(ev, q_.end_us - q_.lookback_us, q_.end_us - 1, kNone,
+                 q_.end_us, false, 0);
+      return;
+    }
+    const IndexedEvent& first = ev[purchases_[0]];
+    if (first.at_us < q_.start_us) return;  // Acquired before the window.
+    AddJourney(ev, first.at_us - q_.lookback_us, first.at_us, kNone,
+               first.at_us, true, index_.revenue_micros(first));
+  }
+
+  void RepeatPurchase(const std::vector<IndexedEvent>& ev) {
+    int64_t last_before_end = kNone;
+    for (size_t k = 0; k < purchases_.size(); ++k) {
+      const IndexedEvent& p = ev[purchases_[k]];
+      if (p.at_us < q_.end_us) last_before_end = p.at_us;
+      if (k == 0 || p.at_us < q_.start_us || p.at_us >= q_.end_us) continue;
+      AddJourney(ev, p.at_us - q_.lookback_us, p.at_us,
+                 ev[purchases_[k - 1]].at_us, p.at_us, true,
+                 index_.revenue_micros(p));
+    }
+    if (last_before_end != kNone) {
+      AddJourney(ev, q_.end_us - q_.lookback_us, q_.end_us - 1, last_before_end,
+                 q_.end_us, false, 0);
+    }
+  }
+
+  void Retention(const std::vector<IndexedEvent>& ev) {
+    if (purchases_.empty()) return;
+    const int64_t t0 = ev[purchases_[0]].at_us;
+    if (t0 < q_.start_us || t0 >= q_.end_us) return;
+    const int64_t horizon_end = t0 + q_.horizon_us;
+    if (horizon_end > q_.now_us) {
+      ++out_.censored;
+      return;
+    }
+    const IndexedEvent* again = nullptr;
+    for (size_t k = 1; k < purchases_.size(); ++k) {
+      const IndexedEvent& p = ev[purchases_[k]];
+      if (p.at_us > t0) {
+        if (p.at_us <= horizon_end) again = &p;
+        break;
+      }
+    }
+    if (again != nullptr) {
+      for (const IndexedEvent& e : ev) {
+        if (e.conversion_kind() == ConversionKind::kChurn && e.at_us > t0 &&
+            e.at_us < again->at_us) {
+          again = nullptr;  // Churned before buying again.
+          break;
+        }
+      }
+    }
+    if (again != nullptr) {
+      AddJourney(ev, again->at_us - q_.lookback_us, again->at_us, t0,
+                 again->at_us, true, index_.revenue_micros(*again));
+    } else {
+      AddJourney(ev, horizon_end - q_.lookback_us, horizon_end, t0, horizon_end,
+                 false, 0);
+    }
+  }
+
+  bool Keep(const IndexedEvent& e) const {
+    if (!e.is_touchpoint()) return false;
+    if (!q_.channel_allowed.empty() &&
+        (e.channel >= q_.channel_allowed.size() ||
+         !q_.channel_allowed[e.channel])) {
+      return false;
+    }
+    if (q_.honour_stages && e.stage() != Stage::kUnspecified &&
+        e.stage() != goal_stage_) {
+      return false;
+    }
+    return true;
+  }
+
+  // Touches with lo <= at <= hi and at > after (kNone: no such bound).
+  void AddJourney(const std::vector<IndexedEvent>& ev, int64_t lo, int64_t hi,
+                  int64_t after, int64_t conversion_us, bool converted,
+                  int64_t revenue) {
+    uint32_t n = 0;
+    for (const IndexedEvent& e : ev) {
+      if (e.at_us > hi) break;
+      if (e.at_us < lo || (after != kNone && e.at_us <= after) || !Keep(e)) {
+        continue;
+      }
+      out_.keys.push_back(q_.by_campaign ? (uint64_t{e.channel} << 32) | e.ref
+                                         : uint64_t{e.channel});
+      out_.times.push_back(e.at_us);
+      ++n;
+    }
+    if (converted) {
+      ++out_.conversions;
+      out_.revenue += revenue;
+      if (n == 0) {
+        ++out_.without_touch;
+        out_.revenue_without_touch += revenue;
+        return;
+      }
+    } else if (n == 0) {
+      return;  // Nothing to learn from a journey without touches.
+    }
+    out_.lengths.push_back(n);
+    out_.conversion_us.push_back(conversion_us);
+    out_.converted.push_back(converted ? 1 : 0);
+    out_.revenue_micros.push_back(revenue);
+  }
+
+  const WorkspaceIndex& index_;
+  const PathQuery& q_;
+  RawPaths& out_;
+  const Stage goal_stage_;
+  std::vector<size_t> purchases_;
+};
+
+}  // namespace
+
+PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
+                     int threads) {
+  const size_t customers = index.customer_count();
+  threads = std::max(1, std::min<int>(threads, 64));
+  std::vector<RawPaths> parts(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      Extractor extractor(index, query, parts[t]);
+      const size_t begin = customers * t / threads;
+      const size_t end = customers * (t + 1) / threads;
+      for (size_t c = begin; c < end; ++c) {
+        extractor.Customer(index.customer(static_cast<uint32_t>(c)).events);
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+
+  // Dense group ids in (channel, campaign) name order, so that results do
+  // not depend on the order channels were first seen.
+  absl::flat_hash_map<uint64_t, uint32_t> dense;
+  for (const RawPaths& p : parts) {
+    for (uint64_t k : p.keys) dense.try_emplace(k, 0);
+  }
+  std::vector<std::pair<std::tuple<std::string, std::string>, uint64_t>> named;
+  named.reserve(dense.size());
+  for (const auto& [key, unused] : dense) {
+    const auto channel =
+        static_cast<uint16_t>(query.by_campaign ? key >> 32 : key);
+    std::string campaign = query.by_campaign
+                               ? index.campaign_name(static_cast<uint32_t>(key))
+                               : std::string();
+    named.push_back({{index.channel_name(channel), std::move(campaign)}, key});
+  }
+  std::sort(named.begin(), named.end());
+  PathSet out;
+  for (uint32_t id = 0; id < named.size(); ++id) {
+    dense[named[id].second] = id;
+    Group g;
+    g.channel = std::get<0>(named[id].first);
+    g.campaign = std::get<1>(named[id].first);
+    g.is_direct = g.channel == "direct";
+    out.group_table.push_back(std::move(g));
+  }
+  for (const RawPaths& p : parts) {
+    for (uint64_t k : p.keys) out.groups.push_back(dense[k]);
+    out.times.insert(out.times.end(), p.times.begin(), p.times.end());
+    for (uint32_t n : p.lengths) out.offsets.push_back(out.offsets.back() + n);
+    out.conversion_us.insert(out.conversion_us.end(), p.conversion_us.begin(),
+                             p.conversion_us.end());
+    out.converted.insert(out.converted.end(), p.converted.begin(),
+                         p.converted.end());
+    out.revenue_micros.insert(out.revenue_micros.end(),
+                              p.revenue_micros.begin(), p.revenue_micros.end());
+    out.conversions += p.conversions;
+    out.revenue_micros_total += p.revenue;
+    out.conversions_without_touch += p.without_touch;
+    out.revenue_without_touch_micros += p.revenue_without_touch;
+    out.censored_customers += p.censored;
+  }
+  return out;
+}
+
+std::vector<double> TouchWeights(const ModelParams& model,
+                                 absl::Span<const uint32_t> path,
+                                 absl::Span<const int64_t> times,
+                                 int64_t conversion_us,
+                                 const std::vector<Group>& group_table) {
+  const size_t n = path.size();
+  std::vector<double> w(n, 0.0);
+  if (n == 0) return w;
+  switch (model.kind) {
+    case ModelKind::kFirstTouch:
+      w[0] = 1;
+      break;
+    case ModelKind::kLastTouch:
+      w[n - 1] = 1;
+      break;
+    case ModelKind::kLastNonDirect: {
+      size_t i = n;
+      while (i > 0 && group_table[path[i - 1]].is_direct) --i;
+      w[i == 0 ? n - 1 : i - 1] = 1;
+      break;
+    }
+    case ModelKind::kLinear:
+      std::fill(w.begin(), w.end(), 1.0 / static_cast<double>(n));
+      break;
+    case ModelKind::kPositionBased:
+      if (n == 1) {
+        w[0] = 1;
+      } else if (n == 2) {
+        const double sum = model.first_weight + model.last_weight;
+        w[0] = sum > 0 ? model.first_weight / sum : 0.5;
+        w[1] = 1 - w[0];
+      } else {
+        const double middle = (1 - model.first_weight - model.last_weight) /
+                              static_cast<double>(n - 2);
+        std::fill(w.begin(), w.end(), middle);
+        w[0] = model.first_weight;
+        w[n - 1] = model.last_weight;
+      }
+      break;
+    case ModelKind::kTimeDecay: {
+      // Relative to the latest touch, so that the weights cannot all
+      // underflow to 0 however old the path is.
+      double sum = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double dt = static_cast<double>(times[n - 1] - times[i]);
+        w[i] = std::exp2(-dt / static_cast<double>(model.half_life_us));
+        sum += w[i];
+      }
+      for (double& x : w) x /= sum;
+      break;
+    }
+    case ModelKind::kMarkov:
+    case ModelKind::kShapley:
+      // Not path-local: only used by ExplainCustomer, with a fit.
+      std::fill(w.begin(), w.end(), 1.0 / static_cast<double>(n));
+      break;
+  }
+  (void)conversion_us;  // TIME_DECAY's dt is measured to the conversion,
+                        // which only scales all weights by one factor.
+  return w;
+}
+
+namespace {
+
+// A Markov state: up to 4 consecutive groups.
+struct State {
+  std::array<uint32_t, 4> g{};
+  uint8_t len = 0;
+  bool operator==(const State& o) const { return len == o.len && g == o.g; }
+  template <typename H>
+  friend H AbslHashValue(H h, const State& s) {
+    return H::combine(std::move(h), s.g, s.len);
+  }
+};
+
+// The absorbing chain: state 0 is the start. Transition counts in CSR form.
+struct Chain {
+  std::vector<State> states;
+  std::vector<std::vector<std::pair<uint32_t, double>>> out;  // to, count
+  std::vector<double> to_conversion;
+  std::vector<double> to_null;
+};
+
+Chain BuildChain(const PathSet& paths, int order) {
+  Chain c;
+  absl::flat_hash_map<State, uint32_t> ids;
+  c.states.push_back(State{});  // Start.
+  c.out.emplace_back();
+  c.to_conversion.push_back(0);
+  c.to_null.push_back(0);
+  auto id_of = [&](const State& s) {
+    auto [it, inserted] =
+        ids.try_emplace(s, static_cast<uint32_t>(c.states.size()));
+    if (inserted) {
+      c.states.push_back(s);
+      c.out.emplace_back();
+      c.to_conversion.push_back(0);
+      c.to_null.push_back(0);
+    }
+    return it->second;
+  };
+  absl::flat_hash_map<uint64_t, double> edges;
+  std::vector<uint32_t> seq;
+  for (size_t j = 0; j < paths.size(); ++j) {
+    absl::Span<const uint32_t> p = paths.path(j);
+    seq.clear();
+    const size_t k = static_cast<size_t>(order);
+    const size_t windows = p.size() < k ? 1 : p.size() - k + 1;
+    for (size_t i = 0; i < windows; ++i) {
+      State s;
+      s.len = static_cast<uint8_t>(std::min(k, p.size()));
+      for (size_t x = 0; x < s.len; ++x) s.g[x] = p[i + x];
+      const uint32_t id = id_of(s);
+      if (seq.empty() || seq.back() != id) seq.push_back(id);
+    }
+    uint32_t from = 0;
+    for (uint32_t to : seq) {
+      edges[(uint64_t{from} << 32) | to] += 1;
+      from = to;
+    }
+    if (paths.converted[j]) {
+      c.to_conversion[from] += 1;
+    } else {
+      c.to_null[from] += 1;
+    }
+  }
+  // Edges in a fixed order, so that sums run the same way every time.
+  std::vector<std::pair<uint64_t, double>> sorted(edges.begin(), edges.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [key, count] : sorted) {
+    c.out[key >> 32].push_back({static_cast<uint32_t>(key), count});
+  }
+  return c;
+}
+
+// P(conversion) from the start with the states in `removed` leading to null.
+// Gauss-Seidel on x_s = P(s -> conversion) + sum_t P(s -> t) x_t, run until
+// no value moves by more than 1e-15: exact to double precision.
+double SolveChain(const Chain& c, const std::vector<uint8_t>& removed) {
+  const size_t n = c.states.size();
+  std::vector<double> total(n, 0);
+  for (size_t s = 0; s < n; ++s) {
+    total[s] = c.to_conversion[s] + c.to_null[s];
+    for (const auto& [to, count] : c.out[s]) total[s] += count;
+  }
+  std::vector<double> x(n, 0);
+  for (int iter = 0; iter < 100000; ++iter) {
+    double delta = 0;
+    // Later states first: paths mostly move forward, so values flow back
+    // to the start in few sweeps.
+    for (size_t s = n; s-- > 0;) {
+      if (removed[s] || total[s] == 0) continue;
+      double v = c.to_conversion[s];
+      for (const auto& [to, count] : c.out[s]) v += count * x[to];
+      v /= total[s];
+      delta = std::max(delta, std::abs(v - x[s]));
+      x[s] = v;
+    }
+    if (delta < 1e-15) break;
+  }
+  return x[0];
+}
+
+}  // namespace
+
+MarkovFit FitMarkov(const PathSet& paths, int order) {
+  MarkovFit fit;
+  fit.removal_effects.assign(paths.group_table.size(), 0.0);
+  const Chain chain = BuildChain(paths, std::clamp(order, 1, 4));
+  std::vector<uint8_t> removed(chain.states.size(), 0);
+  fit.p_conversion = SolveChain(chain, removed);
+  if (fit.p_conversion <= 0) return fit;
+  std::vector<std::vector<uint32_t>> states_of(paths.group_table.size());
+  for (uint32_t s = 1; s < chain.states.size(); ++s) {
+    const State& st = chain.states[s];
+    for (uint8_t x = 0; x < st.len; ++x) {
+      auto& list = states_of[st.g[x]];
+      if (list.empty() || list.back() != s) list.push_back(s);
+    }
+  }
+  for (size_t g = 0; g < states_of.size(); ++g) {
+    if (states_of[g].empty()) continue;
+    std::fill(removed.begin(), removed.end(), 0);
+    for (uint32_t s : states_of[g]) removed[s] = 1;
+    fit.removal_effects[g] = 1 - SolveChain(chain, removed) / fit.p_conversion;
+  }
+  return fit;
+}
+
+namespace {
+
+void AddCredit(Credits& credits, uint32_t group, double share,
+               int64_t revenue) {
+  credits.conversions[group] += share;
+  credits.revenue_micros[group] += share * static_cast<double>(revenue);
+}
+
+void ShapleyCredits(const PathSet& paths, Credits& credits) {
+  // v(S): conversion rate of the journeys whose distinct groups are exactly S.
+  struct Rate {
+    double converted = 0;
+    double total = 0;
+  };
+  absl::flat_hash_map<std::vector<uint32_t>, Rate> rates;
+  std::vector<std::vector<uint32_t>> sets(paths.size());
+  for (size_t j = 0; j < paths.size(); ++j) {
+    absl::Span<const uint32_t> p = paths.path(j);
+    std::vector<uint32_t>& set = sets[j];
+    set.assign(p.begin(), p.end());
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    Rate& r = rates[set];
+    r.total += 1;
+    r.converted += paths.converted[j];
+  }
+  auto v = [&rates](const std::vector<uint32_t>& s) {
+    auto it = rates.find(s);
+    return it == rates.end() ? 0.0 : it->second.converted / it->second.total;
+  };
+  // Weights |S|! (m - |S| - 1)! / m! by m and |S|.
+  std::vector<std::vector<double>> weight(kMaxShapleyGroups + 1);
+  for (int m = 1; m <= kMaxShapleyGroups; ++m) {
+    weight[m].resize(m);
+    for (int s = 0; s < m; ++s) {
+      weight[m][s] = std::exp(std::lgamma(s + 1) + std::lgamma(m - s) -
+                              std::lgamma(m + 1));
+    }
+  }
+  absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shares;
+  std::vector<double> v_of_mask;
+  std::vector<uint32_t> subset;
+  for (size_t j = 0; j < paths.size(); ++j) {
+    if (!paths.converted[j]) continue;
+    const std::vector<uint32_t>& t = sets[j];
+    const int m = static_cast<int>(t.size());
+    if (m > kMaxShapleyGroups) {
+      ++credits.shapley_equal_split;
+      for (uint32_t g : t)
+        AddCredit(credits, g, 1.0 / m, paths.revenue_micros[j]);
+      continue;
+    }
+    auto [it, inserted] = shares.try_emplace(t);
+    std::vector<double>& phi = it->second;
+    if (inserted) {
+      const uint32_t full = (1u << m) - 1;
+      v_of_mask.assign(full + 1, 0.0);
+      for (uint32_t mask = 1; mask <= full; ++mask) {
+        subset.clear();
+        for (int x = 0; x < m; ++x) {
+          if (mask & (1u << x)) subset.push_back(t[x]);
+        }
+        v_of_mask[mask] = v(subset);
+      }
+      phi.assign(m, 0.0);
+      for (uint32_t mask = 0; mask <= full; ++mask) {
+        const int size = __builtin_popcount(mask);
+        if (size == m) continue;
+        for (int x = 0; x < m; ++x) {
+          if (mask & (1u << x)) continue;
+          phi[x] +=
+              weight[m][size] * (v_of_mask[mask | (1u << x)] - v_of_mask[mask]);
+        }
+      }
+      double sum = 0;
+      for (double& p : phi) {
+        p = std::max(p, 0.0);
+        sum += p;
+      }
+      for (double& p : phi) p = sum > 0 ? p / sum : 1.0 / m;
+    }
+    for (int x = 0; x < m; ++x) {
+      AddCredit(credits, t[x], phi[x], paths.revenue_micros[j]);
+    }
+  }
+}
+
+}  // namespace
+
+Credits Attribute(const PathSet& paths, const ModelParams& model) {
+  Credits credits;
+  credits.conversions.assign(paths.group_table.size(), 0.0);
+  credits.revenue_micros.assign(paths.group_table.size(), 0.0);
+  if (model.kind == ModelKind::kMarkov) {
+    const MarkovFit fit = FitMarkov(paths, model.order);
+    double sum = 0;
+    for (double re : fit.removal_effects) sum += re;
+    if (sum <= 0) return credits;
+    // Every conversion is split by the removal-effect shares.
+    double conversions = 0;
+    double revenue = 0;
+    for (size_t j = 0; j < paths.size(); ++j) {
+      if (!paths.converted[j]) continue;
+      conversions += 1;
+      revenue += static_cast<double>(paths.revenue_micros[j]);
+    }
+    for (size_t g = 0; g < fit.removal_effects.size(); ++g) {
+      credits.conversions[g] = fit.removal_effects[g] / sum * conversions;
+      credits.revenue_micros[g] = fit.removal_effects[g] / sum * revenue;
+    }
+    return credits;
+  }
+  if (model.kind == ModelKind::kShapley) {
+    ShapleyCredits(paths, credits);
+    return credits;
+  }
+  for (size_t j = 0; j < paths.size(); ++j) {
+    if (!paths.converted[j]) continue;
+    absl::Span<const uint32_t> p = paths.path(j);
+    const std::vector<double> w =
+        TouchWeights(model, p, paths.path_times(j), paths.conversion_us[j],
+                     paths.group_table);
+    for (size_t i = 0; i < p.size(); ++i) {
+      AddCredit(credits, p[i], w[i], paths.revenue_micros[j]);
+    }
+  }
+  return credits;
+}
+
+}  // namespace attribution

@@ -1,0 +1,126 @@
+// The attribution engine: goal paths from the journey index, and the models
+// that credit them. Pure domain: no I/O. The contract is in
+// proto/attribution/v1/attribution.proto.
+#ifndef ATTRIBUTION_SERVICE_CORE_ATTRIBUTION_H_
+#define ATTRIBUTION_SERVICE_CORE_ATTRIBUTION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "service/core/journey_index.h"
+
+namespace attribution {
+
+enum class Goal { kAcquisition, kRepeatPurchase, kRetention };
+
+enum class ModelKind {
+  kFirstTouch,
+  kLastTouch,
+  kLastNonDirect,
+  kLinear,
+  kPositionBased,
+  kTimeDecay,
+  kMarkov,
+  kShapley,
+};
+
+struct ModelParams {
+  ModelKind kind = ModelKind::kLinear;
+  double first_weight = 0.4;                       // POSITION_BASED
+  double last_weight = 0.4;                        // POSITION_BASED
+  int64_t half_life_us = 7LL * 86400 * 1'000'000;  // TIME_DECAY
+  int order = 1;                                   // MARKOV, 1 to 4
+};
+
+// Shapley is exact up to this many distinct groups in a journey.
+inline constexpr int kMaxShapleyGroups = 15;
+
+struct PathQuery {
+  Goal goal = Goal::kAcquisition;
+  int64_t start_us = 0;  // Conversions in [start_us, end_us).
+  int64_t end_us = 0;
+  int64_t lookback_us = 0;
+  int64_t horizon_us = 0;  // RETENTION.
+  int64_t now_us = 0;      // RETENTION: later horizons are censored.
+  bool honour_stages = false;
+  bool by_campaign = false;
+  // Indexed by channel id; a touch whose channel is false is left off paths.
+  // Empty: every channel.
+  std::vector<bool> channel_allowed;
+};
+
+// A group: a channel, or a (channel, campaign) pair.
+struct Group {
+  std::string channel;
+  std::string campaign;  // Empty unless grouping by campaign.
+  bool is_direct = false;
+};
+
+// Every journey of a goal, as flat arrays. Journey j's touches are
+// [offsets[j], offsets[j+1]) of `groups` and `times`. Converting journeys
+// have at least one touch; journeys without touches are only counted.
+struct PathSet {
+  std::vector<Group> group_table;  // Dense ids, sorted by (channel, campaign).
+  std::vector<uint32_t> groups;
+  std::vector<int64_t> times;
+  std::vector<uint32_t> offsets = {0};
+  std::vector<int64_t> conversion_us;   // Window end for non-converting.
+  std::vector<uint8_t> converted;       // 1 or 0.
+  std::vector<int64_t> revenue_micros;  // 0 for non-converting.
+
+  int64_t conversions = 0;  // All, with or without a touch.
+  int64_t revenue_micros_total = 0;
+  int64_t conversions_without_touch = 0;
+  int64_t revenue_without_touch_micros = 0;
+  int64_t censored_customers = 0;
+
+  size_t size() const { return converted.size(); }
+  absl::Span<const uint32_t> path(size_t j) const {
+    return absl::MakeConstSpan(groups).subspan(offsets[j],
+                                               offsets[j + 1] - offsets[j]);
+  }
+  absl::Span<const int64_t> path_times(size_t j) const {
+    return absl::MakeConstSpan(times).subspan(offsets[j],
+                                              offsets[j + 1] - offsets[j]);
+  }
+};
+
+// The goal's journeys in `index` for `query`. Scans customers on `threads`
+// threads; the result does not depend on the thread count.
+PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
+                     int threads);
+
+// Credit of each group under one model: conversions and revenue (micros, as
+// double), indexed by group id.
+struct Credits {
+  std::vector<double> conversions;
+  std::vector<double> revenue_micros;
+  int64_t shapley_equal_split = 0;
+};
+
+// Credits every converting journey of `paths` under `model`. Each
+// conversion's credits sum to 1 and its revenue credits to its revenue.
+Credits Attribute(const PathSet& paths, const ModelParams& model);
+
+// The per-touch weights of one converting path under a path-local model
+// (every model but MARKOV and SHAPLEY); they sum to 1. For tests and
+// ExplainCustomer.
+std::vector<double> TouchWeights(const ModelParams& model,
+                                 absl::Span<const uint32_t> path,
+                                 absl::Span<const int64_t> times,
+                                 int64_t conversion_us,
+                                 const std::vector<Group>& group_table);
+
+// MARKOV removal effects of every group (0 for groups on no path), and the
+// conversion probability from the start state.
+struct MarkovFit {
+  double p_conversion = 0;
+  std::vector<double> removal_effects;
+};
+MarkovFit FitMarkov(const PathSet& paths, int order);
+
+}  // namespace attribution
+
+#endif  // ATTRIBUTION_SERVICE_CORE_ATTRIBUTION_H_
