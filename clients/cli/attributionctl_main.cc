@@ -4,9 +4,11 @@
 //   attributionctl [flags] journey CUSTOMER
 //   attributionctl [flags] erase CUSTOMER
 //   attributionctl [flags] describe
+//   attributionctl [flags] attribute | paths | explain CUSTOMER
 //
 // Exit codes: 0 success; 1 some rows were rejected (the rest imported);
 // 2 usage error, bad file, or a failed call.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -19,6 +21,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "clients/cli/attribution_args.h"
 #include "clients/cli/event_rows.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/output.h"
@@ -42,6 +46,25 @@ ABSL_FLAG(std::string, input_format, "",
 ABSL_FLAG(int, batch_size, 1000, "import: events per streamed message.");
 ABSL_FLAG(int, window, 16,
           "import: batches in flight before waiting for acks.");
+ABSL_FLAG(
+    std::string, goal, "acquisition",
+    "attribute/paths/explain: acquisition, repeat_purchase or retention.");
+ABSL_FLAG(std::string, model, "linear",
+          "attribute/explain: comma-separated models: first_touch, last_touch, "
+          "last_non_direct, linear, position_based[:FIRST:LAST], "
+          "time_decay[:HALF_LIFE], markov[:ORDER], shapley.");
+ABSL_FLAG(std::string, from, "", "Window start: 2026-01-01 or RFC 3339.");
+ABSL_FLAG(std::string, to, "", "Window end (exclusive).");
+ABSL_FLAG(std::string, lookback, "",
+          "e.g. 30d; default 30d for acquisition, 90d otherwise.");
+ABSL_FLAG(std::string, horizon, "", "retention horizon, e.g. 90d (default).");
+ABSL_FLAG(std::string, group_by, "channel", "channel or campaign.");
+ABSL_FLAG(std::string, include, "", "Only these channels (comma-separated).");
+ABSL_FLAG(std::string, exclude, "", "Leave these channels out.");
+ABSL_FLAG(bool, honour_stages, false,
+          "A touch tagged with a stage counts only toward that stage's goal.");
+ABSL_FLAG(int, limit, 20, "paths: how many.");
+ABSL_FLAG(bool, collapse, false, "paths: collapse consecutive repeats.");
 
 namespace attribution::cli {
 namespace {
@@ -206,14 +229,168 @@ int DescribeCommand(client::AttributionClient& client, Format format) {
   return kOk;
 }
 
+absl::StatusOr<v1::AttributeRequest> SelectionFromFlags(bool models_required) {
+  AttributionArgs a;
+  a.workspace = absl::GetFlag(FLAGS_workspace);
+  a.goal = absl::GetFlag(FLAGS_goal);
+  a.models = models_required ? absl::GetFlag(FLAGS_model) : "";
+  a.from = absl::GetFlag(FLAGS_from);
+  a.to = absl::GetFlag(FLAGS_to);
+  a.lookback = absl::GetFlag(FLAGS_lookback);
+  a.horizon = absl::GetFlag(FLAGS_horizon);
+  a.group_by = absl::GetFlag(FLAGS_group_by);
+  a.include = absl::GetFlag(FLAGS_include);
+  a.exclude = absl::GetFlag(FLAGS_exclude);
+  a.honour_stages = absl::GetFlag(FLAGS_honour_stages);
+  return BuildAttributeRequest(a, models_required);
+}
+
+Cell Money(double v) { return {absl::StrFormat("%.2f", v), true}; }
+Cell Number(double v, int decimals = 4) {
+  return {absl::StrFormat("%.*f", decimals, v), true};
+}
+
+int AttributeCommand(client::AttributionClient& client, Format format) {
+  auto request = SelectionFromFlags(/*models_required=*/true);
+  if (!request.ok()) return Fail("usage", request.status());
+  auto response = client.Attribute(*request);
+  if (!response.ok()) return Fail("attribute", response.status());
+  const v1::AttributionTotals& t = response->totals();
+  Table table;
+  table.columns = {"model",       "channel", "campaign",
+                   "conversions", "revenue", "share"};
+  for (const v1::ModelResult& r : response->results()) {
+    const std::string model = ModelName(r.model());
+    for (const v1::GroupCredit& g : r.groups()) {
+      table.rows.push_back({{model},
+                            {g.channel()},
+                            {g.campaign()},
+                            Number(g.conversions()),
+                            Money(g.revenue()),
+                            Number(g.share())});
+    }
+  }
+  if (format == Format::kJson) {
+    google::protobuf::Value doc;
+    auto* fields = doc.mutable_struct_value()->mutable_fields();
+    auto number = [&](const char* k, double v) {
+      (*fields)[k].set_number_value(v);
+    };
+    number("conversions", static_cast<double>(t.conversions()));
+    number("revenue", t.revenue());
+    number("converting_journeys", static_cast<double>(t.converting_journeys()));
+    number("non_converting_journeys",
+           static_cast<double>(t.non_converting_journeys()));
+    number("distinct_paths", static_cast<double>(t.distinct_paths()));
+    number("conversions_without_touch",
+           static_cast<double>(t.conversions_without_touch()));
+    number("censored_customers", static_cast<double>(t.censored_customers()));
+    *(*fields)["rows"].mutable_list_value() = RowsToJson(table).list_value();
+    std::cout << ToJson(doc) << "\n";
+    return kOk;
+  }
+  if (format == Format::kTable) {
+    std::cout << absl::StrFormat(
+        "%s, %s to %s: %d conversions (%.2f revenue), %d credited, %d "
+        "without a touch in the lookback, %d non-converting journeys, %d "
+        "distinct paths%s\n\n",
+        absl::GetFlag(FLAGS_goal), absl::GetFlag(FLAGS_from),
+        absl::GetFlag(FLAGS_to), t.conversions(), t.revenue(),
+        t.converting_journeys(), t.conversions_without_touch(),
+        t.non_converting_journeys(), t.distinct_paths(),
+        t.censored_customers() > 0
+            ? absl::StrCat(", ", t.censored_customers(),
+                           " customers censored (horizon not elapsed)")
+            : "");
+  }
+  Print(table, format, /*single=*/false, std::cout);
+  return kOk;
+}
+
+int PathsCommand(client::AttributionClient& client, Format format) {
+  auto selection = SelectionFromFlags(/*models_required=*/false);
+  if (!selection.ok()) return Fail("usage", selection.status());
+  v1::TopPathsRequest request;
+  *request.mutable_selection() = *selection;
+  request.set_collapse_repeats(absl::GetFlag(FLAGS_collapse));
+  request.set_limit(absl::GetFlag(FLAGS_limit));
+  auto response = client.TopPaths(request);
+  if (!response.ok()) return Fail("paths", response.status());
+  Table table;
+  table.columns = {
+      "path",   "journeys", "conversions", "non_conversions", "conversion_rate",
+      "revenue"};
+  for (const v1::PathStats& p : response->paths()) {
+    table.rows.push_back({{absl::StrJoin(p.steps(), " > ")},
+                          Num(p.conversions() + p.non_conversions()),
+                          Num(p.conversions()),
+                          Num(p.non_conversions()),
+                          Number(p.conversion_rate()),
+                          Money(p.revenue())});
+  }
+  Print(table, format, /*single=*/false, std::cout);
+  return kOk;
+}
+
+int ExplainCommand(client::AttributionClient& client,
+                   const std::string& customer, Format format) {
+  auto selection = SelectionFromFlags(/*models_required=*/true);
+  if (!selection.ok()) return Fail("usage", selection.status());
+  v1::ExplainCustomerRequest request;
+  *request.mutable_selection() = *selection;
+  request.set_customer_id(customer);
+  auto response = client.ExplainCustomer(request);
+  if (!response.ok()) return Fail("explain", response.status());
+  Table table;
+  table.columns = {"conversion", "converted_at", "revenue", "touch",
+                   "touched_at", "channel",      "campaign"};
+  for (const v1::ModelSpec& m : response->selection().models()) {
+    table.columns.push_back(ModelName(m));
+  }
+  for (const v1::ConversionExplanation& c : response->conversions()) {
+    if (c.touches().empty()) {
+      std::vector<Cell> row = {{c.event_id()},
+                               {FormatTimestamp(c.occurred_at())},
+                               Money(c.revenue()),
+                               {"(no touch in lookback)"},
+                               {""},
+                               {""},
+                               {""}};
+      row.resize(table.columns.size());
+      table.rows.push_back(std::move(row));
+      continue;
+    }
+    for (const v1::TouchCredit& t : c.touches()) {
+      std::vector<Cell> row = {{c.event_id()},
+                               {FormatTimestamp(c.occurred_at())},
+                               Money(c.revenue()),
+                               {t.event_id()},
+                               {FormatTimestamp(t.occurred_at())},
+                               {t.channel()},
+                               {t.campaign()}};
+      for (double credit : t.credits()) row.push_back(Number(credit));
+      table.rows.push_back(std::move(row));
+    }
+  }
+  Print(table, format, /*single=*/false, std::cout);
+  return kOk;
+}
+
 int Usage() {
-  std::cerr << "usage:\n"
-               "  attributionctl [flags] import events FILE\n"
-               "  attributionctl [flags] journey CUSTOMER\n"
-               "  attributionctl [flags] erase CUSTOMER\n"
-               "  attributionctl [flags] describe\n"
-               "flags: --server --workspace --format=table|json|csv "
-               "--input_format --batch_size --window (--helpfull for all)\n";
+  std::cerr
+      << "usage:\n"
+         "  attributionctl [flags] import events FILE\n"
+         "  attributionctl [flags] journey CUSTOMER\n"
+         "  attributionctl [flags] erase CUSTOMER\n"
+         "  attributionctl [flags] describe\n"
+         "  attributionctl [flags] attribute   (--goal --model --from --to "
+         "--lookback --group-by ...)\n"
+         "  attributionctl [flags] paths       (--goal --from --to "
+         "--limit --collapse ...)\n"
+         "  attributionctl [flags] explain CUSTOMER (--goal --model "
+         "--from --to ...)\n"
+         "flags: --server --workspace --format=table|json|csv "
+         "--input_format --batch_size --window (--helpfull for all)\n";
   return kFailed;
 }
 
@@ -236,6 +413,15 @@ int Main(const std::vector<char*>& args) {
   if (command == "describe" && args.size() == 2) {
     return DescribeCommand(*client, *format);
   }
+  if (command == "attribute" && args.size() == 2) {
+    return AttributeCommand(*client, *format);
+  }
+  if (command == "paths" && args.size() == 2) {
+    return PathsCommand(*client, *format);
+  }
+  if (command == "explain" && args.size() == 3) {
+    return ExplainCommand(*client, args[2], *format);
+  }
   return Usage();
 }
 
@@ -246,6 +432,16 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "attributionctl [flags] import events FILE | journey CUSTOMER | erase "
       "CUSTOMER | describe");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // Flags may be spelled with dashes (--group-by) as well as underscores.
+  std::vector<std::string> normalised(argv, argv + argc);
+  for (std::string& a : normalised) {
+    if (a.rfind("--", 0) != 0) continue;
+    const size_t end = std::min(a.find('='), a.size());
+    std::replace(a.begin() + 2, a.begin() + static_cast<long>(end), '-', '_');
+  }
+  std::vector<char*> raw;
+  for (std::string& a : normalised) raw.push_back(a.data());
+  std::vector<char*> args =
+      absl::ParseCommandLine(static_cast<int>(raw.size()), raw.data());
   return attribution::cli::Main(args);
 }

@@ -115,6 +115,24 @@ AttributionClient::DescribeWorkspace(absl::string_view workspace) {
       request);
 }
 
+absl::StatusOr<v1::AttributeResponse> AttributionClient::Attribute(
+    const v1::AttributeRequest& request) {
+  return Unary<v1::AttributeResponse>(
+      *stub_, &v1::AttributionService::StubInterface::Attribute, request);
+}
+
+absl::StatusOr<v1::ExplainCustomerResponse> AttributionClient::ExplainCustomer(
+    const v1::ExplainCustomerRequest& request) {
+  return Unary<v1::ExplainCustomerResponse>(
+      *stub_, &v1::AttributionService::StubInterface::ExplainCustomer, request);
+}
+
+absl::StatusOr<v1::TopPathsResponse> AttributionClient::TopPaths(
+    const v1::TopPathsRequest& request) {
+  return Unary<v1::TopPathsResponse>(
+      *stub_, &v1::AttributionService::StubInterface::TopPaths, request);
+}
+
 std::unique_ptr<IngestStream> AttributionClient::StartIngest() {
   auto context = std::make_unique<grpc::ClientContext>();
   auto stream = stub_->IngestEvents(context.get());

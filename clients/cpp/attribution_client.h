@@ -74,6 +74,12 @@ class AttributionClient {
       absl::string_view workspace, absl::string_view customer_id);
   absl::StatusOr<v1::DescribeWorkspaceResponse> DescribeWorkspace(
       absl::string_view workspace);
+  absl::StatusOr<v1::AttributeResponse> Attribute(
+      const v1::AttributeRequest& request);
+  absl::StatusOr<v1::ExplainCustomerResponse> ExplainCustomer(
+      const v1::ExplainCustomerRequest& request);
+  absl::StatusOr<v1::TopPathsResponse> TopPaths(
+      const v1::TopPathsRequest& request);
   std::unique_ptr<IngestStream> StartIngest();
 
  private:

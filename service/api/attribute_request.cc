@@ -110,9 +110,24 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
 
 }  // namespace
 
+// Defined after its caller, which only adds the field prefix.
+absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
+                            bool models_optional, AttributeQuery* out,
+                            v1::AttributeRequest* applied);
+
 absl::Status ParseAttributeRequest(const v1::AttributeRequest& in,
                                    absl::Time now, AttributeQuery* out,
-                                   v1::AttributeRequest* applied) {
+                                   v1::AttributeRequest* applied,
+                                   absl::string_view field_prefix,
+                                   bool models_optional) {
+  absl::Status s = ParseSelection(in, now, models_optional, out, applied);
+  if (s.ok() || field_prefix.empty()) return s;
+  return absl::InvalidArgumentError(absl::StrCat(field_prefix, s.message()));
+}
+
+absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
+                            bool models_optional, AttributeQuery* out,
+                            v1::AttributeRequest* applied) {
   *applied = in;
   RETURN_IF_ERROR(ValidateWorkspace(in.workspace()));
   PathQuery& q = out->paths;
@@ -186,7 +201,9 @@ absl::Status ParseAttributeRequest(const v1::AttributeRequest& in,
     if (*reason) return Bad(absl::StrCat("exclude_channels[", i, "]"), reason);
     out->exclude_channels.push_back(in.exclude_channels(i));
   }
-  if (in.models_size() == 0) return Bad("models", "at least one is required");
+  if (in.models_size() == 0 && !models_optional) {
+    return Bad("models", "at least one is required");
+  }
   if (in.models_size() > kMaxModels) {
     return Bad("models", absl::StrCat("at most ", kMaxModels));
   }

@@ -19,12 +19,15 @@ struct AttributeQuery {
   std::vector<ModelParams> models;
 };
 
-// Validates `in` (InvalidArgument naming the field) and fills `out` and
-// `applied`: the request with every default filled in, as the response
-// echoes it. `now` bounds RETENTION horizons.
+// Validates `in` (InvalidArgument naming the field, prefixed by
+// `field_prefix`, e.g. "selection.") and fills `out` and `applied`: the
+// request with every default filled in, as the response echoes it. `now`
+// bounds RETENTION horizons. Models may be empty only if `models_optional`.
 absl::Status ParseAttributeRequest(const v1::AttributeRequest& in,
                                    absl::Time now, AttributeQuery* out,
-                                   v1::AttributeRequest* applied);
+                                   v1::AttributeRequest* applied,
+                                   absl::string_view field_prefix = "",
+                                   bool models_optional = false);
 
 // channel_allowed for `index` from the query's include/exclude lists.
 std::vector<bool> ChannelFilter(const WorkspaceIndex& index,

@@ -375,6 +375,235 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::Attribute(
   return Done(context, AttributeImpl(*request, response));
 }
 
+absl::Status AttributionServiceImpl::ExplainCustomerImpl(
+    const v1::ExplainCustomerRequest& request,
+    v1::ExplainCustomerResponse* response) {
+  AttributeQuery query;
+  const v1::AttributeRequest& selection = request.selection();
+  RETURN_IF_ERROR(ParseAttributeRequest(selection, clock_.Now(), &query,
+                                        response->mutable_selection(),
+                                        "selection."));
+  RETURN_IF_ERROR(ValidateId(request.customer_id(), "customer_id"));
+  response->set_customer_id(request.customer_id());
+  // Event ids live in storage, not in the index: read the journey first, and
+  // check below that the index holds the same number of events.
+  std::vector<Event> journey;
+  JourneyCursor cursor;
+  while (true) {
+    ASSIGN_OR_RETURN(
+        JourneyPage page,
+        store_.ReadJourney(selection.workspace(), request.customer_id(),
+                           journey.empty() ? nullptr : &cursor, kMaxPageSize));
+    for (Event& e : page.events) journey.push_back(std::move(e));
+    if (!page.has_more) break;
+    cursor = {journey.back().occurred_at_us, journey.back().event_id};
+  }
+  bool data_driven = false;
+  for (const ModelParams& m : query.models) {
+    data_driven |=
+        m.kind == ModelKind::kMarkov || m.kind == ModelKind::kShapley;
+  }
+  absl::Status status;
+  store_.ReadIndex(selection.workspace(), [&](const WorkspaceIndex* index) {
+    const WorkspaceIndex::Customer* customer =
+        index == nullptr ? nullptr : index->FindCustomer(request.customer_id());
+    if (customer == nullptr || customer->events.size() != journey.size()) {
+      status = absl::AbortedError(
+          "customer_id: the journey changed during the call; retry");
+      return;
+    }
+    query.paths.channel_allowed = ChannelFilter(*index, query);
+    std::vector<Group> local;
+    const std::vector<CustomerConversion> conversions =
+        ExtractCustomer(*index, *customer, query.paths, &local);
+    // The workspace-wide fit, for MARKOV and SHAPLEY.
+    PathSet paths;
+    absl::flat_hash_map<int, MarkovFit> markov;
+    std::unique_ptr<ShapleyGame> shapley;
+    std::vector<int> fit_group(local.size(), -1);
+    if (data_driven && !conversions.empty()) {
+      paths = ExtractPaths(*index, query.paths, options_.query_threads);
+      for (size_t g = 0; g < local.size(); ++g) {
+        fit_group[g] = FindGroup(paths.group_table, local[g]);
+      }
+      for (const ModelParams& m : query.models) {
+        if (m.kind == ModelKind::kMarkov && !markov.contains(m.order)) {
+          markov[m.order] = FitMarkov(paths, m.order);
+        }
+        if (m.kind == ModelKind::kShapley && shapley == nullptr) {
+          shapley = std::make_unique<ShapleyGame>(paths);
+        }
+      }
+    }
+    for (const CustomerConversion& c : conversions) {
+      v1::ConversionExplanation* out = response->add_conversions();
+      out->set_event_id(journey[c.conversion_pos].event_id);
+      TimeToProto(c.conversion_us, out->mutable_occurred_at());
+      out->set_revenue(static_cast<double>(c.revenue_micros) / 1e6);
+      const size_t n = c.groups.size();
+      for (size_t i = 0; i < n; ++i) {
+        v1::TouchCredit* t = out->add_touches();
+        t->set_event_id(journey[c.touch_pos[i]].event_id);
+        TimeToProto(c.times[i], t->mutable_occurred_at());
+        t->set_channel(local[c.groups[i]].channel);
+        t->set_campaign(local[c.groups[i]].campaign);
+      }
+      if (n == 0) continue;
+      // Touches per group, for splitting a group's share over its touches.
+      std::vector<uint32_t> set = GroupSet(c.groups);
+      absl::flat_hash_map<uint32_t, int> touches_of;
+      for (uint32_t g : c.groups) ++touches_of[g];
+      for (size_t m = 0; m < query.models.size(); ++m) {
+        const ModelParams& model = query.models[m];
+        std::vector<double> group_share(set.size(), 0.0);
+        std::vector<double> weights;
+        if (model.kind == ModelKind::kMarkov ||
+            model.kind == ModelKind::kShapley) {
+          if (model.kind == ModelKind::kMarkov) {
+            const MarkovFit& fit = markov[model.order];
+            double sum = 0;
+            for (size_t x = 0; x < set.size(); ++x) {
+              const int g = fit_group[set[x]];
+              group_share[x] = g < 0 ? 0 : fit.removal_effects[g];
+              sum += group_share[x];
+            }
+            for (double& v : group_share) {
+              v = sum > 0 ? v / sum : 1.0 / static_cast<double>(set.size());
+            }
+          } else {
+            std::vector<uint32_t> fit_set;
+            for (uint32_t g : set) {
+              if (fit_group[g] >= 0)
+                fit_set.push_back(static_cast<uint32_t>(fit_group[g]));
+            }
+            // Ids keep their order: both tables are sorted by name. A group
+            // the fit lacks (none should) makes the split equal.
+            group_share =
+                fit_set.size() == set.size()
+                    ? shapley->Shares(fit_set)
+                    : std::vector<double>(set.size(), 1.0 / set.size());
+          }
+          for (size_t i = 0; i < n; ++i) {
+            const size_t x =
+                std::lower_bound(set.begin(), set.end(), c.groups[i]) -
+                set.begin();
+            weights.push_back(group_share[x] / touches_of[c.groups[i]]);
+          }
+        } else {
+          weights =
+              TouchWeights(model, c.groups, c.times, c.conversion_us, local);
+        }
+        v1::ModelResult* result = out->add_results();
+        *result->mutable_model() =
+            response->selection().models(static_cast<int>(m));
+        std::vector<double> per_group(set.size(), 0.0);
+        for (size_t i = 0; i < n; ++i) {
+          out->mutable_touches(static_cast<int>(i))->add_credits(weights[i]);
+          per_group[std::lower_bound(set.begin(), set.end(), c.groups[i]) -
+                    set.begin()] += weights[i];
+        }
+        for (size_t x = 0; x < set.size(); ++x) {
+          v1::GroupCredit* g = result->add_groups();
+          g->set_channel(local[set[x]].channel);
+          g->set_campaign(local[set[x]].campaign);
+          g->set_conversions(per_group[x]);
+          g->set_revenue(per_group[x] * static_cast<double>(c.revenue_micros) /
+                         1e6);
+          g->set_share(per_group[x]);
+        }
+      }
+    }
+  });
+  return status;
+}
+
+absl::Status AttributionServiceImpl::TopPathsImpl(
+    const v1::TopPathsRequest& request, v1::TopPathsResponse* response) {
+  AttributeQuery query;
+  RETURN_IF_ERROR(ParseAttributeRequest(
+      request.selection(), clock_.Now(), &query, response->mutable_selection(),
+      "selection.", /*models_optional=*/true));
+  if (request.limit() < 0 || request.limit() > 10000) {
+    return absl::InvalidArgumentError("limit: must be 0 to 10000");
+  }
+  const int limit = request.limit() == 0 ? 20 : request.limit();
+  response->set_collapse_repeats(request.collapse_repeats());
+  PathSet paths;
+  store_.ReadIndex(
+      request.selection().workspace(), [&](const WorkspaceIndex* index) {
+        if (index == nullptr) return;
+        query.paths.channel_allowed = ChannelFilter(*index, query);
+        paths = ExtractPaths(*index, query.paths, options_.query_threads);
+      });
+  struct Stats {
+    int64_t conversions = 0;
+    int64_t non_conversions = 0;
+    int64_t revenue_micros = 0;
+  };
+  absl::flat_hash_map<std::vector<uint32_t>, Stats> by_path;
+  std::vector<uint32_t> steps;
+  for (size_t j = 0; j < paths.size(); ++j) {
+    absl::Span<const uint32_t> p = paths.path(j);
+    steps.clear();
+    for (uint32_t g : p) {
+      if (!request.collapse_repeats() || steps.empty() || steps.back() != g) {
+        steps.push_back(g);
+      }
+    }
+    Stats& s = by_path[steps];
+    if (paths.converted[j]) {
+      ++s.conversions;
+      s.revenue_micros += paths.revenue_micros[j];
+    } else {
+      ++s.non_conversions;
+    }
+  }
+  std::vector<std::pair<const std::vector<uint32_t>*, const Stats*>> ranked;
+  for (const auto& [key, stats] : by_path) ranked.push_back({&key, &stats});
+  // Group ids are in name order, so comparing id sequences orders by steps.
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    const int64_t na = a.second->conversions + a.second->non_conversions;
+    const int64_t nb = b.second->conversions + b.second->non_conversions;
+    if (na != nb) return na > nb;
+    if (a.second->conversions != b.second->conversions) {
+      return a.second->conversions > b.second->conversions;
+    }
+    return *a.first < *b.first;
+  });
+  response->set_distinct_paths(static_cast<int64_t>(ranked.size()));
+  response->set_journeys(static_cast<int64_t>(paths.size()));
+  for (size_t r = 0; r < ranked.size() && r < static_cast<size_t>(limit); ++r) {
+    v1::PathStats* out = response->add_paths();
+    for (uint32_t g : *ranked[r].first) {
+      const Group& group = paths.group_table[g];
+      out->add_steps(group.campaign.empty() && !query.paths.by_campaign
+                         ? group.channel
+                         : absl::StrCat(group.channel, "/", group.campaign));
+    }
+    const Stats& s = *ranked[r].second;
+    out->set_conversions(s.conversions);
+    out->set_non_conversions(s.non_conversions);
+    out->set_conversion_rate(
+        static_cast<double>(s.conversions) /
+        static_cast<double>(s.conversions + s.non_conversions));
+    out->set_revenue(static_cast<double>(s.revenue_micros) / 1e6);
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::ExplainCustomer(
+    grpc::CallbackServerContext* context,
+    const v1::ExplainCustomerRequest* request,
+    v1::ExplainCustomerResponse* response) {
+  return Done(context, ExplainCustomerImpl(*request, response));
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::TopPaths(
+    grpc::CallbackServerContext* context, const v1::TopPathsRequest* request,
+    v1::TopPathsResponse* response) {
+  return Done(context, TopPathsImpl(*request, response));
+}
+
 grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(
     grpc::CallbackServerContext* context,
     const v1::DescribeWorkspaceRequest* request,

@@ -47,6 +47,13 @@ class AttributionServiceImpl final
   grpc::ServerUnaryReactor* Attribute(grpc::CallbackServerContext* context,
                                       const v1::AttributeRequest* request,
                                       v1::AttributeResponse* response) override;
+  grpc::ServerUnaryReactor* ExplainCustomer(
+      grpc::CallbackServerContext* context,
+      const v1::ExplainCustomerRequest* request,
+      v1::ExplainCustomerResponse* response) override;
+  grpc::ServerUnaryReactor* TopPaths(grpc::CallbackServerContext* context,
+                                     const v1::TopPathsRequest* request,
+                                     v1::TopPathsResponse* response) override;
   grpc::ServerUnaryReactor* DescribeWorkspace(
       grpc::CallbackServerContext* context,
       const v1::DescribeWorkspaceRequest* request,
@@ -77,6 +84,10 @@ class AttributionServiceImpl final
  private:
   absl::Status AttributeImpl(const v1::AttributeRequest& request,
                              v1::AttributeResponse* response);
+  absl::Status ExplainCustomerImpl(const v1::ExplainCustomerRequest& request,
+                                   v1::ExplainCustomerResponse* response);
+  absl::Status TopPathsImpl(const v1::TopPathsRequest& request,
+                            v1::TopPathsResponse* response);
   absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
                               v1::GetJourneyResponse* response);
 

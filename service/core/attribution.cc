@@ -32,6 +32,10 @@ struct RawPaths {
   std::vector<int64_t> conversion_us;
   std::vector<uint8_t> converted;
   std::vector<int64_t> revenue_micros;
+  // Filled only when recording positions (ExtractCustomer).
+  bool record_positions = false;
+  std::vector<size_t> touch_pos;
+  std::vector<size_t> conversion_pos;
   int64_t conversions = 0;
   int64_t revenue = 0;
   int64_t without_touch = 0;
@@ -70,14 +74,13 @@ class Extractor {
   void Acquisition(const std::vector<IndexedEvent>& ev) {
     if (purchases_.empty() || ev[purchases_[0]].at_us >= q_.end_us) {
       // No purchase by the window's end: a prospect who did not convert.
-      AddJourney(ev, q_.end_us - q_.lookback_us, q_.end_us - 1, kNone,
-                 q_.end_us, false, 0);
+      AddNonConverting(ev, kNone);
       return;
     }
     const IndexedEvent& first = ev[purchases_[0]];
     if (first.at_us < q_.start_us) return;  // Acquired before the window.
     AddJourney(ev, first.at_us - q_.lookback_us, first.at_us, kNone,
-               first.at_us, true, index_.revenue_micros(first));
+               first.at_us, true, index_.revenue_micros(first), purchases_[0]);
   }
 
   void RepeatPurchase(const std::vector<IndexedEvent>& ev) {
@@ -88,12 +91,9 @@ class Extractor {
       if (k == 0 || p.at_us < q_.start_us || p.at_us >= q_.end_us) continue;
       AddJourney(ev, p.at_us - q_.lookback_us, p.at_us,
                  ev[purchases_[k - 1]].at_us, p.at_us, true,
-                 index_.revenue_micros(p));
+                 index_.revenue_micros(p), purchases_[k]);
     }
-    if (last_before_end != kNone) {
-      AddJourney(ev, q_.end_us - q_.lookback_us, q_.end_us - 1, last_before_end,
-                 q_.end_us, false, 0);
-    }
+    if (last_before_end != kNone) AddNonConverting(ev, last_before_end);
   }
 
   void Retention(const std::vector<IndexedEvent>& ev) {
@@ -106,10 +106,14 @@ class Extractor {
       return;
     }
     const IndexedEvent* again = nullptr;
+    size_t again_pos = 0;
     for (size_t k = 1; k < purchases_.size(); ++k) {
       const IndexedEvent& p = ev[purchases_[k]];
       if (p.at_us > t0) {
-        if (p.at_us <= horizon_end) again = &p;
+        if (p.at_us <= horizon_end) {
+          again = &p;
+          again_pos = purchases_[k];
+        }
         break;
       }
     }
@@ -124,10 +128,10 @@ class Extractor {
     }
     if (again != nullptr) {
       AddJourney(ev, again->at_us - q_.lookback_us, again->at_us, t0,
-                 again->at_us, true, index_.revenue_micros(*again));
+                 again->at_us, true, index_.revenue_micros(*again), again_pos);
     } else {
       AddJourney(ev, horizon_end - q_.lookback_us, horizon_end, t0, horizon_end,
-                 false, 0);
+                 false, 0, 0);
     }
   }
 
@@ -145,12 +149,30 @@ class Extractor {
     return true;
   }
 
+  // A journey that did not convert by the window's end: anchored at its last
+  // touch in the window (after `after`), where the customer dropped off, and
+  // bounded by the lookback like a converting one. None if no such touch.
+  void AddNonConverting(const std::vector<IndexedEvent>& ev, int64_t after) {
+    int64_t last = kNone;
+    for (const IndexedEvent& e : ev) {
+      if (e.at_us >= q_.end_us) break;
+      if (e.at_us >= q_.start_us && (after == kNone || e.at_us > after) &&
+          Keep(e)) {
+        last = e.at_us;
+      }
+    }
+    if (last == kNone) return;
+    AddJourney(ev, last - q_.lookback_us, last, after, last, false, 0, 0);
+  }
+
   // Touches with lo <= at <= hi and at > after (kNone: no such bound).
+  // `conversion_pos`: where the conversion is among `ev` (converting only).
   void AddJourney(const std::vector<IndexedEvent>& ev, int64_t lo, int64_t hi,
                   int64_t after, int64_t conversion_us, bool converted,
-                  int64_t revenue) {
+                  int64_t revenue, size_t conversion_pos) {
     uint32_t n = 0;
-    for (const IndexedEvent& e : ev) {
+    for (size_t i = 0; i < ev.size(); ++i) {
+      const IndexedEvent& e = ev[i];
       if (e.at_us > hi) break;
       if (e.at_us < lo || (after != kNone && e.at_us <= after) || !Keep(e)) {
         continue;
@@ -158,6 +180,7 @@ class Extractor {
       out_.keys.push_back(q_.by_campaign ? (uint64_t{e.channel} << 32) | e.ref
                                          : uint64_t{e.channel});
       out_.times.push_back(e.at_us);
+      if (out_.record_positions) out_.touch_pos.push_back(i);
       ++n;
     }
     if (converted) {
@@ -166,7 +189,9 @@ class Extractor {
       if (n == 0) {
         ++out_.without_touch;
         out_.revenue_without_touch += revenue;
-        return;
+        // ExtractCustomer reports these too; paths for models never hold
+        // them.
+        if (!out_.record_positions) return;
       }
     } else if (n == 0) {
       return;  // Nothing to learn from a journey without touches.
@@ -175,6 +200,7 @@ class Extractor {
     out_.conversion_us.push_back(conversion_us);
     out_.converted.push_back(converted ? 1 : 0);
     out_.revenue_micros.push_back(revenue);
+    if (out_.record_positions) out_.conversion_pos.push_back(conversion_pos);
   }
 
   const WorkspaceIndex& index_;
@@ -446,86 +472,157 @@ void AddCredit(Credits& credits, uint32_t group, double share,
   credits.revenue_micros[group] += share * static_cast<double>(revenue);
 }
 
-void ShapleyCredits(const PathSet& paths, Credits& credits) {
-  // v(S): conversion rate of the journeys whose distinct groups are exactly S.
-  struct Rate {
-    double converted = 0;
-    double total = 0;
-  };
-  absl::flat_hash_map<std::vector<uint32_t>, Rate> rates;
-  std::vector<std::vector<uint32_t>> sets(paths.size());
-  for (size_t j = 0; j < paths.size(); ++j) {
-    absl::Span<const uint32_t> p = paths.path(j);
-    std::vector<uint32_t>& set = sets[j];
-    set.assign(p.begin(), p.end());
-    std::sort(set.begin(), set.end());
-    set.erase(std::unique(set.begin(), set.end()), set.end());
-    Rate& r = rates[set];
-    r.total += 1;
-    r.converted += paths.converted[j];
-  }
-  auto v = [&rates](const std::vector<uint32_t>& s) {
-    auto it = rates.find(s);
-    return it == rates.end() ? 0.0 : it->second.converted / it->second.total;
-  };
-  // Weights |S|! (m - |S| - 1)! / m! by m and |S|.
-  std::vector<std::vector<double>> weight(kMaxShapleyGroups + 1);
-  for (int m = 1; m <= kMaxShapleyGroups; ++m) {
-    weight[m].resize(m);
-    for (int s = 0; s < m; ++s) {
-      weight[m][s] = std::exp(std::lgamma(s + 1) + std::lgamma(m - s) -
+// Weights |S|! (m - |S| - 1)! / m! by m and |S|.
+const std::vector<std::vector<double>>& ShapleyWeights() {
+  static const auto* weights = [] {
+    auto* w = new std::vector<std::vector<double>>(kMaxShapleyGroups + 1);
+    for (int m = 1; m <= kMaxShapleyGroups; ++m) {
+      (*w)[m].resize(m);
+      for (int s = 0; s < m; ++s) {
+        (*w)[m][s] = std::exp(std::lgamma(s + 1) + std::lgamma(m - s) -
                               std::lgamma(m + 1));
+      }
     }
-  }
+    return w;
+  }();
+  return *weights;
+}
+
+void ShapleyCredits(const PathSet& paths, Credits& credits) {
+  const ShapleyGame game(paths);
   absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shares;
-  std::vector<double> v_of_mask;
-  std::vector<uint32_t> subset;
   for (size_t j = 0; j < paths.size(); ++j) {
     if (!paths.converted[j]) continue;
-    const std::vector<uint32_t>& t = sets[j];
-    const int m = static_cast<int>(t.size());
-    if (m > kMaxShapleyGroups) {
+    std::vector<uint32_t> set = GroupSet(paths.path(j));
+    if (set.size() > static_cast<size_t>(kMaxShapleyGroups)) {
       ++credits.shapley_equal_split;
-      for (uint32_t g : t)
-        AddCredit(credits, g, 1.0 / m, paths.revenue_micros[j]);
-      continue;
     }
-    auto [it, inserted] = shares.try_emplace(t);
-    std::vector<double>& phi = it->second;
-    if (inserted) {
-      const uint32_t full = (1u << m) - 1;
-      v_of_mask.assign(full + 1, 0.0);
-      for (uint32_t mask = 1; mask <= full; ++mask) {
-        subset.clear();
-        for (int x = 0; x < m; ++x) {
-          if (mask & (1u << x)) subset.push_back(t[x]);
-        }
-        v_of_mask[mask] = v(subset);
-      }
-      phi.assign(m, 0.0);
-      for (uint32_t mask = 0; mask <= full; ++mask) {
-        const int size = __builtin_popcount(mask);
-        if (size == m) continue;
-        for (int x = 0; x < m; ++x) {
-          if (mask & (1u << x)) continue;
-          phi[x] +=
-              weight[m][size] * (v_of_mask[mask | (1u << x)] - v_of_mask[mask]);
-        }
-      }
-      double sum = 0;
-      for (double& p : phi) {
-        p = std::max(p, 0.0);
-        sum += p;
-      }
-      for (double& p : phi) p = sum > 0 ? p / sum : 1.0 / m;
-    }
-    for (int x = 0; x < m; ++x) {
-      AddCredit(credits, t[x], phi[x], paths.revenue_micros[j]);
+    auto [it, inserted] = shares.try_emplace(set);
+    if (inserted) it->second = game.Shares(set);
+    for (size_t x = 0; x < set.size(); ++x) {
+      AddCredit(credits, set[x], it->second[x], paths.revenue_micros[j]);
     }
   }
 }
 
 }  // namespace
+
+std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path) {
+  std::vector<uint32_t> set(path.begin(), path.end());
+  std::sort(set.begin(), set.end());
+  set.erase(std::unique(set.begin(), set.end()), set.end());
+  return set;
+}
+
+ShapleyGame::ShapleyGame(const PathSet& paths) {
+  for (size_t j = 0; j < paths.size(); ++j) {
+    Rate& r = rates_[GroupSet(paths.path(j))];
+    r.total += 1;
+    r.converted += paths.converted[j];
+  }
+}
+
+double ShapleyGame::Value(const std::vector<uint32_t>& set) const {
+  auto it = rates_.find(set);
+  return it == rates_.end() ? 0.0 : it->second.converted / it->second.total;
+}
+
+std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
+  const int m = static_cast<int>(t.size());
+  if (m == 0) return {};
+  if (m > kMaxShapleyGroups) return std::vector<double>(m, 1.0 / m);
+  const uint32_t full = (1u << m) - 1;
+  std::vector<double> v(full + 1, 0.0);
+  std::vector<uint32_t> subset;
+  for (uint32_t mask = 1; mask <= full; ++mask) {
+    subset.clear();
+    for (int x = 0; x < m; ++x) {
+      if (mask & (1u << x)) subset.push_back(t[x]);
+    }
+    v[mask] = Value(subset);
+  }
+  const std::vector<double>& weight = ShapleyWeights()[m];
+  std::vector<double> phi(m, 0.0);
+  for (uint32_t mask = 0; mask < full; ++mask) {
+    const int size = __builtin_popcount(mask);
+    for (int x = 0; x < m; ++x) {
+      if (mask & (1u << x)) continue;
+      phi[x] += weight[size] * (v[mask | (1u << x)] - v[mask]);
+    }
+  }
+  double sum = 0;
+  for (double& p : phi) {
+    p = std::max(p, 0.0);
+    sum += p;
+  }
+  for (double& p : phi) p = sum > 0 ? p / sum : 1.0 / m;
+  return phi;
+}
+
+int FindGroup(const std::vector<Group>& table, const Group& group) {
+  auto it = std::lower_bound(table.begin(), table.end(), group,
+                             [](const Group& a, const Group& b) {
+                               return std::tie(a.channel, a.campaign) <
+                                      std::tie(b.channel, b.campaign);
+                             });
+  if (it == table.end() || it->channel != group.channel ||
+      it->campaign != group.campaign) {
+    return -1;
+  }
+  return static_cast<int>(it - table.begin());
+}
+
+std::vector<CustomerConversion> ExtractCustomer(
+    const WorkspaceIndex& index, const WorkspaceIndex::Customer& customer,
+    const PathQuery& query, std::vector<Group>* group_table) {
+  RawPaths raw;
+  raw.record_positions = true;
+  Extractor(index, query, raw).Customer(customer.events);
+  auto group_of = [&](uint64_t key) {
+    const auto channel =
+        static_cast<uint16_t>(query.by_campaign ? key >> 32 : key);
+    Group g;
+    g.channel = index.channel_name(channel);
+    if (query.by_campaign) {
+      g.campaign = index.campaign_name(static_cast<uint32_t>(key));
+    }
+    g.is_direct = g.channel == "direct";
+    return g;
+  };
+  group_table->clear();
+  for (uint64_t key : raw.keys) group_table->push_back(group_of(key));
+  std::sort(group_table->begin(), group_table->end(),
+            [](const Group& a, const Group& b) {
+              return std::tie(a.channel, a.campaign) <
+                     std::tie(b.channel, b.campaign);
+            });
+  group_table->erase(std::unique(group_table->begin(), group_table->end(),
+                                 [](const Group& a, const Group& b) {
+                                   return a.channel == b.channel &&
+                                          a.campaign == b.campaign;
+                                 }),
+                     group_table->end());
+  std::vector<CustomerConversion> out;
+  size_t touch = 0;
+  for (size_t j = 0; j < raw.lengths.size(); ++j) {
+    const uint32_t n = raw.lengths[j];
+    if (!raw.converted[j]) {
+      touch += n;
+      continue;
+    }
+    CustomerConversion& c = out.emplace_back();
+    c.conversion_pos = raw.conversion_pos[j];
+    c.conversion_us = raw.conversion_us[j];
+    c.revenue_micros = raw.revenue_micros[j];
+    for (uint32_t i = 0; i < n; ++i, ++touch) {
+      c.touch_pos.push_back(raw.touch_pos[touch]);
+      c.groups.push_back(static_cast<uint32_t>(
+          FindGroup(*group_table, group_of(raw.keys[touch]))));
+      c.times.push_back(raw.times[touch]);
+    }
+  }
+  return out;
+}
 
 Credits Attribute(const PathSet& paths, const ModelParams& model) {
   Credits credits;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "service/core/journey_index.h"
 
@@ -120,6 +121,48 @@ struct MarkovFit {
   std::vector<double> removal_effects;
 };
 MarkovFit FitMarkov(const PathSet& paths, int order);
+
+// The SHAPLEY game of a path set: v(S) for every set of groups seen.
+class ShapleyGame {
+ public:
+  explicit ShapleyGame(const PathSet& paths);
+  // Shares of the groups of `set` (sorted, distinct), summing to 1: Shapley
+  // values clipped at 0 and normalised, equal if all are 0 or the set has
+  // more than kMaxShapleyGroups groups.
+  std::vector<double> Shares(const std::vector<uint32_t>& set) const;
+
+ private:
+  double Value(const std::vector<uint32_t>& set) const;
+  struct Rate {
+    double converted = 0;
+    double total = 0;
+  };
+  absl::flat_hash_map<std::vector<uint32_t>, Rate> rates_;
+};
+
+// The sorted distinct groups of a path.
+std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path);
+
+// One converting journey of one customer, with where its touches and its
+// conversion sit among the customer's indexed events.
+struct CustomerConversion {
+  size_t conversion_pos = 0;
+  int64_t conversion_us = 0;
+  int64_t revenue_micros = 0;
+  std::vector<size_t> touch_pos;
+  std::vector<uint32_t> groups;  // Ids in ExtractCustomer's `group_table`.
+  std::vector<int64_t> times;
+};
+
+// The converting journeys of one customer (every conversion of the goal in
+// the window, also those without touches). `group_table` receives the
+// customer's groups, sorted as a PathSet's are.
+std::vector<CustomerConversion> ExtractCustomer(
+    const WorkspaceIndex& index, const WorkspaceIndex::Customer& customer,
+    const PathQuery& query, std::vector<Group>* group_table);
+
+// Id of `group` in a sorted group table, or -1.
+int FindGroup(const std::vector<Group>& table, const Group& group);
 
 }  // namespace attribution
 

@@ -1,0 +1,37 @@
+// Parsing of attributionctl's attribution flags into an AttributeRequest.
+#ifndef ATTRIBUTION_CLIENTS_CLI_ATTRIBUTION_ARGS_H_
+#define ATTRIBUTION_CLIENTS_CLI_ATTRIBUTION_ARGS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "attribution/v1/attribution.pb.h"
+
+namespace attribution::cli {
+
+struct AttributionArgs {
+  std::string workspace;
+  std::string goal;      // acquisition | repeat_purchase | retention
+  std::string models;    // e.g. "linear,markov:3,position_based:0.3:0.3"
+  std::string from, to;  // RFC 3339 or YYYY-MM-DD (UTC midnight)
+  std::string lookback;  // e.g. "30d", "12h"; empty: the server's default
+  std::string horizon;   // RETENTION, e.g. "90d"
+  std::string group_by;  // channel | campaign
+  std::string include, exclude;  // comma-separated channels
+  bool honour_stages = false;
+};
+
+// InvalidArgument naming the flag on a malformed value.
+absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(
+    const AttributionArgs& args, bool models_required);
+
+// "7d", "36h", "90m", "30s" (and absl forms like "1h30m") -> Duration.
+absl::StatusOr<google::protobuf::Duration> ParseDurationFlag(
+    absl::string_view flag, absl::string_view value);
+
+std::string ModelName(const v1::ModelSpec& spec);
+
+}  // namespace attribution::cli
+
+#endif  // ATTRIBUTION_CLIENTS_CLI_ATTRIBUTION_ARGS_H_
