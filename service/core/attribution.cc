@@ -130,8 +130,8 @@ class Extractor {
       AddJourney(ev, again->at_us - q_.lookback_us, again->at_us, t0,
                  again->at_us, true, index_.revenue_micros(*again), again_pos);
     } else {
-      AddJourney(ev, horizon_end - q_.lookback_us, horizon_end, t0, horizon_end,
-                 false, 0, 0);
+      // Every touch of the horizon, as the contract has it.
+      AddJourney(ev, t0, horizon_end, t0, horizon_end, false, 0, 0);
     }
   }
 

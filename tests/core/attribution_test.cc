@@ -1,0 +1,377 @@
+// The engine on hand-made journeys with hand-computed expectations, plus a
+// property test over random journeys.
+#include "service/core/attribution.h"
+
+#include <map>
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace attribution {
+namespace {
+
+using ::testing::DoubleNear;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+constexpr int64_t kHour = 3600LL * 1'000'000;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kBase = 1'767'225'600LL * 1'000'000;  // 2026-01-01.
+
+class Journeys {
+ public:
+  // A touch `day` days (plus `hour` hours) after the base.
+  Journeys& Touch(const std::string& customer, const std::string& channel,
+                  int64_t at, Stage stage = Stage::kUnspecified,
+                  const std::string& id = "") {
+    Event e;
+    e.type = EventType::kTouchpoint;
+    e.event_id = id.empty() ? absl::StrCat("e", next_++) : id;
+    e.customer_id = customer;
+    e.occurred_at_us = kBase + at;
+    e.channel = channel;
+    e.campaign = "c1";
+    e.interaction = Interaction::kClick;
+    e.stage = stage;
+    return Add(e);
+  }
+  Journeys& Buy(const std::string& customer, int64_t at, int64_t revenue = 0,
+                ConversionKind kind = ConversionKind::kPurchase) {
+    Event e;
+    e.type = EventType::kConversion;
+    e.event_id = absl::StrCat("e", next_++);
+    e.customer_id = customer;
+    e.occurred_at_us = kBase + at;
+    e.kind = kind;
+    e.revenue_micros = revenue;
+    return Add(e);
+  }
+  Journeys& Churn(const std::string& customer, int64_t at) {
+    return Buy(customer, at, 0, ConversionKind::kChurn);
+  }
+  // Ties: the caller adds events of one instant in event_id order.
+  Journeys& Add(const Event& e) {
+    index_.Insert(e, [] { return SIZE_MAX; });
+    return *this;
+  }
+  const WorkspaceIndex& index() const { return index_; }
+
+ private:
+  WorkspaceIndex index_;
+  int next_ = 100;
+};
+
+PathQuery Query(Goal goal, int64_t lookback = 30 * kDay) {
+  PathQuery q;
+  q.goal = goal;
+  q.start_us = kBase;
+  q.end_us = kBase + 365 * kDay;
+  q.lookback_us = lookback;
+  q.horizon_us = 90 * kDay;
+  q.now_us = kBase + 1000 * kDay;
+  return q;
+}
+
+ModelParams M(ModelKind kind) {
+  ModelParams m;
+  m.kind = kind;
+  return m;
+}
+
+// channel -> credited conversions.
+std::map<std::string, double> Credit(const PathSet& paths,
+                                     const ModelParams& model) {
+  const Credits c = Attribute(paths, model);
+  std::map<std::string, double> out;
+  for (size_t g = 0; g < c.conversions.size(); ++g) {
+    if (c.conversions[g] != 0)
+      out[paths.group_table[g].channel] = c.conversions[g];
+  }
+  return out;
+}
+
+const ModelKind kAllModels[] = {
+    ModelKind::kFirstTouch,    ModelKind::kLastTouch,
+    ModelKind::kLastNonDirect, ModelKind::kLinear,
+    ModelKind::kPositionBased, ModelKind::kTimeDecay,
+    ModelKind::kMarkov,        ModelKind::kShapley};
+
+TEST(AttributionTest, OneTouchPathGetsEverythingUnderEveryModel) {
+  Journeys j;
+  j.Touch("a", "instagram", 1 * kDay).Buy("a", 2 * kDay, 100'000'000);
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 2);
+  ASSERT_EQ(paths.size(), 1u);
+  for (ModelKind kind : kAllModels) {
+    const Credits c = Attribute(paths, M(kind));
+    ASSERT_EQ(c.conversions.size(), 1u);
+    EXPECT_DOUBLE_EQ(c.conversions[0], 1.0) << static_cast<int>(kind);
+    EXPECT_DOUBLE_EQ(c.revenue_micros[0], 100'000'000.0);
+  }
+}
+
+TEST(AttributionTest, LastNonDirectSkipsDirectUnlessThePathIsAllDirect) {
+  Journeys j;
+  j.Touch("a", "facebook", 1 * kDay)
+      .Touch("a", "direct", 2 * kDay)
+      .Buy("a", 3 * kDay)
+      .Touch("b", "direct", 1 * kDay)
+      .Touch("b", "direct", 2 * kDay)
+      .Buy("b", 3 * kDay);
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  EXPECT_THAT(Credit(paths, M(ModelKind::kLastNonDirect)),
+              UnorderedElementsAre(Pair("facebook", 1.0), Pair("direct", 1.0)));
+  EXPECT_THAT(Credit(paths, M(ModelKind::kLastTouch)),
+              UnorderedElementsAre(Pair("direct", 2.0)));
+}
+
+TEST(AttributionTest, EqualTimestampsAreOrderedByEventId) {
+  Journeys j;
+  j.Touch("a", "facebook", 1 * kDay, Stage::kUnspecified, "id-a")
+      .Touch("a", "email", 1 * kDay, Stage::kUnspecified, "id-b")
+      .Buy("a", 1 * kDay);  // Same instant: the touches are on its path.
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  EXPECT_THAT(Credit(paths, M(ModelKind::kFirstTouch)),
+              UnorderedElementsAre(Pair("facebook", 1.0)));
+  EXPECT_THAT(Credit(paths, M(ModelKind::kLastTouch)),
+              UnorderedElementsAre(Pair("email", 1.0)));
+}
+
+TEST(AttributionTest, ConversionWithoutTouchInLookbackIsReportedNotCredited) {
+  Journeys j;
+  j.Touch("a", "tiktok", 0).Buy("a", 40 * kDay, 5'000'000);
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  EXPECT_EQ(paths.conversions, 1);
+  EXPECT_EQ(paths.conversions_without_touch, 1);
+  EXPECT_EQ(paths.revenue_without_touch_micros, 5'000'000);
+  EXPECT_EQ(paths.size(), 0u);
+  EXPECT_TRUE(Credit(paths, M(ModelKind::kLinear)).empty());
+}
+
+TEST(AttributionTest, TouchExactlyOnTheLookbackBoundaryCounts) {
+  Journeys j;
+  j.Touch("a", "youtube", 10 * kDay - 1)   // One microsecond too early.
+      .Touch("a", "pinterest", 10 * kDay)  // Exactly conversion - lookback.
+      .Buy("a", 40 * kDay);
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  EXPECT_THAT(Credit(paths, M(ModelKind::kLinear)),
+              UnorderedElementsAre(Pair("pinterest", 1.0)));
+}
+
+TEST(AttributionTest, ThreePurchasesAreOneAcquisitionAndTwoRepeats) {
+  Journeys j;
+  j.Touch("a", "facebook", 1 * kDay)
+      .Buy("a", 2 * kDay, 10'000'000)
+      .Touch("a", "email", 3 * kDay)
+      .Buy("a", 4 * kDay, 20'000'000)
+      .Touch("a", "instagram", 5 * kDay)
+      .Touch("a", "tiktok", 6 * kDay)
+      .Buy("a", 7 * kDay, 30'000'000);
+  const PathSet acq = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  EXPECT_EQ(acq.conversions, 1);
+  EXPECT_EQ(acq.revenue_micros_total, 10'000'000);
+  EXPECT_THAT(Credit(acq, M(ModelKind::kLinear)),
+              UnorderedElementsAre(Pair("facebook", 1.0)));
+
+  const PathSet rep = ExtractPaths(j.index(), Query(Goal::kRepeatPurchase), 1);
+  EXPECT_EQ(rep.conversions, 2);
+  EXPECT_EQ(rep.revenue_micros_total, 50'000'000);
+  // The second repeat's path starts after the first repeat.
+  EXPECT_THAT(Credit(rep, M(ModelKind::kLinear)),
+              UnorderedElementsAre(Pair("email", 1.0), Pair("instagram", 0.5),
+                                   Pair("tiktok", 0.5)));
+  const Credits revenue = Attribute(rep, M(ModelKind::kLinear));
+  double tiktok_revenue = 0;
+  for (size_t g = 0; g < rep.group_table.size(); ++g) {
+    if (rep.group_table[g].channel == "tiktok")
+      tiktok_revenue = revenue.revenue_micros[g];
+  }
+  EXPECT_DOUBLE_EQ(tiktok_revenue, 15'000'000.0);
+}
+
+TEST(AttributionTest, RetentionNeedsARepeatWithinTheHorizonAndNoChurnBefore) {
+  Journeys j;
+  // Retained: bought again on day 30 after an email on day 10.
+  j.Buy("kept", 0)
+      .Touch("kept", "email", 10 * kDay)
+      .Buy("kept", 30 * kDay, 7'000'000);
+  // Churned on day 10, came back on day 20: not retained.
+  j.Buy("lost", 0).Touch("lost", "reddit", 5 * kDay).Churn("lost", 10 * kDay);
+  j.Buy("lost", 20 * kDay);
+  // Bought again only after the 90-day horizon: not retained.
+  j.Buy("late", 0).Touch("late", "x", 50 * kDay).Buy("late", 100 * kDay);
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kRetention), 1);
+  EXPECT_EQ(paths.conversions, 1);
+  EXPECT_EQ(paths.revenue_micros_total, 7'000'000);
+  EXPECT_EQ(paths.size(), 3u);  // One converting, two non-converting.
+  EXPECT_THAT(Credit(paths, M(ModelKind::kLinear)),
+              UnorderedElementsAre(Pair("email", 1.0)));
+}
+
+TEST(AttributionTest, RetentionCensorsCustomersWhoseHorizonHasNotElapsed) {
+  Journeys j;
+  j.Buy("new", 300 * kDay).Touch("new", "email", 301 * kDay);
+  j.Buy("old", 0).Touch("old", "email", 1 * kDay).Buy("old", 2 * kDay);
+  PathQuery q = Query(Goal::kRetention);
+  q.now_us = kBase + 320 * kDay;  // "new" needs until day 390.
+  const PathSet paths = ExtractPaths(j.index(), q, 1);
+  EXPECT_EQ(paths.censored_customers, 1);
+  EXPECT_EQ(paths.conversions, 1);
+  EXPECT_EQ(paths.size(), 1u);
+}
+
+TEST(AttributionTest, HonouringStagesKeepsTaggedTouchesToTheirGoal) {
+  Journeys j;
+  j.Buy("a", 0)
+      .Touch("a", "email", 1 * kDay, Stage::kLoyalty)
+      .Touch("a", "display", 2 * kDay, Stage::kPurchase)
+      .Touch("a", "x", 3 * kDay)
+      .Buy("a", 4 * kDay);
+  PathQuery q = Query(Goal::kRepeatPurchase);
+  q.honour_stages = true;
+  EXPECT_THAT(Credit(ExtractPaths(j.index(), q, 1), M(ModelKind::kLinear)),
+              UnorderedElementsAre(Pair("display", 0.5), Pair("x", 0.5)));
+  q.goal = Goal::kRetention;
+  EXPECT_THAT(Credit(ExtractPaths(j.index(), q, 1), M(ModelKind::kLinear)),
+              UnorderedElementsAre(Pair("email", 0.5), Pair("x", 0.5)));
+}
+
+TEST(AttributionTest, PositionBasedAndTimeDecayWeights) {
+  const std::vector<Group> table = {
+      {"a", "", false}, {"b", "", false}, {"c", "", false}};
+  const std::vector<uint32_t> path = {0, 1, 2};
+  ModelParams pb = M(ModelKind::kPositionBased);
+  EXPECT_THAT(
+      TouchWeights(pb, path, {0, 1, 2}, 3, table),
+      ::testing::ElementsAre(DoubleNear(0.4, 1e-12), DoubleNear(0.2, 1e-12),
+                             DoubleNear(0.4, 1e-12)));
+  const std::vector<uint32_t> two = {0, 1};
+  EXPECT_THAT(TouchWeights(pb, two, {0, 1}, 2, table),
+              ::testing::ElementsAre(0.5, 0.5));
+  ModelParams td = M(ModelKind::kTimeDecay);
+  td.half_life_us = kDay;
+  // Two and one days before the conversion: weights 1/4 and 1/2.
+  EXPECT_THAT(TouchWeights(td, two, {0, kDay}, 2 * kDay, table),
+              ::testing::ElementsAre(DoubleNear(1.0 / 3, 1e-12),
+                                     DoubleNear(2.0 / 3, 1e-12)));
+}
+
+TEST(AttributionTest, MarkovRemovalEffectsMatchTheHandSolvedChain) {
+  // Journeys: a -> conv, b -> null, a > b -> conv. P = 2/3; without a: 1/6,
+  // so RE_a = 0.75; without b: 1/3, so RE_b = 0.5. Shares 0.6 / 0.4.
+  Journeys j;
+  j.Touch("1", "a", kDay).Buy("1", 2 * kDay);
+  j.Touch("2", "b", kDay);
+  j.Touch("3", "a", kDay).Touch("3", "b", 2 * kDay).Buy("3", 3 * kDay);
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  const MarkovFit fit = FitMarkov(paths, 1);
+  EXPECT_NEAR(fit.p_conversion, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(fit.removal_effects[0], 0.75, 1e-12);
+  EXPECT_NEAR(fit.removal_effects[1], 0.5, 1e-12);
+  const auto credit = Credit(paths, M(ModelKind::kMarkov));
+  EXPECT_NEAR(credit.at("a"), 1.2, 1e-12);
+  EXPECT_NEAR(credit.at("b"), 0.8, 1e-12);
+}
+
+TEST(AttributionTest, ShapleyClipsNegativeValues) {
+  // v({a}) = 1, v({b}) = 1/2, v({a,b}) = 1/4: phi_a = 3/8, phi_b = -1/8,
+  // clipped to 0, so the {a,b} conversion goes to a alone.
+  Journeys j;
+  j.Touch("a1", "a", kDay).Buy("a1", 2 * kDay);
+  j.Touch("b1", "b", kDay).Buy("b1", 2 * kDay);
+  j.Touch("b2", "b", kDay);
+  j.Touch("ab1", "a", kDay).Touch("ab1", "b", 2 * kDay).Buy("ab1", 3 * kDay);
+  for (int k = 0; k < 3; ++k) {
+    const std::string c = absl::StrCat("ab-null", k);
+    j.Touch(c, "a", kDay).Touch(c, "b", 2 * kDay);
+  }
+  const PathSet paths = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  EXPECT_THAT(Credit(paths, M(ModelKind::kShapley)),
+              UnorderedElementsAre(Pair("a", 2.0), Pair("b", 1.0)));
+}
+
+TEST(AttributionTest, ResultsDoNotDependOnTheThreadCount) {
+  Journeys j;
+  for (int c = 0; c < 50; ++c) {
+    const std::string id = absl::StrCat("c", c);
+    j.Touch(id, c % 3 ? "facebook" : "email", kDay)
+        .Touch(id, c % 5 ? "tiktok" : "x", 2 * kDay);
+    if (c % 2) j.Buy(id, 3 * kDay, c * 1'000'000);
+  }
+  const PathSet one = ExtractPaths(j.index(), Query(Goal::kAcquisition), 1);
+  const PathSet four = ExtractPaths(j.index(), Query(Goal::kAcquisition), 4);
+  for (ModelKind kind : kAllModels) {
+    EXPECT_EQ(Attribute(one, M(kind)).conversions,
+              Attribute(four, M(kind)).conversions);
+  }
+}
+
+// Property: under every model and goal, each conversion's credits sum to 1
+// and its revenue credits to its revenue, so the totals do too.
+TEST(AttributionPropertyTest, CreditsOfEveryConversionSumToOne) {
+  std::mt19937 rng(20261122);
+  const char* channels[] = {"facebook", "instagram", "tiktok", "email",
+                            "direct",   "x",         "reddit"};
+  Journeys j;
+  for (int c = 0; c < 400; ++c) {
+    const std::string id = absl::StrCat("c", c);
+    int64_t t = static_cast<int64_t>(rng() % (200 * kDay));
+    const int events = 1 + static_cast<int>(rng() % 12);
+    for (int e = 0; e < events; ++e) {
+      t += 1 + static_cast<int64_t>(rng() % (5 * kDay));
+      const int roll = static_cast<int>(rng() % 10);
+      if (roll < 7) {
+        j.Touch(id, channels[rng() % 7], t);
+      } else if (roll < 9) {
+        j.Buy(id, t, static_cast<int64_t>(rng() % 500) * 1'000'000);
+      } else {
+        j.Churn(id, t);
+      }
+    }
+  }
+  for (Goal goal :
+       {Goal::kAcquisition, Goal::kRepeatPurchase, Goal::kRetention}) {
+    const PathSet paths = ExtractPaths(j.index(), Query(goal, 20 * kDay), 2);
+    double conversions = 0, revenue = 0;
+    for (size_t k = 0; k < paths.size(); ++k) {
+      conversions += paths.converted[k];
+      if (paths.converted[k])
+        revenue += static_cast<double>(paths.revenue_micros[k]);
+    }
+    ASSERT_GT(conversions, 10) << static_cast<int>(goal);
+    EXPECT_EQ(
+        conversions + static_cast<double>(paths.conversions_without_touch),
+        static_cast<double>(paths.conversions));
+    for (ModelKind kind : kAllModels) {
+      for (int order : {1, 2, 3, 4}) {
+        if (order > 1 && kind != ModelKind::kMarkov) continue;
+        ModelParams m = M(kind);
+        m.order = order;
+        const Credits c = Attribute(paths, m);
+        double sum = 0, sum_revenue = 0;
+        for (double x : c.conversions) sum += x;
+        for (double x : c.revenue_micros) sum_revenue += x;
+        EXPECT_NEAR(sum, conversions, 1e-9 * conversions)
+            << "goal " << static_cast<int>(goal) << " model "
+            << static_cast<int>(kind);
+        EXPECT_NEAR(sum_revenue, revenue, 1e-9 * revenue + 1e-6);
+        if (kind == ModelKind::kMarkov || kind == ModelKind::kShapley) continue;
+        for (size_t k = 0; k < paths.size(); ++k) {
+          if (!paths.converted[k]) continue;
+          double w = 0;
+          for (double x :
+               TouchWeights(m, paths.path(k), paths.path_times(k),
+                            paths.conversion_us[k], paths.group_table)) {
+            w += x;
+          }
+          ASSERT_NEAR(w, 1.0, 1e-12);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace attribution
