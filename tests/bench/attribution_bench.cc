@@ -1,0 +1,232 @@
+// Attribution benchmark. Starts the real attributiond on 127.0.0.1 with a
+// fresh RocksDB, streams in C customers' journeys (about 10 events each, a
+// social-heavy channel mix, purchases, repeat purchases and churn over 2025),
+// warms the server with one query, then times Attribute for each model alone
+// and for all eight in one request, for each goal, and prints the server's
+// RSS.
+//
+//   attribution_bench [--customers=1000000] [--markov_orders=1,3]
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "tests/support/server_process.h"
+
+ABSL_FLAG(int64_t, customers, 1'000'000, "Customers to generate.");
+ABSL_FLAG(int, repeats, 3, "Timed runs per request; the median is printed.");
+
+namespace attribution {
+namespace {
+
+constexpr int64_t kStart = 1'735'689'600;  // 2025-01-01, seconds.
+constexpr int64_t kEnd = 1'767'225'600;    // 2026-01-01.
+
+struct Weighted {
+  const char* name;
+  int weight;
+};
+constexpr Weighted kChannels[] = {
+    {"instagram", 24},     {"facebook", 20},   {"tiktok", 12},
+    {"youtube", 8},        {"x", 5},           {"linkedin", 4},
+    {"pinterest", 3},      {"reddit", 2},      {"email", 10},
+    {"organic_search", 5}, {"paid_search", 4}, {"display", 1},
+    {"referral", 1},       {"direct", 3}};
+
+// Appends customer c's journey to `req`; returns its event count.
+int AddCustomer(int64_t c, v1::IngestEventsRequest* req) {
+  std::mt19937_64 rng(static_cast<uint64_t>(c) * 0x9e3779b97f4a7c15ULL + 1);
+  int total_weight = 0;
+  for (const Weighted& w : kChannels) total_weight += w.weight;
+  const std::string customer = absl::StrCat("c", c);
+  const int events = 1 + static_cast<int>(rng() % 19);
+  int64_t t = kStart + static_cast<int64_t>(rng() % (300 * 86400));
+  int purchases = 0;
+  for (int i = 0; i < events; ++i) {
+    t += 3600 + static_cast<int64_t>(rng() % (5 * 86400));
+    if (t >= kEnd) break;
+    const int roll = static_cast<int>(rng() % 100);
+    v1::Event* e = req->add_events();
+    const std::string id = absl::StrCat(customer, "-", i);
+    if (i > 0 && roll < 14) {
+      auto* cv = e->mutable_conversion();
+      cv->set_event_id(id);
+      cv->set_customer_id(customer);
+      cv->mutable_occurred_at()->set_seconds(t);
+      cv->set_kind(v1::CONVERSION_KIND_PURCHASE);
+      cv->set_revenue_micros(static_cast<int64_t>(5 + rng() % 300) * 1'000'000);
+      ++purchases;
+    } else if (purchases > 0 && roll < 16) {
+      auto* cv = e->mutable_conversion();
+      cv->set_event_id(id);
+      cv->set_customer_id(customer);
+      cv->mutable_occurred_at()->set_seconds(t);
+      cv->set_kind(v1::CONVERSION_KIND_CHURN);
+    } else {
+      int pick = static_cast<int>(rng() % total_weight);
+      const char* channel = kChannels[0].name;
+      for (const Weighted& w : kChannels) {
+        if (pick < w.weight) {
+          channel = w.name;
+          break;
+        }
+        pick -= w.weight;
+      }
+      auto* tp = e->mutable_touchpoint();
+      tp->set_event_id(id);
+      tp->set_customer_id(customer);
+      tp->mutable_occurred_at()->set_seconds(t);
+      tp->set_channel(channel);
+      tp->set_campaign(absl::StrCat("campaign_", rng() % 8));
+      tp->set_interaction(static_cast<v1::Interaction>(1 + rng() % 10));
+    }
+  }
+  return req->events_size();
+}
+
+int64_t Load(client::AttributionClient& client, int64_t customers) {
+  auto stream = client.StartIngest();
+  absl::Mutex mu;
+  int in_flight = 0;
+  int64_t stored = 0;
+  std::thread reader([&] {
+    v1::IngestEventsResponse ack;
+    while (stream->Read(&ack)) {
+      absl::MutexLock lock(&mu);
+      --in_flight;
+      stored += ack.stored();
+      if (ack.has_error())
+        std::fprintf(stderr, "%s\n", ack.error().message().c_str());
+    }
+  });
+  v1::IngestEventsRequest req;
+  uint64_t seq = 0;
+  for (int64_t c = 0; c < customers;) {
+    req.Clear();
+    req.set_workspace("bench");
+    req.set_sequence(++seq);
+    while (c < customers && req.events_size() < 1000) AddCustomer(c++, &req);
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](int* n) { return *n < 16; }, &in_flight));
+      ++in_flight;
+    }
+    stream->Send(req);
+  }
+  stream->CloseSend();
+  reader.join();
+  (void)stream->Finish();
+  return stored;
+}
+
+v1::AttributeRequest Request(v1::Goal goal) {
+  v1::AttributeRequest r;
+  r.set_workspace("bench");
+  r.set_goal(goal);
+  r.mutable_window_start()->set_seconds(kStart);
+  r.mutable_window_end()->set_seconds(kEnd);
+  return r;
+}
+
+// Median wall time of `repeats` calls, in seconds.
+double Time(client::AttributionClient& client, const v1::AttributeRequest& r,
+            int repeats, v1::AttributeResponse* last) {
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const absl::Time start = absl::Now();
+    auto response = client.Attribute(r);
+    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
+    if (!response.ok()) {
+      std::fprintf(stderr, "Attribute: %s\n",
+                   response.status().ToString().c_str());
+      return -1;
+    }
+    *last = *response;
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+int Run() {
+  const int64_t customers = absl::GetFlag(FLAGS_customers);
+  const int repeats = absl::GetFlag(FLAGS_repeats);
+  testing::TempDir dir;
+  auto server = testing::ServerProcess::Start(dir.path() + "/db");
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  auto client = (*server)->NewClient();
+  const absl::Time load_start = absl::Now();
+  const int64_t events = Load(*client, customers);
+  std::printf(
+      "attribution_bench: %ld customers, %ld events loaded in %.1f s, "
+      "%u cores; median of %d runs per request\n",
+      static_cast<long>(customers), static_cast<long>(events),
+      absl::ToDoubleSeconds(absl::Now() - load_start),
+      std::thread::hardware_concurrency(), repeats);
+
+  struct Spec {
+    const char* name;
+    v1::Model model;
+    int order;
+  };
+  const Spec specs[] = {
+      {"first_touch", v1::MODEL_FIRST_TOUCH, 0},
+      {"last_touch", v1::MODEL_LAST_TOUCH, 0},
+      {"last_non_direct", v1::MODEL_LAST_NON_DIRECT, 0},
+      {"linear", v1::MODEL_LINEAR, 0},
+      {"position_based", v1::MODEL_POSITION_BASED, 0},
+      {"time_decay", v1::MODEL_TIME_DECAY, 0},
+      {"markov order 1", v1::MODEL_MARKOV, 1},
+      {"markov order 3", v1::MODEL_MARKOV, 3},
+      {"shapley", v1::MODEL_SHAPLEY, 0},
+  };
+  const v1::Goal goals[] = {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE,
+                            v1::GOAL_RETENTION};
+  for (v1::Goal goal : goals) {
+    v1::AttributeResponse response;
+    v1::AttributeRequest warm = Request(goal);
+    warm.add_models()->set_model(v1::MODEL_LINEAR);
+    Time(*client, warm, 1, &response);  // Warm-up.
+    const auto& t = response.totals();
+    std::printf(
+        "\n%s: %ld conversions, %ld converting and %ld non-converting "
+        "journeys, %ld distinct paths\n",
+        v1::Goal_Name(goal).c_str(), static_cast<long>(t.conversions()),
+        static_cast<long>(t.converting_journeys()),
+        static_cast<long>(t.non_converting_journeys()),
+        static_cast<long>(t.distinct_paths()));
+    v1::AttributeRequest all = Request(goal);
+    for (const Spec& s : specs) {
+      v1::AttributeRequest r = Request(goal);
+      v1::ModelSpec* m = r.add_models();
+      m->set_model(s.model);
+      if (s.order > 0) m->set_order(s.order);
+      if (s.model != v1::MODEL_MARKOV || s.order == 1) *all.add_models() = *m;
+      std::printf("  %-16s %6.3f s\n", s.name,
+                  Time(*client, r, repeats, &response));
+    }
+    // The eight models of the issue (MARKOV at order 1) in one request.
+    std::printf("  %-16s %6.3f s\n", "all eight",
+                Time(*client, all, repeats, &response));
+  }
+  std::printf("\nserver RSS %.1f MiB\n",
+              (*server)->RssBytes() / (1024.0 * 1024.0));
+  return 0;
+}
+
+}  // namespace
+}  // namespace attribution
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return attribution::Run();
+}
