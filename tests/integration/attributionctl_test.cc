@@ -179,5 +179,54 @@ TEST_F(AttributionctlTest, ImportsJsonLinesAndExportsAReimportableCsv) {
   EXPECT_THAT(gone.err, HasSubstr("NOT_FOUND"));
 }
 
+TEST_F(AttributionctlTest, AttributesAndListsPathsFromTheCommandLine) {
+  const std::string csv = dir_.path() + "/journeys.csv";
+  WriteFile(
+      csv,
+      absl::StrCat(
+          kHeader,
+          "a1,a,2026-03-01T10:00:00Z,touchpoint,instagram,launch,click,,,,,\n",
+          "a2,a,2026-03-02T10:00:00Z,touchpoint,email,,click,,,,,\n",
+          "a3,a,2026-03-03T10:00:00Z,conversion,,,,,,purchase,40,EUR\n",
+          "b1,b,2026-03-01T10:00:00Z,touchpoint,tiktok,,like,,,,,\n",
+          "b2,b,2026-03-04T10:00:00Z,conversion,,,,,,purchase,10,EUR\n",
+          "c1,c,2026-03-05T10:00:00Z,touchpoint,instagram,launch,like,,,,,\n"));
+  ASSERT_EQ(Ctl({"import", "events", csv}).exit_code, 0);
+
+  CommandResult r = Ctl({"--format=json", "attribute", "--goal=acquisition",
+                         "--model=linear,markov", "--from=2026-03-01",
+                         "--to=2026-04-01", "--group-by=channel"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = ParseJson(r.out);
+  EXPECT_EQ(Field(doc, "conversions"), 2);
+  EXPECT_EQ(Field(doc, "non_converting_journeys"), 1);
+  double linear_instagram = -1;
+  for (const auto& row : doc.fields().at("rows").list_value().values()) {
+    const auto& f = row.struct_value().fields();
+    if (f.at("model").string_value() == "linear" &&
+        f.at("channel").string_value() == "instagram") {
+      linear_instagram = f.at("conversions").number_value();
+      EXPECT_EQ(f.at("revenue").number_value(), 20);
+    }
+  }
+  EXPECT_EQ(linear_instagram, 0.5);
+
+  CommandResult table =
+      Ctl({"attribute", "--goal=acquisition", "--model=shapley",
+           "--from=2026-03-01", "--to=2026-04-01"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("2 conversions (50.00 revenue)"));
+
+  CommandResult paths = Ctl({"--format=csv", "paths", "--goal=acquisition",
+                             "--from=2026-03-01", "--to=2026-04-01"});
+  ASSERT_EQ(paths.exit_code, 0) << paths.err;
+  EXPECT_THAT(paths.out, HasSubstr("instagram > email,1,1,0,1.0000,40.00"));
+
+  CommandResult bad = Ctl({"attribute", "--goal=awareness", "--from=2026-03-01",
+                           "--to=2026-04-01"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--goal: must be acquisition"));
+}
+
 }  // namespace
 }  // namespace attribution

@@ -87,3 +87,51 @@ def test_import_refuses_a_file_missing_a_required_column(server, tmp_path):
         with pytest.raises(ValueError, match="channel, interaction, conversion"):
             client.import_csv(str(path))
         assert client.describe()["touchpoints"] == 0
+
+
+def test_attribution_rows_paths_and_explanations(server, tmp_path):
+    path = tmp_path / "journeys.csv"
+    rows = []
+    for c in range(30):
+        first = ["instagram", "facebook", "tiktok"][c % 3]
+        rows.append("c%d-1,c%d,2026-03-01T10:00:00Z,touchpoint,%s,,click,,,,," % (c, c, first))
+        rows.append("c%d-2,c%d,2026-03-02T10:00:00Z,touchpoint,email,,click,,,,," % (c, c))
+        if c % 2:
+            rows.append("c%d-3,c%d,2026-03-03T10:00:00Z,conversion,,,,,,purchase,20,EUR" % (c, c))
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    with Client(server, workspace="attr") as client:
+        assert client.import_csv(str(path)).stored == 75
+        result = client.attribute("acquisition", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z",
+                                  models=("first_touch", "markov:2", "shapley"))
+        assert result.totals["conversions"] == 15
+        assert result.totals["non_converting_journeys"] == 15
+        for model in ("first_touch", "markov:2", "shapley"):
+            credited = [r for r in result if r["model"] == model]
+            assert abs(sum(r["conversions"] for r in credited) - 15) < 1e-9
+            assert abs(sum(r["revenue"] for r in credited) - 300) < 1e-6
+        first = {r["channel"]: r["conversions"] for r in result if r["model"] == "first_touch"}
+        assert first["email"] == 0 and first["instagram"] == 5
+
+        paths = client.top_paths("acquisition", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")
+        assert sum(p["journeys"] for p in paths) == 30
+        assert paths[0]["path"][1] == "email"
+
+        explained = client.explain_customer("c1", "acquisition", "2026-03-01T00:00:00Z",
+                                            "2026-04-01T00:00:00Z", models=("linear",))
+        assert explained[0]["event_id"] == "c1-3"
+        assert [t["credits"]["linear"] for t in explained[0]["touches"]] == [0.5, 0.5]
+
+
+def test_attribute_as_frame_needs_pandas(server):
+    with Client(server, workspace="attr") as client:
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            with pytest.raises(ImportError, match="needs pandas"):
+                client.attribute("acquisition", "2026-03-01T00:00:00Z",
+                                 "2026-04-01T00:00:00Z", as_frame=True)
+        else:
+            frame = client.attribute("acquisition", "2026-03-01T00:00:00Z",
+                                     "2026-04-01T00:00:00Z", as_frame=True)
+            assert list(frame.columns) == ["model", "channel", "campaign",
+                                           "conversions", "revenue", "share"]

@@ -13,6 +13,9 @@ import threading
 import grpc
 from google.protobuf import timestamp_pb2
 
+from google.protobuf import duration_pb2
+
+from attribution.v1 import attribution_pb2 as apb
 from attribution.v1 import attribution_service_pb2 as pb
 from attribution.v1 import attribution_service_pb2_grpc as pb_grpc
 from attribution.v1 import events_pb2 as events
@@ -133,6 +136,21 @@ def event_to_row(event):
     return row
 
 
+class _Rows(list):
+    """A list of row dicts with a ``totals`` dict."""
+    totals = None
+
+
+def _frame(rows):
+    try:
+        import pandas
+    except ImportError as e:
+        raise ImportError("as_frame=True needs pandas; without it, use the rows") from e
+    frame = pandas.DataFrame(list(rows))
+    frame.attrs["totals"] = rows.totals
+    return frame
+
+
 class Client:
     """Client for one workspace. ``address`` is host:port."""
 
@@ -188,6 +206,87 @@ class Client:
         r = self.stub.DescribeWorkspace(pb.DescribeWorkspaceRequest(workspace=self.workspace))
         return {"customers": r.customers, "touchpoints": r.touchpoints,
                 "conversions": r.conversions, "channels": list(r.channels)}
+
+    def _selection(self, goal, start, end, models=(), lookback=None, horizon=None,
+                   group_by="channel", include=(), exclude=(), honour_stages=False):
+        """An AttributeRequest. goal: "acquisition", "repeat_purchase" or
+        "retention"; start/end: datetime or RFC 3339 strings; models: names
+        such as "linear", "markov:3", "position_based:0.3:0.3",
+        "time_decay:14d" (see attributionctl --model); lookback/horizon:
+        datetime.timedelta."""
+        r = apb.AttributeRequest(
+            workspace=self.workspace,
+            goal=apb.Goal.Value("GOAL_" + goal.upper()),
+            group_by=(apb.GROUP_BY_CHANNEL_CAMPAIGN if group_by == "campaign"
+                      else apb.GROUP_BY_CHANNEL),
+            include_channels=list(include), exclude_channels=list(exclude),
+            honour_stages=honour_stages)
+        r.window_start.CopyFrom(_timestamp(start) if isinstance(start, str)
+                                else _timestamp(start.isoformat()))
+        r.window_end.CopyFrom(_timestamp(end) if isinstance(end, str)
+                              else _timestamp(end.isoformat()))
+        if lookback is not None:
+            r.lookback.FromTimedelta(lookback)
+        if horizon is not None:
+            r.retention_horizon.FromTimedelta(horizon)
+        for m in models:
+            name, *params = m.split(":")
+            spec = r.models.add(model=apb.Model.Value("MODEL_" + name.upper()))
+            if name == "markov" and params:
+                spec.order = int(params[0])
+            elif name == "position_based" and params:
+                spec.first_weight, spec.last_weight = float(params[0]), float(params[1])
+            elif name == "time_decay" and params:
+                days = params[0][:-1] if params[0].endswith("d") else params[0]
+                spec.half_life.FromTimedelta(datetime.timedelta(days=float(days)))
+        return r
+
+    def attribute(self, goal, start, end, models=("linear",), as_frame=False, **selection):
+        """Which channels drove the goal in [start, end): one row per model and
+        group (model, channel, campaign, conversions, revenue, share), or a
+        pandas DataFrame of them with as_frame=True (needs pandas). The
+        totals are in the ``totals`` attribute of the returned list."""
+        response = self.stub.Attribute(self._selection(goal, start, end, models, **selection))
+        rows = _Rows()
+        rows.totals = {f.name: getattr(response.totals, f.name)
+                       for f in response.totals.DESCRIPTOR.fields}
+        for result in response.results:
+            name = apb.Model.Name(result.model.model)[len("MODEL_"):].lower()
+            if result.model.HasField("order"):
+                name += ":%d" % result.model.order
+            for g in result.groups:
+                rows.append({"model": name, "channel": g.channel, "campaign": g.campaign,
+                             "conversions": g.conversions, "revenue": g.revenue,
+                             "share": g.share})
+        return _frame(rows) if as_frame else rows
+
+    def top_paths(self, goal, start, end, limit=20, collapse_repeats=False, **selection):
+        """The most frequent paths: rows of path (list of steps), journeys,
+        conversions, non_conversions, conversion_rate, revenue."""
+        response = self.stub.TopPaths(apb.TopPathsRequest(
+            selection=self._selection(goal, start, end, (), **selection),
+            limit=limit, collapse_repeats=collapse_repeats))
+        return [{"path": list(p.steps), "journeys": p.conversions + p.non_conversions,
+                 "conversions": p.conversions, "non_conversions": p.non_conversions,
+                 "conversion_rate": p.conversion_rate, "revenue": p.revenue}
+                for p in response.paths]
+
+    def explain_customer(self, customer_id, goal, start, end, models=("linear",), **selection):
+        """For CRM write-back: per conversion of the customer, its touches
+        with their credit under each model (dict model -> credit)."""
+        request = apb.ExplainCustomerRequest(
+            selection=self._selection(goal, start, end, models, **selection),
+            customer_id=customer_id)
+        response = self.stub.ExplainCustomer(request)
+        names = [apb.Model.Name(m.model)[len("MODEL_"):].lower()
+                 for m in response.selection.models]
+        return [{"event_id": c.event_id, "occurred_at": _iso(c.occurred_at),
+                 "revenue": c.revenue,
+                 "touches": [{"event_id": t.event_id, "occurred_at": _iso(t.occurred_at),
+                              "channel": t.channel, "campaign": t.campaign,
+                              "credits": dict(zip(names, t.credits))}
+                             for t in c.touches]}
+                for c in response.conversions]
 
     def import_csv(self, path, batch_size=1000, window=16):
         """Streams a CSV file through IngestEvents. Rows that cannot be parsed
