@@ -349,7 +349,8 @@ absl::Status AttributionServiceImpl::AttributeImpl(
   totals->set_distinct_paths(static_cast<int64_t>(distinct.size()));
 
   for (size_t m = 0; m < query.models.size(); ++m) {
-    const Credits credits = ::attribution::Attribute(paths, query.models[m]);
+    const Credits credits = ::attribution::Attribute(paths, query.models[m],
+                                                     options_.query_threads);
     v1::ModelResult* result = response->add_results();
     *result->mutable_model() = response->request().models(static_cast<int>(m));
     double total = 0;
@@ -428,7 +429,7 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
       }
       for (const ModelParams& m : query.models) {
         if (m.kind == ModelKind::kMarkov && !markov.contains(m.order)) {
-          markov[m.order] = FitMarkov(paths, m.order);
+          markov[m.order] = FitMarkov(paths, m.order, options_.query_threads);
         }
         if (m.kind == ModelKind::kShapley && shapley == nullptr) {
           shapley = std::make_unique<ShapleyGame>(paths);

@@ -410,17 +410,16 @@ Chain BuildChain(const PathSet& paths, int order) {
   return c;
 }
 
-// P(conversion) from the start with the states in `removed` leading to null.
-// Gauss-Seidel on x_s = P(s -> conversion) + sum_t P(s -> t) x_t, run until
-// no value moves by more than 1e-15: exact to double precision.
-double SolveChain(const Chain& c, const std::vector<uint8_t>& removed) {
+// P(conversion) from every state with the states in `removed` leading to
+// null, starting from `x` (an upper bound, e.g. the solution without removals,
+// or zeros). Gauss-Seidel on x_s = P(s -> conversion) + sum_t P(s -> t) x_t,
+// run until no value moves by more than 1e-15: exact to double precision.
+void SolveChain(const Chain& c, const std::vector<double>& total,
+                const std::vector<uint8_t>& removed, std::vector<double>& x) {
   const size_t n = c.states.size();
-  std::vector<double> total(n, 0);
   for (size_t s = 0; s < n; ++s) {
-    total[s] = c.to_conversion[s] + c.to_null[s];
-    for (const auto& [to, count] : c.out[s]) total[s] += count;
+    if (removed[s]) x[s] = 0;
   }
-  std::vector<double> x(n, 0);
   for (int iter = 0; iter < 100000; ++iter) {
     double delta = 0;
     // Later states first: paths mostly move forward, so values flow back
@@ -435,32 +434,51 @@ double SolveChain(const Chain& c, const std::vector<uint8_t>& removed) {
     }
     if (delta < 1e-15) break;
   }
-  return x[0];
 }
 
 }  // namespace
 
-MarkovFit FitMarkov(const PathSet& paths, int order) {
+MarkovFit FitMarkov(const PathSet& paths, int order, int threads) {
   MarkovFit fit;
   fit.removal_effects.assign(paths.group_table.size(), 0.0);
   const Chain chain = BuildChain(paths, std::clamp(order, 1, 4));
-  std::vector<uint8_t> removed(chain.states.size(), 0);
-  fit.p_conversion = SolveChain(chain, removed);
+  const size_t n = chain.states.size();
+  std::vector<double> total(n, 0);
+  for (size_t s = 0; s < n; ++s) {
+    total[s] = chain.to_conversion[s] + chain.to_null[s];
+    for (const auto& [to, count] : chain.out[s]) total[s] += count;
+  }
+  std::vector<double> full(n, 0.0);
+  SolveChain(chain, total, std::vector<uint8_t>(n, 0), full);
+  fit.p_conversion = full[0];
   if (fit.p_conversion <= 0) return fit;
   std::vector<std::vector<uint32_t>> states_of(paths.group_table.size());
-  for (uint32_t s = 1; s < chain.states.size(); ++s) {
+  for (uint32_t s = 1; s < n; ++s) {
     const State& st = chain.states[s];
     for (uint8_t x = 0; x < st.len; ++x) {
       auto& list = states_of[st.g[x]];
       if (list.empty() || list.back() != s) list.push_back(s);
     }
   }
-  for (size_t g = 0; g < states_of.size(); ++g) {
-    if (states_of[g].empty()) continue;
-    std::fill(removed.begin(), removed.end(), 0);
-    for (uint32_t s : states_of[g]) removed[s] = 1;
-    fit.removal_effects[g] = 1 - SolveChain(chain, removed) / fit.p_conversion;
+  // One independent solve per group, each warm-started from the full
+  // solution (removing states only lowers values), spread over the threads.
+  threads = std::max(1, std::min<int>(threads, 64));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<uint8_t> removed(n, 0);
+      std::vector<double> x;
+      for (size_t g = t; g < states_of.size(); g += threads) {
+        if (states_of[g].empty()) continue;
+        std::fill(removed.begin(), removed.end(), 0);
+        for (uint32_t s : states_of[g]) removed[s] = 1;
+        x = full;
+        SolveChain(chain, total, removed, x);
+        fit.removal_effects[g] = 1 - x[0] / fit.p_conversion;
+      }
+    });
   }
+  for (std::thread& w : workers) w.join();
   return fit;
 }
 
@@ -624,12 +642,12 @@ std::vector<CustomerConversion> ExtractCustomer(
   return out;
 }
 
-Credits Attribute(const PathSet& paths, const ModelParams& model) {
+Credits Attribute(const PathSet& paths, const ModelParams& model, int threads) {
   Credits credits;
   credits.conversions.assign(paths.group_table.size(), 0.0);
   credits.revenue_micros.assign(paths.group_table.size(), 0.0);
   if (model.kind == ModelKind::kMarkov) {
-    const MarkovFit fit = FitMarkov(paths, model.order);
+    const MarkovFit fit = FitMarkov(paths, model.order, threads);
     double sum = 0;
     for (double re : fit.removal_effects) sum += re;
     if (sum <= 0) return credits;

@@ -103,7 +103,10 @@ struct Credits {
 
 // Credits every converting journey of `paths` under `model`. Each
 // conversion's credits sum to 1 and its revenue credits to its revenue.
-Credits Attribute(const PathSet& paths, const ModelParams& model);
+// MARKOV's removal solves run on `threads` threads; results do not depend on
+// it.
+Credits Attribute(const PathSet& paths, const ModelParams& model,
+                  int threads = 1);
 
 // The per-touch weights of one converting path under a path-local model
 // (every model but MARKOV and SHAPLEY); they sum to 1. For tests and
@@ -120,7 +123,7 @@ struct MarkovFit {
   double p_conversion = 0;
   std::vector<double> removal_effects;
 };
-MarkovFit FitMarkov(const PathSet& paths, int order);
+MarkovFit FitMarkov(const PathSet& paths, int order, int threads = 1);
 
 // The SHAPLEY game of a path set: v(S) for every set of groups seen.
 class ShapleyGame {

@@ -5,7 +5,7 @@
 // and for all eight in one request, for each goal, and prints the server's
 // RSS.
 //
-//   attribution_bench [--customers=1000000] [--markov_orders=1,3]
+//   attribution_bench [--customers=1000000] [--repeats=3] [--by_campaign]
 #include <cstdio>
 #include <random>
 #include <string>
@@ -21,6 +21,7 @@
 
 ABSL_FLAG(int64_t, customers, 1'000'000, "Customers to generate.");
 ABSL_FLAG(int, repeats, 3, "Timed runs per request; the median is printed.");
+ABSL_FLAG(bool, by_campaign, false, "Group by channel and campaign.");
 
 namespace attribution {
 namespace {
@@ -132,6 +133,9 @@ v1::AttributeRequest Request(v1::Goal goal) {
   r.set_goal(goal);
   r.mutable_window_start()->set_seconds(kStart);
   r.mutable_window_end()->set_seconds(kEnd);
+  if (absl::GetFlag(FLAGS_by_campaign)) {
+    r.set_group_by(v1::GROUP_BY_CHANNEL_CAMPAIGN);
+  }
   return r;
 }
 
