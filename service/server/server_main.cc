@@ -34,6 +34,9 @@ ABSL_FLAG(int, max_batch_events, 10000,
           "Most events in one RecordEvents call or IngestEvents message.");
 ABSL_FLAG(int, max_message_bytes, 16 << 20,
           "Largest request message accepted, in bytes.");
+ABSL_FLAG(int, query_threads, 2,
+          "Threads one attribution query scans customers and solves Markov "
+          "removals with.");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, how long in-flight calls may take before they are "
           "cancelled.");
@@ -63,6 +66,11 @@ int Run() {
   }
   const int max_batch = absl::GetFlag(FLAGS_max_batch_events);
   const int max_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  const int query_threads = absl::GetFlag(FLAGS_query_threads);
+  if (query_threads < 1 || query_threads > 64) {
+    std::cerr << "attributiond: --query_threads must be 1 to 64\n";
+    return 2;
+  }
   if (max_batch < 1 || max_bytes < 1024) {
     std::cerr << "attributiond: --max_batch_events must be >= 1 and "
                  "--max_message_bytes >= 1024\n";
@@ -82,8 +90,10 @@ int Run() {
             << " and rebuilt the journey index in "
             << absl::FormatDuration(clock.Now() - open_start) << "\n";
 
-  api::AttributionServiceImpl service(
-      **store, clock, api::ServiceOptions{static_cast<size_t>(max_batch)});
+  api::ServiceOptions service_options;
+  service_options.max_batch_events = static_cast<size_t>(max_batch);
+  service_options.query_threads = query_threads;
+  api::AttributionServiceImpl service(**store, clock, service_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
