@@ -95,6 +95,11 @@ class EventStore {
   virtual void ReadIndex(absl::string_view workspace,
                          absl::FunctionRef<void(const WorkspaceIndex*)> fn) = 0;
 
+  // Writes a consistent, openable copy of the whole store to `dir` (which
+  // must not exist) while writes go on; returns the sequence number it holds
+  // everything up to. Events committed before the call are in it.
+  virtual absl::StatusOr<uint64_t> Backup(const std::string& dir) = 0;
+
   // Flushes memtables to disk. For shutdown.
   virtual absl::Status Flush() = 0;
 };

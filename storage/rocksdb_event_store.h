@@ -31,6 +31,11 @@ struct StorageOptions {
   rocksdb::Env* env = nullptr;
 };
 
+// Copies a backup made by EventStore::Backup into `data_dir`, which must be
+// missing or empty (FailedPrecondition otherwise). For --restore_from.
+absl::Status RestoreBackup(const std::string& backup_dir,
+                           const std::string& data_dir);
+
 // The RocksDB options every writer of the store's folder uses (also the
 // benchmark's raw reference).
 rocksdb::Options MakeRocksDbOptions(const StorageOptions& options);
@@ -61,6 +66,7 @@ class RocksDbEventStore final : public EventStore {
   WorkspaceSummary Describe(absl::string_view workspace) override;
   void ReadIndex(absl::string_view workspace,
                  absl::FunctionRef<void(const WorkspaceIndex*)> fn) override;
+  absl::StatusOr<uint64_t> Backup(const std::string& dir) override;
   absl::Status Flush() override;
 
  private:

@@ -5,6 +5,7 @@
 //   attributionctl [flags] erase CUSTOMER
 //   attributionctl [flags] describe
 //   attributionctl [flags] attribute | paths | explain CUSTOMER
+//   attributionctl [flags] backup NAME
 //
 // Exit codes: 0 success; 1 some rows were rejected (the rest imported);
 // 2 usage error, bad file, or a failed call.
@@ -376,6 +377,19 @@ int ExplainCommand(client::AttributionClient& client,
   return kOk;
 }
 
+int BackupCommand(client::AttributionClient& client, const std::string& name,
+                  Format format) {
+  auto backup = client.CreateBackup(name);
+  if (!backup.ok()) return Fail("backup", backup.status());
+  Table table;
+  table.columns = {"path", "sequence_number", "taken_at"};
+  table.rows.push_back({{backup->path()},
+                        Num(static_cast<int64_t>(backup->sequence_number())),
+                        {FormatTimestamp(backup->taken_at())}});
+  Print(table, format, /*single=*/true, std::cout);
+  return kOk;
+}
+
 int Usage() {
   std::cerr
       << "usage:\n"
@@ -412,6 +426,9 @@ int Main(const std::vector<char*>& args) {
   }
   if (command == "describe" && args.size() == 2) {
     return DescribeCommand(*client, *format);
+  }
+  if (command == "backup" && args.size() == 3) {
+    return BackupCommand(*client, args[2], *format);
   }
   if (command == "attribute" && args.size() == 2) {
     return AttributeCommand(*client, *format);

@@ -133,6 +133,14 @@ absl::StatusOr<v1::TopPathsResponse> AttributionClient::TopPaths(
       *stub_, &v1::AttributionService::StubInterface::TopPaths, request);
 }
 
+absl::StatusOr<v1::CreateBackupResponse> AttributionClient::CreateBackup(
+    absl::string_view name) {
+  v1::CreateBackupRequest request;
+  request.set_name(std::string(name));
+  return Unary<v1::CreateBackupResponse>(
+      *stub_, &v1::AttributionService::StubInterface::CreateBackup, request);
+}
+
 std::unique_ptr<IngestStream> AttributionClient::StartIngest() {
   auto context = std::make_unique<grpc::ClientContext>();
   auto stream = stub_->IngestEvents(context.get());

@@ -80,6 +80,7 @@ class AttributionClient {
       const v1::ExplainCustomerRequest& request);
   absl::StatusOr<v1::TopPathsResponse> TopPaths(
       const v1::TopPathsRequest& request);
+  absl::StatusOr<v1::CreateBackupResponse> CreateBackup(absl::string_view name);
   std::unique_ptr<IngestStream> StartIngest();
 
  private:

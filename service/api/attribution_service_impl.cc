@@ -1,6 +1,7 @@
 #include "service/api/attribution_service_impl.h"
 
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -603,6 +604,38 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::TopPaths(
     grpc::CallbackServerContext* context, const v1::TopPathsRequest* request,
     v1::TopPathsResponse* response) {
   return Done(context, TopPathsImpl(*request, response));
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::CreateBackup(
+    grpc::CallbackServerContext* context,
+    const v1::CreateBackupRequest* request,
+    v1::CreateBackupResponse* response) {
+  absl::Status s;
+  if (options_.backup_root.empty()) {
+    s = absl::FailedPreconditionError(
+        "backups are disabled: start attributiond with --backup_root");
+  } else {
+    s = ValidateWorkspace(request->name(), "name");  // The same slug rules.
+  }
+  std::string path;
+  if (s.ok()) {
+    path = absl::StrCat(options_.backup_root, "/", request->name());
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      s = absl::AlreadyExistsError(absl::StrCat("name: ", path, " exists"));
+    }
+  }
+  if (s.ok()) {
+    const absl::Time taken_at = clock_.Now();
+    absl::StatusOr<uint64_t> sequence = store_.Backup(path);
+    s = sequence.status();
+    if (s.ok()) {
+      response->set_path(path);
+      response->set_sequence_number(*sequence);
+      TimeToProto(absl::ToUnixMicros(taken_at), response->mutable_taken_at());
+    }
+  }
+  return Done(context, s);
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "attribution/v1/attribution_service.grpc.pb.h"
@@ -18,6 +19,8 @@ struct ServiceOptions {
   size_t max_batch_events = 10000;
   // Threads one attribution query scans customers with.
   int query_threads = 2;
+  // Where CreateBackup writes; empty: backups are disabled.
+  std::string backup_root;
 };
 
 // The gRPC handlers (callback API). Each validates its request, converts it
@@ -54,6 +57,10 @@ class AttributionServiceImpl final
   grpc::ServerUnaryReactor* TopPaths(grpc::CallbackServerContext* context,
                                      const v1::TopPathsRequest* request,
                                      v1::TopPathsResponse* response) override;
+  grpc::ServerUnaryReactor* CreateBackup(
+      grpc::CallbackServerContext* context,
+      const v1::CreateBackupRequest* request,
+      v1::CreateBackupResponse* response) override;
   grpc::ServerUnaryReactor* DescribeWorkspace(
       grpc::CallbackServerContext* context,
       const v1::DescribeWorkspaceRequest* request,

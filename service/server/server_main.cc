@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -37,6 +38,12 @@ ABSL_FLAG(int, max_message_bytes, 16 << 20,
 ABSL_FLAG(int, query_threads, 2,
           "Threads one attribution query scans customers and solves Markov "
           "removals with.");
+ABSL_FLAG(std::string, backup_root, "",
+          "Folder CreateBackup writes backups into (one subfolder each). "
+          "Empty: backups are disabled.");
+ABSL_FLAG(std::string, restore_from, "",
+          "Before opening, copy this backup into --data_dir, which must be "
+          "missing or empty.");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, how long in-flight calls may take before they are "
           "cancelled.");
@@ -77,6 +84,16 @@ int Run() {
     return 2;
   }
 
+  if (const std::string from = absl::GetFlag(FLAGS_restore_from);
+      !from.empty()) {
+    if (absl::Status s = RestoreBackup(from, storage.path); !s.ok()) {
+      std::cerr << "attributiond: cannot restore: " << s << "\n";
+      return 2;
+    }
+    std::cerr << "attributiond: restored " << from << " into " << storage.path
+              << "\n";
+  }
+
   RealClock clock;
   const absl::Time open_start = clock.Now();
   absl::StatusOr<std::unique_ptr<RocksDbEventStore>> store =
@@ -93,6 +110,12 @@ int Run() {
   api::ServiceOptions service_options;
   service_options.max_batch_events = static_cast<size_t>(max_batch);
   service_options.query_threads = query_threads;
+  if (const std::string root = absl::GetFlag(FLAGS_backup_root);
+      !root.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(root, ec);
+    service_options.backup_root = std::filesystem::absolute(root, ec).string();
+  }
   api::AttributionServiceImpl service(**store, clock, service_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
