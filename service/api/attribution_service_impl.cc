@@ -1,7 +1,9 @@
 #include "service/api/attribution_service_impl.h"
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -27,6 +29,22 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+// Polled by long queries: has the caller gone or its deadline passed?
+std::function<bool()> StopWhen(grpc::CallbackServerContext* context) {
+  const auto deadline = context->deadline();
+  return [context, deadline] {
+    return context->IsCancelled() ||
+           std::chrono::system_clock::now() > deadline;
+  };
+}
+
+absl::Status Stopped(grpc::CallbackServerContext* context) {
+  if (std::chrono::system_clock::now() > context->deadline()) {
+    return absl::DeadlineExceededError("the query passed its deadline");
+  }
+  return absl::CancelledError("the caller cancelled the query");
 }
 
 // Page tokens: web-safe base64 of 'j' | Time(at_us) big-endian | event_id.
@@ -320,16 +338,19 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::EraseCustomer(
 }
 
 absl::Status AttributionServiceImpl::AttributeImpl(
-    const v1::AttributeRequest& request, v1::AttributeResponse* response) {
+    grpc::CallbackServerContext* context, const v1::AttributeRequest& request,
+    v1::AttributeResponse* response) {
   AttributeQuery query;
   RETURN_IF_ERROR(ParseAttributeRequest(request, clock_.Now(), &query,
                                         response->mutable_request()));
+  query.paths.cancelled = StopWhen(context);
   PathSet paths;
   store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
     if (index == nullptr) return;  // No data: every total is 0.
     query.paths.channel_allowed = ChannelFilter(*index, query);
     paths = ExtractPaths(*index, query.paths, options_.query_threads);
   });
+  if (paths.cancelled) return Stopped(context);
 
   v1::AttributionTotals* totals = response->mutable_totals();
   totals->set_conversions(paths.conversions);
@@ -350,8 +371,9 @@ absl::Status AttributionServiceImpl::AttributeImpl(
   totals->set_distinct_paths(static_cast<int64_t>(distinct.size()));
 
   for (size_t m = 0; m < query.models.size(); ++m) {
-    const Credits credits = ::attribution::Attribute(paths, query.models[m],
-                                                     options_.query_threads);
+    const Credits credits = ::attribution::Attribute(
+        paths, query.models[m], options_.query_threads, query.paths.cancelled);
+    if (credits.cancelled) return Stopped(context);
     v1::ModelResult* result = response->add_results();
     *result->mutable_model() = response->request().models(static_cast<int>(m));
     double total = 0;
@@ -374,10 +396,11 @@ absl::Status AttributionServiceImpl::AttributeImpl(
 grpc::ServerUnaryReactor* AttributionServiceImpl::Attribute(
     grpc::CallbackServerContext* context, const v1::AttributeRequest* request,
     v1::AttributeResponse* response) {
-  return Done(context, AttributeImpl(*request, response));
+  return Done(context, AttributeImpl(context, *request, response));
 }
 
 absl::Status AttributionServiceImpl::ExplainCustomerImpl(
+    grpc::CallbackServerContext* context,
     const v1::ExplainCustomerRequest& request,
     v1::ExplainCustomerResponse* response) {
   AttributeQuery query;
@@ -385,6 +408,7 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
   RETURN_IF_ERROR(ParseAttributeRequest(selection, clock_.Now(), &query,
                                         response->mutable_selection(),
                                         "selection."));
+  query.paths.cancelled = StopWhen(context);
   RETURN_IF_ERROR(ValidateId(request.customer_id(), "customer_id"));
   response->set_customer_id(request.customer_id());
   // Event ids live in storage, not in the index: read the journey first, and
@@ -425,12 +449,21 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
     std::vector<int> fit_group(local.size(), -1);
     if (data_driven && !conversions.empty()) {
       paths = ExtractPaths(*index, query.paths, options_.query_threads);
+      if (paths.cancelled) {
+        status = Stopped(context);
+        return;
+      }
       for (size_t g = 0; g < local.size(); ++g) {
         fit_group[g] = FindGroup(paths.group_table, local[g]);
       }
       for (const ModelParams& m : query.models) {
         if (m.kind == ModelKind::kMarkov && !markov.contains(m.order)) {
-          markov[m.order] = FitMarkov(paths, m.order, options_.query_threads);
+          markov[m.order] = FitMarkov(paths, m.order, options_.query_threads,
+                                      query.paths.cancelled);
+          if (markov[m.order].cancelled) {
+            status = Stopped(context);
+            return;
+          }
         }
         if (m.kind == ModelKind::kShapley && shapley == nullptr) {
           shapley = std::make_unique<ShapleyGame>(paths);
@@ -520,11 +553,13 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
 }
 
 absl::Status AttributionServiceImpl::TopPathsImpl(
-    const v1::TopPathsRequest& request, v1::TopPathsResponse* response) {
+    grpc::CallbackServerContext* context, const v1::TopPathsRequest& request,
+    v1::TopPathsResponse* response) {
   AttributeQuery query;
   RETURN_IF_ERROR(ParseAttributeRequest(
       request.selection(), clock_.Now(), &query, response->mutable_selection(),
       "selection.", /*models_optional=*/true));
+  query.paths.cancelled = StopWhen(context);
   if (request.limit() < 0 || request.limit() > 10000) {
     return absl::InvalidArgumentError("limit: must be 0 to 10000");
   }
@@ -537,6 +572,7 @@ absl::Status AttributionServiceImpl::TopPathsImpl(
         query.paths.channel_allowed = ChannelFilter(*index, query);
         paths = ExtractPaths(*index, query.paths, options_.query_threads);
       });
+  if (paths.cancelled) return Stopped(context);
   struct Stats {
     int64_t conversions = 0;
     int64_t non_conversions = 0;
@@ -597,13 +633,13 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::ExplainCustomer(
     grpc::CallbackServerContext* context,
     const v1::ExplainCustomerRequest* request,
     v1::ExplainCustomerResponse* response) {
-  return Done(context, ExplainCustomerImpl(*request, response));
+  return Done(context, ExplainCustomerImpl(context, *request, response));
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::TopPaths(
     grpc::CallbackServerContext* context, const v1::TopPathsRequest* request,
     v1::TopPathsResponse* response) {
-  return Done(context, TopPathsImpl(*request, response));
+  return Done(context, TopPathsImpl(context, *request, response));
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::CreateBackup(

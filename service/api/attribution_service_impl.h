@@ -89,11 +89,16 @@ class AttributionServiceImpl final
   WriteQueue& write_queue() { return write_queue_; }
 
  private:
-  absl::Status AttributeImpl(const v1::AttributeRequest& request,
+  // Queries stop early, freeing what they built, when the caller cancels or
+  // its deadline passes; they then return CANCELLED or DEADLINE_EXCEEDED.
+  absl::Status AttributeImpl(grpc::CallbackServerContext* context,
+                             const v1::AttributeRequest& request,
                              v1::AttributeResponse* response);
-  absl::Status ExplainCustomerImpl(const v1::ExplainCustomerRequest& request,
+  absl::Status ExplainCustomerImpl(grpc::CallbackServerContext* context,
+                                   const v1::ExplainCustomerRequest& request,
                                    v1::ExplainCustomerResponse* response);
-  absl::Status TopPathsImpl(const v1::TopPathsRequest& request,
+  absl::Status TopPathsImpl(grpc::CallbackServerContext* context,
+                            const v1::TopPathsRequest& request,
                             v1::TopPathsResponse* response);
   absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
                               v1::GetJourneyResponse* response);

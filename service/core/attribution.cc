@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <thread>
 #include <tuple>
@@ -217,6 +218,7 @@ PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
   const size_t customers = index.customer_count();
   threads = std::max(1, std::min<int>(threads, 64));
   std::vector<RawPaths> parts(threads);
+  std::atomic<bool> stopped{false};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -224,11 +226,20 @@ PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
       const size_t begin = customers * t / threads;
       const size_t end = customers * (t + 1) / threads;
       for (size_t c = begin; c < end; ++c) {
+        if ((c & 4095) == 0 && query.cancelled && query.cancelled()) {
+          stopped = true;
+          return;
+        }
         extractor.Customer(index.customer(static_cast<uint32_t>(c)).events);
       }
     });
   }
   for (std::thread& w : workers) w.join();
+  if (stopped) {
+    PathSet out;
+    out.cancelled = true;
+    return out;
+  }
 
   // Dense group ids in (channel, campaign) name order, so that results do
   // not depend on the order channels were first seen.
@@ -414,13 +425,17 @@ Chain BuildChain(const PathSet& paths, int order) {
 // null, starting from `x` (an upper bound, e.g. the solution without removals,
 // or zeros). Gauss-Seidel on x_s = P(s -> conversion) + sum_t P(s -> t) x_t,
 // run until no value moves by more than 1e-15: exact to double precision.
-void SolveChain(const Chain& c, const std::vector<double>& total,
-                const std::vector<uint8_t>& removed, std::vector<double>& x) {
+// Returns false if `cancelled` stopped it.
+bool SolveChain(const Chain& c, const std::vector<double>& total,
+                const std::vector<uint8_t>& removed, std::vector<double>& x,
+                const std::function<bool()>& cancelled) {
   const size_t n = c.states.size();
   for (size_t s = 0; s < n; ++s) {
     if (removed[s]) x[s] = 0;
   }
   for (int iter = 0; iter < 100000; ++iter) {
+    // A poll is cheap next to a sweep over every state.
+    if (cancelled && cancelled()) return false;
     double delta = 0;
     // Later states first: paths mostly move forward, so values flow back
     // to the start in few sweeps.
@@ -434,11 +449,13 @@ void SolveChain(const Chain& c, const std::vector<double>& total,
     }
     if (delta < 1e-15) break;
   }
+  return true;
 }
 
 }  // namespace
 
-MarkovFit FitMarkov(const PathSet& paths, int order, int threads) {
+MarkovFit FitMarkov(const PathSet& paths, int order, int threads,
+                    const std::function<bool()>& cancelled) {
   MarkovFit fit;
   fit.removal_effects.assign(paths.group_table.size(), 0.0);
   const Chain chain = BuildChain(paths, std::clamp(order, 1, 4));
@@ -449,7 +466,10 @@ MarkovFit FitMarkov(const PathSet& paths, int order, int threads) {
     for (const auto& [to, count] : chain.out[s]) total[s] += count;
   }
   std::vector<double> full(n, 0.0);
-  SolveChain(chain, total, std::vector<uint8_t>(n, 0), full);
+  if (!SolveChain(chain, total, std::vector<uint8_t>(n, 0), full, cancelled)) {
+    fit.cancelled = true;
+    return fit;
+  }
   fit.p_conversion = full[0];
   if (fit.p_conversion <= 0) return fit;
   std::vector<std::vector<uint32_t>> states_of(paths.group_table.size());
@@ -463,6 +483,7 @@ MarkovFit FitMarkov(const PathSet& paths, int order, int threads) {
   // One independent solve per group, each warm-started from the full
   // solution (removing states only lowers values), spread over the threads.
   threads = std::max(1, std::min<int>(threads, 64));
+  std::atomic<bool> stopped{false};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -473,12 +494,16 @@ MarkovFit FitMarkov(const PathSet& paths, int order, int threads) {
         std::fill(removed.begin(), removed.end(), 0);
         for (uint32_t s : states_of[g]) removed[s] = 1;
         x = full;
-        SolveChain(chain, total, removed, x);
+        if (stopped || !SolveChain(chain, total, removed, x, cancelled)) {
+          stopped = true;
+          return;
+        }
         fit.removal_effects[g] = 1 - x[0] / fit.p_conversion;
       }
     });
   }
   for (std::thread& w : workers) w.join();
+  fit.cancelled = stopped;
   return fit;
 }
 
@@ -642,12 +667,17 @@ std::vector<CustomerConversion> ExtractCustomer(
   return out;
 }
 
-Credits Attribute(const PathSet& paths, const ModelParams& model, int threads) {
+Credits Attribute(const PathSet& paths, const ModelParams& model, int threads,
+                  const std::function<bool()>& cancelled) {
   Credits credits;
   credits.conversions.assign(paths.group_table.size(), 0.0);
   credits.revenue_micros.assign(paths.group_table.size(), 0.0);
   if (model.kind == ModelKind::kMarkov) {
-    const MarkovFit fit = FitMarkov(paths, model.order, threads);
+    const MarkovFit fit = FitMarkov(paths, model.order, threads, cancelled);
+    if (fit.cancelled) {
+      credits.cancelled = true;
+      return credits;
+    }
     double sum = 0;
     for (double re : fit.removal_effects) sum += re;
     if (sum <= 0) return credits;

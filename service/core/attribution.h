@@ -5,6 +5,7 @@
 #define ATTRIBUTION_SERVICE_CORE_ATTRIBUTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct PathQuery {
   // Indexed by channel id; a touch whose channel is false is left off paths.
   // Empty: every channel.
   std::vector<bool> channel_allowed;
+  // Polled now and then from any thread; when it returns true the work stops
+  // early and its result is marked cancelled. Null: never.
+  std::function<bool()> cancelled;
 };
 
 // A group: a channel, or a (channel, campaign) pair.
@@ -76,6 +80,8 @@ struct PathSet {
   int64_t conversions_without_touch = 0;
   int64_t revenue_without_touch_micros = 0;
   int64_t censored_customers = 0;
+  // The scan stopped early (PathQuery::cancelled): the rest is partial.
+  bool cancelled = false;
 
   size_t size() const { return converted.size(); }
   absl::Span<const uint32_t> path(size_t j) const {
@@ -99,6 +105,7 @@ struct Credits {
   std::vector<double> conversions;
   std::vector<double> revenue_micros;
   int64_t shapley_equal_split = 0;
+  bool cancelled = false;  // Stopped early: the figures are partial.
 };
 
 // Credits every converting journey of `paths` under `model`. Each
@@ -106,7 +113,8 @@ struct Credits {
 // MARKOV's removal solves run on `threads` threads; results do not depend on
 // it.
 Credits Attribute(const PathSet& paths, const ModelParams& model,
-                  int threads = 1);
+                  int threads = 1,
+                  const std::function<bool()>& cancelled = nullptr);
 
 // The per-touch weights of one converting path under a path-local model
 // (every model but MARKOV and SHAPLEY); they sum to 1. For tests and
@@ -122,8 +130,10 @@ std::vector<double> TouchWeights(const ModelParams& model,
 struct MarkovFit {
   double p_conversion = 0;
   std::vector<double> removal_effects;
+  bool cancelled = false;
 };
-MarkovFit FitMarkov(const PathSet& paths, int order, int threads = 1);
+MarkovFit FitMarkov(const PathSet& paths, int order, int threads = 1,
+                    const std::function<bool()>& cancelled = nullptr);
 
 // The SHAPLEY game of a path set: v(S) for every set of groups seen.
 class ShapleyGame {

@@ -2,6 +2,8 @@
 // property test over random journeys.
 #include "service/core/attribution.h"
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -306,6 +308,35 @@ TEST(AttributionTest, ResultsDoNotDependOnTheThreadCount) {
     EXPECT_EQ(Attribute(one, M(kind)).conversions,
               Attribute(four, M(kind)).conversions);
   }
+}
+
+TEST(AttributionTest, StopsEarlyWhenCancelled) {
+  Journeys j;
+  for (int c = 0; c < 9000; ++c) {
+    const std::string id = absl::StrCat("c", c);
+    j.Touch(id, c % 2 ? "facebook" : "email", kDay).Touch(id, "x", 2 * kDay);
+    if (c % 3) j.Buy(id, 3 * kDay);
+  }
+  PathQuery q = Query(Goal::kAcquisition);
+  q.cancelled = [] { return true; };
+  const PathSet stopped = ExtractPaths(j.index(), q, 2);
+  EXPECT_TRUE(stopped.cancelled);
+  EXPECT_EQ(stopped.size(), 0u);
+
+  // A caller that goes away once the work has started: the Markov solve
+  // notices between sweeps.
+  q.cancelled = nullptr;
+  const PathSet paths = ExtractPaths(j.index(), q, 2);
+  ASSERT_FALSE(paths.cancelled);
+  std::atomic<int> polls{0};
+  const std::function<bool()> after_first_poll = [&polls] {
+    return polls.fetch_add(1) > 0;
+  };
+  const Credits credits =
+      Attribute(paths, M(ModelKind::kMarkov), 2, after_first_poll);
+  EXPECT_TRUE(credits.cancelled);
+  EXPECT_GT(polls.load(), 0);
+  EXPECT_FALSE(Attribute(paths, M(ModelKind::kMarkov), 2).cancelled);
 }
 
 // Property: under every model and goal, each conversion's credits sum to 1
