@@ -9,6 +9,7 @@ PACKAGES=(
   librocksdb-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf python3-pytest
+  openssl
 )
 
 missing=()

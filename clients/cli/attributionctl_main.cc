@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,13 @@ ABSL_FLAG(std::string, server, EnvOr("ATTRIBUTION_SERVER", "127.0.0.1:50051"),
 ABSL_FLAG(std::string, workspace, EnvOr("ATTRIBUTION_WORKSPACE", "default"),
           "Workspace (tenant) to act on (env ATTRIBUTION_WORKSPACE).");
 ABSL_FLAG(std::string, format, "table", "Output: table, json or csv.");
+ABSL_FLAG(
+    std::string, tls_ca, EnvOr("ATTRIBUTION_TLS_CA", ""),
+    "PEM CA file: connect over TLS, trusting it (env ATTRIBUTION_TLS_CA).");
+ABSL_FLAG(std::string, tls_cert, EnvOr("ATTRIBUTION_TLS_CERT", ""),
+          "PEM client certificate, for mutual TLS (env ATTRIBUTION_TLS_CERT).");
+ABSL_FLAG(std::string, tls_key, EnvOr("ATTRIBUTION_TLS_KEY", ""),
+          "PEM client key, for mutual TLS (env ATTRIBUTION_TLS_KEY).");
 ABSL_FLAG(std::string, input_format, "",
           "import: csv or jsonl. Default: by file name (.jsonl, .ndjson and "
           ".json are JSONL, anything else CSV).");
@@ -413,7 +421,29 @@ int Main(const std::vector<char*>& args) {
   if (!format.ok()) return Fail("usage", format.status());
   if (args.size() < 2) return Usage();
   const std::string command = args[1];
-  auto client = client::AttributionClient::Connect(absl::GetFlag(FLAGS_server));
+  std::unique_ptr<client::AttributionClient> client;
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
+    client::TlsOptions tls;
+    const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+    const std::string key = absl::GetFlag(FLAGS_tls_key);
+    auto read = [](const std::string& path, std::string* out) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      *out = ss.str();
+      return static_cast<bool>(in);
+    };
+    if (!read(ca, &tls.root_certs) ||
+        (!cert.empty() && !read(cert, &tls.client_cert)) ||
+        (!key.empty() && !read(key, &tls.client_key))) {
+      return Fail("--tls_ca/--tls_cert/--tls_key",
+                  absl::NotFoundError("cannot read a TLS file"));
+    }
+    client =
+        client::AttributionClient::Connect(absl::GetFlag(FLAGS_server), tls);
+  } else {
+    client = client::AttributionClient::Connect(absl::GetFlag(FLAGS_server));
+  }
   if (command == "import" && args.size() == 4 &&
       std::string(args[2]) == "events") {
     return ImportEventsCommand(*client, args[3], *format);

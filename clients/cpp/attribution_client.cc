@@ -64,6 +64,20 @@ absl::StatusOr<Response> Unary(v1::AttributionService::StubInterface& stub,
 
 }  // namespace
 
+std::unique_ptr<AttributionClient> AttributionClient::Connect(
+    const std::string& target, const TlsOptions& tls) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = tls.root_certs;
+  options.pem_cert_chain = tls.client_cert;
+  options.pem_private_key = tls.client_key;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel =
+      grpc::CreateCustomChannel(target, grpc::SslCredentials(options), args);
+  return std::make_unique<AttributionClient>(
+      v1::AttributionService::NewStub(channel));
+}
+
 absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
     const v1::RecordEventsRequest& request) {
   return Unary<v1::RecordEventsResponse>(

@@ -55,6 +55,13 @@ struct Journey {
   google::protobuf::Timestamp first_purchase_at;
 };
 
+// How to reach a server over TLS. All PEM file contents, not paths.
+struct TlsOptions {
+  std::string root_certs;   // CA bundle that signed the server's certificate.
+  std::string client_cert;  // For mutual TLS; empty otherwise.
+  std::string client_key;
+};
+
 class AttributionClient {
  public:
   explicit AttributionClient(
@@ -62,6 +69,9 @@ class AttributionClient {
 
   // A client over a plaintext channel to `target` ("host:port").
   static std::unique_ptr<AttributionClient> Connect(const std::string& target);
+  // The same over TLS.
+  static std::unique_ptr<AttributionClient> Connect(const std::string& target,
+                                                    const TlsOptions& tls);
 
   absl::StatusOr<v1::RecordEventsResponse> RecordEvents(
       const v1::RecordEventsRequest& request);

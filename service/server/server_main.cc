@@ -3,8 +3,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -38,6 +40,16 @@ ABSL_FLAG(int, max_message_bytes, 16 << 20,
 ABSL_FLAG(int, query_threads, 2,
           "Threads one attribution query scans customers and solves Markov "
           "removals with.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of the server. With --tls_key_file, serve "
+          "TLS only.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of the server.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle: when set, clients must present a certificate it "
+          "signed (mutual TLS).");
+ABSL_FLAG(bool, allow_plaintext_remote, false,
+          "Without TLS the server listens only on a loopback address unless "
+          "this is set.");
 ABSL_FLAG(std::string, backup_root, "",
           "Folder CreateBackup writes backups into (one subfolder each). "
           "Empty: backups are disabled.");
@@ -50,6 +62,65 @@ ABSL_FLAG(int, shutdown_grace_seconds, 10,
 
 namespace attribution {
 namespace {
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" ||
+         host.rfind("127.", 0) == 0;
+}
+
+// TLS credentials from the flags, plaintext ones when no certificate is
+// given. Null (with a message on stderr) on a bad combination.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const std::string& host,
+                                                     std::string* mode) {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  const std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (cert.empty() != key.empty()) {
+    std::cerr << "attributiond: --tls_cert_file and --tls_key_file go "
+                 "together\n";
+    return nullptr;
+  }
+  if (cert.empty()) {
+    if (!client_ca.empty()) {
+      std::cerr << "attributiond: --tls_client_ca_file needs TLS "
+                   "(--tls_cert_file, --tls_key_file)\n";
+      return nullptr;
+    }
+    if (!IsLoopback(host) && !absl::GetFlag(FLAGS_allow_plaintext_remote)) {
+      std::cerr << "attributiond: refusing plaintext on " << host
+                << ": give --tls_cert_file and --tls_key_file, listen on a "
+                   "loopback address, or pass --allow_plaintext_remote\n";
+      return nullptr;
+    }
+    *mode = IsLoopback(host) ? "plaintext, loopback only"
+                             : "PLAINTEXT ON A NON-LOOPBACK ADDRESS "
+                               "(--allow_plaintext_remote)";
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options(
+      client_ca.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  if (!ReadFile(cert, &pair.cert_chain) || !ReadFile(key, &pair.private_key) ||
+      (!client_ca.empty() && !ReadFile(client_ca, &options.pem_root_certs))) {
+    std::cerr << "attributiond: cannot read a TLS file\n";
+    return nullptr;
+  }
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  *mode =
+      client_ca.empty() ? "TLS" : "mutual TLS (client certificates required)";
+  return grpc::SslServerCredentials(options);
+}
 
 int Run() {
   // Signals are taken by sigwait below; block them before any thread starts
@@ -83,6 +154,13 @@ int Run() {
                  "--max_message_bytes >= 1024\n";
     return 2;
   }
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::string mode;
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      Credentials(host, &mode);
+  if (credentials == nullptr) return 2;
 
   if (const std::string from = absl::GetFlag(FLAGS_restore_from);
       !from.empty()) {
@@ -121,8 +199,7 @@ int Run() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -131,12 +208,11 @@ int Run() {
               << absl::GetFlag(FLAGS_listen) << "\n";
     return 1;
   }
-  const std::string listen = absl::GetFlag(FLAGS_listen);
-  const std::string host = listen.substr(0, listen.rfind(':'));
   // Tests and scripts read this line to learn the port.
   std::cout << "attributiond listening on " << host << ":" << port << std::endl;
-  std::cerr << "attributiond: data " << storage.path << ", durability "
-            << durability << ", max batch " << max_batch << " events, max "
+  std::cerr << "attributiond: " << mode << "; data " << storage.path
+            << ", durability " << durability << ", max batch " << max_batch
+            << " events, max "
             << "message " << max_bytes << " bytes\n";
 
   int sig = 0;

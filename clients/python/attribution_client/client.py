@@ -152,9 +152,21 @@ def _frame(rows):
 
 
 class Client:
-    """Client for one workspace. ``address`` is host:port."""
+    """Client for one workspace. ``address`` is host:port. With ``tls_ca`` (a
+    PEM file path) the channel is TLS, trusting that CA; ``tls_cert`` and
+    ``tls_key`` add a client certificate for mutual TLS."""
 
-    def __init__(self, address="127.0.0.1:50051", workspace="default", channel=None):
+    def __init__(self, address="127.0.0.1:50051", workspace="default", channel=None,
+                 tls_ca=None, tls_cert=None, tls_key=None):
+        if channel is None and tls_ca:
+            def read(path):
+                with open(path, "rb") as f:
+                    return f.read()
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=read(tls_ca),
+                private_key=read(tls_key) if tls_key else None,
+                certificate_chain=read(tls_cert) if tls_cert else None)
+            channel = grpc.secure_channel(address, credentials)
         self._channel = channel or grpc.insecure_channel(address)
         self.stub = pb_grpc.AttributionServiceStub(self._channel)
         self.workspace = workspace
