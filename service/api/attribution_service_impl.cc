@@ -199,6 +199,8 @@ class IngestReactor final
     if (!status.ok() && final_status_.ok()) final_status_ = std::move(status);
     if (finished_ || !reads_done_ || queued_ > 0 || writing_) return;
     finished_ = true;
+    // The slot is free before the client can see the end and open another.
+    service_.StreamEnded();
     Finish(final_status_);
   }
 
@@ -213,6 +215,15 @@ class IngestReactor final
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+// A stream refused at its start.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<v1::IngestEventsRequest,
+                                     v1::IngestEventsResponse> {
+ public:
+  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace
@@ -270,6 +281,14 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::RecordEvents(
 
 grpc::ServerBidiReactor<v1::IngestEventsRequest, v1::IngestEventsResponse>*
 AttributionServiceImpl::IngestEvents(grpc::CallbackServerContext* context) {
+  if (open_streams_.fetch_add(1) >= options_.max_concurrent_streams) {
+    open_streams_.fetch_sub(1);
+    return new RefusedStream(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("the server already has ", options_.max_concurrent_streams,
+                     " IngestEvents streams open (--max_concurrent_streams); "
+                     "retry later")));
+  }
   return new IngestReactor(*this);
 }
 

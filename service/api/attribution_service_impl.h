@@ -1,6 +1,7 @@
 #ifndef ATTRIBUTION_SERVICE_API_ATTRIBUTION_SERVICE_IMPL_H_
 #define ATTRIBUTION_SERVICE_API_ATTRIBUTION_SERVICE_IMPL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -21,6 +22,9 @@ struct ServiceOptions {
   int query_threads = 2;
   // Where CreateBackup writes; empty: backups are disabled.
   std::string backup_root;
+  // IngestEvents streams open at once; a stream past it is refused with
+  // RESOURCE_EXHAUSTED.
+  int max_concurrent_streams = 64;
 };
 
 // The gRPC handlers (callback API). Each validates its request, converts it
@@ -87,6 +91,8 @@ class AttributionServiceImpl final
 
   // Where streams commit their batches, in order.
   WriteQueue& write_queue() { return write_queue_; }
+  // Called by a stream when it ends.
+  void StreamEnded() { open_streams_.fetch_sub(1); }
 
  private:
   // Queries stop early, freeing what they built, when the caller cancels or
@@ -106,6 +112,7 @@ class AttributionServiceImpl final
   EventStore& store_;
   Clock& clock_;
   const ServiceOptions options_;
+  std::atomic<int> open_streams_{0};
   WriteQueue write_queue_;
 };
 

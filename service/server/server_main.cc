@@ -1,6 +1,7 @@
 // attributiond: the attribution gRPC server on an embedded RocksDB.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,9 @@ ABSL_FLAG(int, max_batch_events, 10000,
           "Most events in one RecordEvents call or IngestEvents message.");
 ABSL_FLAG(int, max_message_bytes, 16 << 20,
           "Largest request message accepted, in bytes.");
+ABSL_FLAG(int, max_concurrent_streams, 64,
+          "IngestEvents streams open at once; one more is refused with "
+          "RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, query_threads, 2,
           "Threads one attribution query scans customers and solves Markov "
           "removals with.");
@@ -188,6 +192,8 @@ int Run() {
   api::ServiceOptions service_options;
   service_options.max_batch_events = static_cast<size_t>(max_batch);
   service_options.query_threads = query_threads;
+  service_options.max_concurrent_streams =
+      std::max(1, absl::GetFlag(FLAGS_max_concurrent_streams));
   if (const std::string root = absl::GetFlag(FLAGS_backup_root);
       !root.empty()) {
     std::error_code ec;

@@ -311,6 +311,39 @@ TEST_F(ServerTest, RefusesToStartWithABadFlag) {
   EXPECT_THAT(r.err, HasSubstr("--durability must be 'process' or 'machine'"));
 }
 
+TEST_F(ServerTest, RefusesStreamsPastTheLimit) {
+  StartServer({"--max_concurrent_streams=1"});
+  auto first = client_->StartIngest();
+  v1::IngestEventsRequest req;
+  req.set_workspace("acme");
+  req.set_sequence(1);
+  *req.add_events() = GoodTouch("t1");
+  ASSERT_TRUE(first->Send(req));
+  v1::IngestEventsResponse ack;
+  ASSERT_TRUE(first->Read(&ack));  // Open and served.
+
+  auto second = client_->StartIngest();
+  second->Send(req);
+  EXPECT_FALSE(second->Read(&ack));
+  EXPECT_THAT(second->Finish(),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("--max_concurrent_streams")));
+
+  first->CloseSend();
+  EXPECT_FALSE(first->Read(&ack));
+  ASSERT_TRUE(first->Finish().ok());
+  // The slot is free again.
+  auto third = client_->StartIngest();
+  req.set_sequence(3);
+  *req.mutable_events(0) = GoodTouch("t3");
+  ASSERT_TRUE(third->Send(req));
+  ASSERT_TRUE(third->Read(&ack));
+  EXPECT_EQ(ack.stored(), 1);
+  third->CloseSend();
+  EXPECT_FALSE(third->Read(&ack));
+  EXPECT_TRUE(third->Finish().ok());
+}
+
 TEST_F(ServerTest, ServesHealthChecks) {
   StartServer();
   auto channel = grpc::CreateChannel(server_->address(),

@@ -135,3 +135,38 @@ def test_attribute_as_frame_needs_pandas(server):
                                      "2026-04-01T00:00:00Z", as_frame=True)
             assert list(frame.columns) == ["model", "channel", "campaign",
                                            "conversions", "revenue", "share"]
+
+
+def test_tls_client_talks_to_a_tls_server(tmp_path):
+    import os
+    import subprocess
+
+    def openssl(*args):
+        subprocess.run(["/usr/bin/openssl", *args], check=True, capture_output=True)
+
+    d = str(tmp_path)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key",
+            "-out", d + "/ca.pem", "-days", "2", "-subj", "/CN=test-ca")
+    (tmp_path / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key",
+            "-out", d + "/server.csr", "-subj", "/CN=server")
+    openssl("x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey",
+            d + "/ca.key", "-CAcreateserial", "-out", d + "/server.pem", "-days", "2",
+            "-extfile", d + "/san.ext")
+    proc = subprocess.Popen(
+        [os.environ["ATTRIBUTIOND"], "--listen=127.0.0.1:0", "--data_dir=" + d + "/db",
+         "--tls_cert_file=" + d + "/server.pem", "--tls_key_file=" + d + "/server.key"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        address = proc.stdout.readline().split()[-1]
+        with Client(address, workspace="tls", tls_ca=d + "/ca.pem") as client:
+            assert client.record_events([
+                {"event_id": "t1", "customer_id": "c1", "occurred_at": "2026-03-01T12:00:00Z",
+                 "type": "touchpoint", "channel": "x", "interaction": "click"}]) == (1, 0)
+        with Client(address, workspace="tls") as plaintext:
+            with pytest.raises(grpc.RpcError) as err:
+                plaintext.describe()
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
