@@ -20,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -29,6 +30,7 @@
 #include "clients/cli/importer.h"
 #include "clients/cli/output.h"
 #include "clients/cpp/attribution_client.h"
+#include "service/api/api_keys.h"
 
 namespace {
 std::string EnvOr(const char* name, const char* fallback) {
@@ -42,6 +44,9 @@ ABSL_FLAG(std::string, server, EnvOr("ATTRIBUTION_SERVER", "127.0.0.1:50051"),
 ABSL_FLAG(std::string, workspace, EnvOr("ATTRIBUTION_WORKSPACE", "default"),
           "Workspace (tenant) to act on (env ATTRIBUTION_WORKSPACE).");
 ABSL_FLAG(std::string, format, "table", "Output: table, json or csv.");
+ABSL_FLAG(std::string, api_key, EnvOr("ATTRIBUTION_API_KEY", ""),
+          "API key, sent as `authorization: Bearer KEY` (env "
+          "ATTRIBUTION_API_KEY; prefer the variable: flags show in `ps`).");
 ABSL_FLAG(
     std::string, tls_ca, EnvOr("ATTRIBUTION_TLS_CA", ""),
     "PEM CA file: connect over TLS, trusting it (env ATTRIBUTION_TLS_CA).");
@@ -398,6 +403,20 @@ int BackupCommand(client::AttributionClient& client, const std::string& name,
   return kOk;
 }
 
+// A random key and the line that grants it, for the server's key file.
+int NewKeyCommand() {
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  std::string bytes(32, '\0');
+  if (!urandom.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+    return Fail("new-key", absl::UnavailableError("cannot read /dev/urandom"));
+  }
+  const std::string key = absl::StrCat("ak_", absl::WebSafeBase64Escape(bytes));
+  std::cout << "key (give it to the caller; it is not stored):\n  " << key
+            << "\nkey file line (edit workspaces and roles):\n  "
+            << api::HashKeyForFile(key) << "  WORKSPACE  reader,writer\n";
+  return kOk;
+}
+
 int Usage() {
   std::cerr
       << "usage:\n"
@@ -421,6 +440,7 @@ int Main(const std::vector<char*>& args) {
   if (!format.ok()) return Fail("usage", format.status());
   if (args.size() < 2) return Usage();
   const std::string command = args[1];
+  if (command == "new-key" && args.size() == 2) return NewKeyCommand();
   std::unique_ptr<client::AttributionClient> client;
   if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
     client::TlsOptions tls;
@@ -444,6 +464,7 @@ int Main(const std::vector<char*>& args) {
   } else {
     client = client::AttributionClient::Connect(absl::GetFlag(FLAGS_server));
   }
+  client->set_api_key(absl::GetFlag(FLAGS_api_key));
   if (command == "import" && args.size() == 4 &&
       std::string(args[2]) == "events") {
     return ImportEventsCommand(*client, args[3], *format);

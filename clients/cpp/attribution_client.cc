@@ -52,10 +52,17 @@ std::unique_ptr<AttributionClient> AttributionClient::Connect(
 namespace {
 
 // One unary call on the stub, its status translated.
+void AddKey(const std::string& api_key, grpc::ClientContext* context) {
+  if (!api_key.empty())
+    context->AddMetadata("authorization", "Bearer " + api_key);
+}
+
 template <typename Response, typename Request, typename Method>
 absl::StatusOr<Response> Unary(v1::AttributionService::StubInterface& stub,
-                               Method method, const Request& request) {
+                               const std::string& api_key, Method method,
+                               const Request& request) {
   grpc::ClientContext context;
+  AddKey(api_key, &context);
   Response response;
   grpc::Status s = (stub.*method)(&context, request, &response);
   if (!s.ok()) return FromGrpcStatus(s);
@@ -81,13 +88,15 @@ std::unique_ptr<AttributionClient> AttributionClient::Connect(
 absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
     const v1::RecordEventsRequest& request) {
   return Unary<v1::RecordEventsResponse>(
-      *stub_, &v1::AttributionService::StubInterface::RecordEvents, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::RecordEvents,
+      request);
 }
 
 absl::StatusOr<v1::GetJourneyResponse> AttributionClient::GetJourneyPage(
     const v1::GetJourneyRequest& request) {
   return Unary<v1::GetJourneyResponse>(
-      *stub_, &v1::AttributionService::StubInterface::GetJourney, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::GetJourney,
+      request);
 }
 
 absl::StatusOr<Journey> AttributionClient::GetJourney(
@@ -117,7 +126,8 @@ absl::StatusOr<v1::EraseCustomerResponse> AttributionClient::EraseCustomer(
   request.set_workspace(std::string(workspace));
   request.set_customer_id(std::string(customer_id));
   return Unary<v1::EraseCustomerResponse>(
-      *stub_, &v1::AttributionService::StubInterface::EraseCustomer, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::EraseCustomer,
+      request);
 }
 
 absl::StatusOr<v1::DescribeWorkspaceResponse>
@@ -125,26 +135,29 @@ AttributionClient::DescribeWorkspace(absl::string_view workspace) {
   v1::DescribeWorkspaceRequest request;
   request.set_workspace(std::string(workspace));
   return Unary<v1::DescribeWorkspaceResponse>(
-      *stub_, &v1::AttributionService::StubInterface::DescribeWorkspace,
-      request);
+      *stub_, api_key_,
+      &v1::AttributionService::StubInterface::DescribeWorkspace, request);
 }
 
 absl::StatusOr<v1::AttributeResponse> AttributionClient::Attribute(
     const v1::AttributeRequest& request) {
   return Unary<v1::AttributeResponse>(
-      *stub_, &v1::AttributionService::StubInterface::Attribute, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::Attribute,
+      request);
 }
 
 absl::StatusOr<v1::ExplainCustomerResponse> AttributionClient::ExplainCustomer(
     const v1::ExplainCustomerRequest& request) {
   return Unary<v1::ExplainCustomerResponse>(
-      *stub_, &v1::AttributionService::StubInterface::ExplainCustomer, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::ExplainCustomer,
+      request);
 }
 
 absl::StatusOr<v1::TopPathsResponse> AttributionClient::TopPaths(
     const v1::TopPathsRequest& request) {
   return Unary<v1::TopPathsResponse>(
-      *stub_, &v1::AttributionService::StubInterface::TopPaths, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::TopPaths,
+      request);
 }
 
 absl::StatusOr<v1::CreateBackupResponse> AttributionClient::CreateBackup(
@@ -152,11 +165,13 @@ absl::StatusOr<v1::CreateBackupResponse> AttributionClient::CreateBackup(
   v1::CreateBackupRequest request;
   request.set_name(std::string(name));
   return Unary<v1::CreateBackupResponse>(
-      *stub_, &v1::AttributionService::StubInterface::CreateBackup, request);
+      *stub_, api_key_, &v1::AttributionService::StubInterface::CreateBackup,
+      request);
 }
 
 std::unique_ptr<IngestStream> AttributionClient::StartIngest() {
   auto context = std::make_unique<grpc::ClientContext>();
+  AddKey(api_key_, context.get());
   auto stream = stub_->IngestEvents(context.get());
   return std::make_unique<IngestStream>(std::move(context), std::move(stream));
 }

@@ -73,6 +73,9 @@ class AttributionClient {
   static std::unique_ptr<AttributionClient> Connect(const std::string& target,
                                                     const TlsOptions& tls);
 
+  // Sends `authorization: Bearer KEY` on every later call. Empty: none.
+  void set_api_key(std::string key) { api_key_ = std::move(key); }
+
   absl::StatusOr<v1::RecordEventsResponse> RecordEvents(
       const v1::RecordEventsRequest& request);
   absl::StatusOr<v1::GetJourneyResponse> GetJourneyPage(
@@ -95,6 +98,7 @@ class AttributionClient {
 
  private:
   std::unique_ptr<v1::AttributionService::StubInterface> stub_;
+  std::string api_key_;
 };
 
 }  // namespace attribution::client

@@ -81,7 +81,8 @@ class IngestReactor final
     : public grpc::ServerBidiReactor<v1::IngestEventsRequest,
                                      v1::IngestEventsResponse> {
  public:
-  explicit IngestReactor(AttributionServiceImpl& service) : service_(service) {
+  IngestReactor(AttributionServiceImpl& service, std::string authorization)
+      : service_(service), authorization_(std::move(authorization)) {
     StartRead(&request_);
   }
 
@@ -95,8 +96,16 @@ class IngestReactor final
     auto batch = std::make_shared<Batch>();
     batch->sequence = request_.sequence();
     std::vector<Event> events;
-    batch->error = service_.ValidateBatch(request_.workspace(),
-                                          request_.events(), &events);
+    // Checked per batch against the current keys: a stream may mix
+    // workspaces, and a key revoked on SIGHUP stops at its next batch.
+    if (absl::Status s = service_.Authorize(
+            authorization_, request_.workspace(), Role::kWriter);
+        !s.ok()) {
+      batch->error = {std::move(s), -1};
+    } else {
+      batch->error = service_.ValidateBatch(request_.workspace(),
+                                            request_.events(), &events);
+    }
     if (batch->error.status.ok()) {
       // Encoded here, on the gRPC thread, while the write queue commits the
       // previous batch.
@@ -205,6 +214,7 @@ class IngestReactor final
   }
 
   AttributionServiceImpl& service_;
+  const std::string authorization_;
   // Filled by gRPC between StartRead() and OnReadDone(); read only there.
   v1::IngestEventsRequest request_;
   absl::Mutex mu_;
@@ -231,6 +241,39 @@ class RefusedStream final
 AttributionServiceImpl::AttributionServiceImpl(EventStore& store, Clock& clock,
                                                ServiceOptions options)
     : store_(store), clock_(clock), options_(options) {}
+
+void AttributionServiceImpl::SetKeys(KeyRing keys) {
+  auto ring = std::make_shared<const KeyRing>(std::move(keys));
+  absl::MutexLock lock(&keys_mu_);
+  keys_ = std::move(ring);
+}
+
+std::string AttributionServiceImpl::AuthorizationOf(
+    const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  return it == metadata.end()
+             ? std::string()
+             : std::string(it->second.data(), it->second.size());
+}
+
+absl::Status AttributionServiceImpl::Authorize(absl::string_view authorization,
+                                               absl::string_view workspace,
+                                               Role role) {
+  if (!options_.auth_enabled) return absl::OkStatus();
+  std::shared_ptr<const KeyRing> keys;
+  {
+    absl::MutexLock lock(&keys_mu_);
+    keys = keys_;
+  }
+  return keys->Check(authorization, workspace, role);
+}
+
+absl::Status AttributionServiceImpl::Authorize(
+    const grpc::CallbackServerContext& context, absl::string_view workspace,
+    Role role) {
+  return Authorize(AuthorizationOf(context), workspace, role);
+}
 
 BatchError AttributionServiceImpl::ValidateBatch(
     absl::string_view workspace,
@@ -262,6 +305,10 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::RecordEvents(
     grpc::CallbackServerContext* context,
     const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
+  if (absl::Status s = Authorize(*context, request->workspace(), Role::kWriter);
+      !s.ok()) {
+    return Done(context, s);
+  }
   WriteResult result;
   std::vector<Event> events;
   BatchError error =
@@ -289,7 +336,19 @@ AttributionServiceImpl::IngestEvents(grpc::CallbackServerContext* context) {
                      " IngestEvents streams open (--max_concurrent_streams); "
                      "retry later")));
   }
-  return new IngestReactor(*this);
+  const std::string authorization = AuthorizationOf(*context);
+  if (options_.auth_enabled) {
+    std::shared_ptr<const KeyRing> keys;
+    {
+      absl::MutexLock lock(&keys_mu_);
+      keys = keys_;
+    }
+    if (absl::Status s = keys->Authenticate(authorization); !s.ok()) {
+      open_streams_.fetch_sub(1);
+      return new RefusedStream(ToGrpcStatus(s));
+    }
+  }
+  return new IngestReactor(*this, authorization);
 }
 
 absl::Status AttributionServiceImpl::GetJourneyImpl(
@@ -335,6 +394,10 @@ absl::Status AttributionServiceImpl::GetJourneyImpl(
 grpc::ServerUnaryReactor* AttributionServiceImpl::GetJourney(
     grpc::CallbackServerContext* context, const v1::GetJourneyRequest* request,
     v1::GetJourneyResponse* response) {
+  if (absl::Status s = Authorize(*context, request->workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
   return Done(context, GetJourneyImpl(*request, response));
 }
 
@@ -342,6 +405,10 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::EraseCustomer(
     grpc::CallbackServerContext* context,
     const v1::EraseCustomerRequest* request,
     v1::EraseCustomerResponse* response) {
+  if (absl::Status s = Authorize(*context, request->workspace(), Role::kAdmin);
+      !s.ok()) {
+    return Done(context, s);
+  }
   absl::Status s = ValidateWorkspace(request->workspace());
   if (s.ok()) s = ValidateId(request->customer_id(), "customer_id");
   if (s.ok()) {
@@ -415,6 +482,10 @@ absl::Status AttributionServiceImpl::AttributeImpl(
 grpc::ServerUnaryReactor* AttributionServiceImpl::Attribute(
     grpc::CallbackServerContext* context, const v1::AttributeRequest* request,
     v1::AttributeResponse* response) {
+  if (absl::Status s = Authorize(*context, request->workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
   return Done(context, AttributeImpl(context, *request, response));
 }
 
@@ -652,12 +723,22 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::ExplainCustomer(
     grpc::CallbackServerContext* context,
     const v1::ExplainCustomerRequest* request,
     v1::ExplainCustomerResponse* response) {
+  if (absl::Status s =
+          Authorize(*context, request->selection().workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
   return Done(context, ExplainCustomerImpl(context, *request, response));
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::TopPaths(
     grpc::CallbackServerContext* context, const v1::TopPathsRequest* request,
     v1::TopPathsResponse* response) {
+  if (absl::Status s =
+          Authorize(*context, request->selection().workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
   return Done(context, TopPathsImpl(context, *request, response));
 }
 
@@ -665,6 +746,9 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::CreateBackup(
     grpc::CallbackServerContext* context,
     const v1::CreateBackupRequest* request,
     v1::CreateBackupResponse* response) {
+  if (absl::Status s = Authorize(*context, "*", Role::kAdmin); !s.ok()) {
+    return Done(context, s);
+  }
   absl::Status s;
   if (options_.backup_root.empty()) {
     s = absl::FailedPreconditionError(
@@ -697,6 +781,10 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(
     grpc::CallbackServerContext* context,
     const v1::DescribeWorkspaceRequest* request,
     v1::DescribeWorkspaceResponse* response) {
+  if (absl::Status s = Authorize(*context, request->workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
   absl::Status s = ValidateWorkspace(request->workspace());
   if (s.ok()) {
     WorkspaceSummary summary = store_.Describe(request->workspace());

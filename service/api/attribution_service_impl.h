@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "attribution/v1/attribution_service.grpc.pb.h"
+#include "service/api/api_keys.h"
 #include "service/api/event_conversion.h"
 #include "service/api/write_queue.h"
 #include "service/core/clock.h"
@@ -25,6 +27,8 @@ struct ServiceOptions {
   // IngestEvents streams open at once; a stream past it is refused with
   // RESOURCE_EXHAUSTED.
   int max_concurrent_streams = 64;
+  // When false every call is allowed: local development only.
+  bool auth_enabled = true;
 };
 
 // The gRPC handlers (callback API). Each validates its request, converts it
@@ -94,6 +98,22 @@ class AttributionServiceImpl final
   // Called by a stream when it ends.
   void StreamEnded() { open_streams_.fetch_sub(1); }
 
+  // Replaces the API keys (at start and on SIGHUP). Calls under way finish
+  // with the keys they started with; each later call and stream batch uses
+  // the new ones.
+  void SetKeys(KeyRing keys);
+
+  // OK if the call's API key may act as `role` in `workspace` ("*":
+  // server-wide), or if authentication is off.
+  absl::Status Authorize(const grpc::CallbackServerContext& context,
+                         absl::string_view workspace, Role role);
+  // The call's `authorization` metadata value ("" if none).
+  static std::string AuthorizationOf(
+      const grpc::CallbackServerContext& context);
+  // The same check for a value taken at the start of a stream.
+  absl::Status Authorize(absl::string_view authorization,
+                         absl::string_view workspace, Role role);
+
  private:
   // Queries stop early, freeing what they built, when the caller cancels or
   // its deadline passes; they then return CANCELLED or DEADLINE_EXCEEDED.
@@ -113,6 +133,9 @@ class AttributionServiceImpl final
   Clock& clock_;
   const ServiceOptions options_;
   std::atomic<int> open_streams_{0};
+  absl::Mutex keys_mu_;
+  std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_) =
+      std::make_shared<const KeyRing>();
   WriteQueue write_queue_;
 };
 

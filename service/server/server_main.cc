@@ -20,6 +20,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "service/api/api_keys.h"
 #include "service/api/attribution_service_impl.h"
 #include "service/core/clock.h"
 #include "storage/rocksdb_event_store.h"
@@ -54,6 +55,12 @@ ABSL_FLAG(std::string, tls_client_ca_file, "",
 ABSL_FLAG(bool, allow_plaintext_remote, false,
           "Without TLS the server listens only on a loopback address unless "
           "this is set.");
+ABSL_FLAG(std::string, auth, "keys",
+          "'keys': every call needs an API key from --api_keys_file. 'off': "
+          "no authentication, for local development only.");
+ABSL_FLAG(std::string, api_keys_file, "",
+          "API keys (hashes, workspaces, roles; see README). Reloaded on "
+          "SIGHUP.");
 ABSL_FLAG(std::string, backup_root, "",
           "Folder CreateBackup writes backups into (one subfolder each). "
           "Empty: backups are disabled.");
@@ -74,6 +81,15 @@ bool ReadFile(const std::string& path, std::string* out) {
   ss << in.rdbuf();
   *out = ss.str();
   return true;
+}
+
+// Reads and parses the key file. Errors name the file.
+absl::StatusOr<api::KeyRing> LoadKeys(const std::string& path) {
+  std::string text;
+  if (!ReadFile(path, &text)) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  return api::KeyRing::Parse(text);
 }
 
 bool IsLoopback(const std::string& host) {
@@ -133,6 +149,7 @@ int Run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   StorageOptions storage;
@@ -159,6 +176,24 @@ int Run() {
     return 2;
   }
 
+  const std::string auth = absl::GetFlag(FLAGS_auth);
+  const std::string keys_file = absl::GetFlag(FLAGS_api_keys_file);
+  absl::StatusOr<api::KeyRing> keys = api::KeyRing();
+  if (auth == "keys") {
+    if (keys_file.empty()) {
+      std::cerr << "attributiond: give --api_keys_file, or --auth=off for "
+                   "local development\n";
+      return 2;
+    }
+    keys = LoadKeys(keys_file);
+    if (!keys.ok()) {
+      std::cerr << "attributiond: " << keys.status() << "\n";
+      return 2;
+    }
+  } else if (auth != "off") {
+    std::cerr << "attributiond: --auth must be 'keys' or 'off'\n";
+    return 2;
+  }
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::string mode;
@@ -192,6 +227,7 @@ int Run() {
   api::ServiceOptions service_options;
   service_options.max_batch_events = static_cast<size_t>(max_batch);
   service_options.query_threads = query_threads;
+  service_options.auth_enabled = auth == "keys";
   service_options.max_concurrent_streams =
       std::max(1, absl::GetFlag(FLAGS_max_concurrent_streams));
   if (const std::string root = absl::GetFlag(FLAGS_backup_root);
@@ -201,6 +237,7 @@ int Run() {
     service_options.backup_root = std::filesystem::absolute(root, ec).string();
   }
   api::AttributionServiceImpl service(**store, clock, service_options);
+  service.SetKeys(*std::move(keys));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -221,8 +258,29 @@ int Run() {
             << " events, max "
             << "message " << max_bytes << " bytes\n";
 
+  std::cerr << "attributiond: "
+            << (auth == "keys"
+                    ? absl::StrCat(
+                          "API keys required (",
+                          service_options.auth_enabled ? keys_file : "", ")")
+                    : std::string(
+                          "AUTHENTICATION OFF (--auth=off, local development)"))
+            << "\n";
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (true) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    if (auth != "keys") continue;
+    absl::StatusOr<api::KeyRing> reloaded = LoadKeys(keys_file);
+    if (!reloaded.ok()) {
+      std::cerr << "attributiond: SIGHUP: keeping the old keys: "
+                << reloaded.status() << "\n";
+      continue;
+    }
+    std::cerr << "attributiond: SIGHUP: loaded " << reloaded->size()
+              << " API keys\n";
+    service.SetKeys(*std::move(reloaded));
+  }
   std::cerr << "attributiond: signal " << sig << ", draining calls\n";
   server->GetHealthCheckService()->SetServingStatus(false);
   server->Shutdown(

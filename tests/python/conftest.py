@@ -10,7 +10,7 @@ def server(tmp_path):
     Yields its address."""
     binary = os.environ["ATTRIBUTIOND"]
     proc = subprocess.Popen(
-        [binary, "--listen=127.0.0.1:0", "--data_dir=%s" % (tmp_path / "db")],
+        [binary, "--listen=127.0.0.1:0", "--data_dir=%s" % (tmp_path / "db"), "--auth=off"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     assert line.startswith("attributiond listening on "), line

@@ -155,7 +155,8 @@ def test_tls_client_talks_to_a_tls_server(tmp_path):
             "-extfile", d + "/san.ext")
     proc = subprocess.Popen(
         [os.environ["ATTRIBUTIOND"], "--listen=127.0.0.1:0", "--data_dir=" + d + "/db",
-         "--tls_cert_file=" + d + "/server.pem", "--tls_key_file=" + d + "/server.key"],
+         "--tls_cert_file=" + d + "/server.pem", "--tls_key_file=" + d + "/server.key",
+         "--auth=off"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         address = proc.stdout.readline().split()[-1]
@@ -167,6 +168,38 @@ def test_tls_client_talks_to_a_tls_server(tmp_path):
             with pytest.raises(grpc.RpcError) as err:
                 plaintext.describe()
             assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_api_key_is_sent_on_every_call(tmp_path):
+    import hashlib
+    import os
+    import subprocess
+
+    key = "py-writer-and-reader"
+    keys = tmp_path / "keys.txt"
+    keys.write_text("sha256:%s acme reader,writer\n" % hashlib.sha256(key.encode()).hexdigest())
+    proc = subprocess.Popen(
+        [os.environ["ATTRIBUTIOND"], "--listen=127.0.0.1:0", "--data_dir=%s" % (tmp_path / "db"),
+         "--api_keys_file=%s" % keys],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        address = proc.stdout.readline().split()[-1]
+        path = tmp_path / "e.csv"
+        path.write_text(HEADER + "t1,c1,2026-03-01T12:00:00Z,touchpoint,x,,click,,,,,\n")
+        with Client(address, workspace="acme", api_key=key) as client:
+            assert client.import_csv(str(path)).stored == 1       # a stream
+            assert len(client.get_journey("c1")) == 1            # a unary call
+        with Client(address, workspace="acme") as anonymous:
+            with pytest.raises(grpc.RpcError) as err:
+                anonymous.get_journey("c1")
+            assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        with Client(address, workspace="other", api_key=key) as elsewhere:
+            with pytest.raises(grpc.RpcError) as err:
+                elsewhere.describe()
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -57,6 +57,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   std::vector<std::string> args = {ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
                                    absl::StrCat("--data_dir=", data_dir)};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  // Tests not about authentication run it off, as local development does.
+  bool auth_given = false;
+  for (const std::string& f : extra_flags) {
+    auth_given |=
+        f.rfind("--auth", 0) == 0 || f.rfind("--api_keys_file", 0) == 0;
+  }
+  if (!auth_given) args.push_back("--auth=off");
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork");
   if (pid == 0) {

@@ -27,7 +27,8 @@ class TempDir {
 
 class ServerProcess {
  public:
-  // Starts the server on `data_dir` and waits until it listens.
+  // Starts the server on `data_dir` and waits until it listens. Adds
+  // --auth=off unless `extra_flags` say something about authentication.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& data_dir, std::vector<std::string> extra_flags = {});
   ~ServerProcess();  // SIGKILLs the server if still running.

@@ -157,7 +157,7 @@ class Client:
     ``tls_key`` add a client certificate for mutual TLS."""
 
     def __init__(self, address="127.0.0.1:50051", workspace="default", channel=None,
-                 tls_ca=None, tls_cert=None, tls_key=None):
+                 tls_ca=None, tls_cert=None, tls_key=None, api_key=None):
         if channel is None and tls_ca:
             def read(path):
                 with open(path, "rb") as f:
@@ -168,6 +168,19 @@ class Client:
                 certificate_chain=read(tls_cert) if tls_cert else None)
             channel = grpc.secure_channel(address, credentials)
         self._channel = channel or grpc.insecure_channel(address)
+        if api_key:
+            # Every call carries `authorization: Bearer KEY`.
+            class _Key(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+                def _with_key(self, details):
+                    metadata = list(details.metadata or []) + [("authorization", "Bearer " + api_key)]
+                    return details._replace(metadata=metadata)
+
+                def intercept_unary_unary(self, continuation, details, request):
+                    return continuation(self._with_key(details), request)
+
+                def intercept_stream_stream(self, continuation, details, requests):
+                    return continuation(self._with_key(details), requests)
+            self._channel = grpc.intercept_channel(self._channel, _Key())
         self.stub = pb_grpc.AttributionServiceStub(self._channel)
         self.workspace = workspace
 
