@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <iterator>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace attribution {
@@ -71,29 +73,63 @@ constexpr absl::string_view kCurrencies[] = {
     "ZAR", "ZMW",
 };
 
+StringLimits& MutableLimits() {
+  static StringLimits limits;
+  return limits;
+}
+
+// "longer than N bytes" for each limit, built when the limits are set so that
+// the checks can return them without allocating.
+struct TooLong {
+  std::string id, workspace, channel, campaign;
+};
+TooLong& Messages() {
+  static TooLong* messages = [] {
+    auto* m = new TooLong;
+    const StringLimits d;
+    m->id = absl::StrCat("longer than ", d.id, " bytes");
+    m->workspace = absl::StrCat("longer than ", d.workspace, " characters");
+    m->channel = absl::StrCat("longer than ", d.channel, " characters");
+    m->campaign = absl::StrCat("longer than ", d.campaign, " bytes");
+    return m;
+  }();
+  return *messages;
+}
+
 }  // namespace
+
+const StringLimits& CurrentStringLimits() { return MutableLimits(); }
+
+void SetStringLimits(const StringLimits& limits) {
+  MutableLimits() = limits;
+  TooLong& m = Messages();
+  m.id = absl::StrCat("longer than ", limits.id, " bytes");
+  m.workspace = absl::StrCat("longer than ", limits.workspace, " characters");
+  m.channel = absl::StrCat("longer than ", limits.channel, " characters");
+  m.campaign = absl::StrCat("longer than ", limits.campaign, " bytes");
+}
 
 const char* CheckId(absl::string_view s) {
   if (s.empty()) return "is required";
-  if (s.size() > kMaxIdBytes) return "longer than 128 bytes";
+  if (s.size() > MutableLimits().id) return Messages().id.c_str();
   if (!IsCleanUtf8(s)) return "must be UTF-8 without control characters";
   return "";
 }
 
 const char* CheckWorkspace(absl::string_view s) {
   if (s.empty()) return "is required";
-  if (s.size() > kMaxWorkspaceBytes) return "longer than 64 characters";
+  if (s.size() > MutableLimits().workspace) return Messages().workspace.c_str();
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                     (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-    if (!ok) return "must be 1 to 64 characters of [A-Za-z0-9_.-]";
+    if (!ok) return "must be characters of [A-Za-z0-9_.-]";
   }
   return "";
 }
 
 const char* CheckChannel(absl::string_view s) {
   if (s.empty()) return "is required";
-  if (s.size() > kMaxChannelBytes) return "longer than 64 characters";
+  if (s.size() > MutableLimits().channel) return Messages().channel.c_str();
   for (char c : s) {
     const bool ok =
         (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -103,7 +139,7 @@ const char* CheckChannel(absl::string_view s) {
 }
 
 const char* CheckCampaign(absl::string_view s) {
-  if (s.size() > kMaxCampaignBytes) return "longer than 256 bytes";
+  if (s.size() > MutableLimits().campaign) return Messages().campaign.c_str();
   if (!IsCleanUtf8(s)) return "must be UTF-8 without control characters";
   return "";
 }

@@ -10,10 +10,17 @@
 
 namespace attribution {
 
-inline constexpr size_t kMaxIdBytes = 128;        // event_id, customer_id
-inline constexpr size_t kMaxWorkspaceBytes = 64;  // [A-Za-z0-9_.-]
-inline constexpr size_t kMaxChannelBytes = 64;    // [a-z0-9_]
-inline constexpr size_t kMaxCampaignBytes = 256;  // UTF-8, no controls
+// String lengths, in bytes. The defaults are the contract's; a server may
+// set others at start (attributiond --max_id_bytes etc.).
+struct StringLimits {
+  size_t id = 128;        // event_id, customer_id: UTF-8, no controls
+  size_t workspace = 64;  // [A-Za-z0-9_.-]
+  size_t channel = 64;    // [a-z0-9_]
+  size_t campaign = 256;  // UTF-8, no controls
+};
+// The limits in force. Set once at start, before any check runs.
+const StringLimits& CurrentStringLimits();
+void SetStringLimits(const StringLimits& limits);
 inline constexpr int64_t kMaxRevenueMicros =
     1'000'000'000'000'000;  // 1e9 units
 // 2000-01-01T00:00:00Z in microseconds since the epoch.

@@ -23,6 +23,7 @@
 #include "service/api/api_keys.h"
 #include "service/api/attribution_service_impl.h"
 #include "service/core/clock.h"
+#include "service/core/limits.h"
 #include "storage/rocksdb_event_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -39,6 +40,14 @@ ABSL_FLAG(int, max_batch_events, 10000,
           "Most events in one RecordEvents call or IngestEvents message.");
 ABSL_FLAG(int, max_message_bytes, 16 << 20,
           "Largest request message accepted, in bytes.");
+ABSL_FLAG(int, max_id_bytes, 128,
+          "Longest event_id and customer_id accepted, 1 to 1024 bytes.");
+ABSL_FLAG(int, max_workspace_bytes, 64,
+          "Longest workspace name accepted, 1 to 256 characters.");
+ABSL_FLAG(int, max_channel_bytes, 64,
+          "Longest channel slug accepted, 1 to 256 characters.");
+ABSL_FLAG(int, max_campaign_bytes, 256,
+          "Longest campaign name accepted, 0 to 4096 bytes.");
 ABSL_FLAG(int, max_concurrent_streams, 64,
           "IngestEvents streams open at once; one more is refused with "
           "RESOURCE_EXHAUSTED.");
@@ -165,6 +174,23 @@ int Run() {
   }
   const int max_batch = absl::GetFlag(FLAGS_max_batch_events);
   const int max_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  StringLimits limits;
+  const int id_bytes = absl::GetFlag(FLAGS_max_id_bytes);
+  const int workspace_bytes = absl::GetFlag(FLAGS_max_workspace_bytes);
+  const int channel_bytes = absl::GetFlag(FLAGS_max_channel_bytes);
+  const int campaign_bytes = absl::GetFlag(FLAGS_max_campaign_bytes);
+  if (id_bytes < 1 || id_bytes > 1024 || workspace_bytes < 1 ||
+      workspace_bytes > 256 || channel_bytes < 1 || channel_bytes > 256 ||
+      campaign_bytes < 0 || campaign_bytes > 4096) {
+    std::cerr << "attributiond: a --max_*_bytes string limit is out of its "
+                 "range (see --help)\n";
+    return 2;
+  }
+  limits.id = static_cast<size_t>(id_bytes);
+  limits.workspace = static_cast<size_t>(workspace_bytes);
+  limits.channel = static_cast<size_t>(channel_bytes);
+  limits.campaign = static_cast<size_t>(campaign_bytes);
+  SetStringLimits(limits);  // Before anything validates.
   const int query_threads = absl::GetFlag(FLAGS_query_threads);
   if (query_threads < 1 || query_threads > 64) {
     std::cerr << "attributiond: --query_threads must be 1 to 64\n";

@@ -192,6 +192,22 @@ TEST_F(ServerTest, RejectsBadWorkspaceAndOversizedBatchesAndMessages) {
   EXPECT_EQ(StoredEvents("acme"), 0);
 }
 
+TEST_F(ServerTest, StringLimitsAreFlags) {
+  StartServer({"--max_id_bytes=8", "--max_campaign_bytes=4"});
+  EXPECT_THAT(client_->RecordEvents(Batch("acme", {GoodTouch("123456789")})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("events[0].touchpoint.event_id: longer than 8 "
+                                 "bytes")));
+  v1::Event campaign = GoodTouch("e1");
+  campaign.mutable_touchpoint()->set_campaign("spring");
+  EXPECT_THAT(client_->RecordEvents(Batch("acme", {campaign})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("campaign: longer than 4 bytes")));
+  EXPECT_EQ(StoredEvents("acme"), 0);
+  EXPECT_TRUE(
+      client_->RecordEvents(Batch("acme", {GoodTouch("12345678")})).ok());
+}
+
 TEST_F(ServerTest, ValidatesReadRequests) {
   StartServer();
   ASSERT_TRUE(client_->RecordEvents(Batch("acme", {GoodTouch()})).ok());

@@ -192,6 +192,12 @@ def test_api_key_is_sent_on_every_call(tmp_path):
         with Client(address, workspace="acme", api_key=key) as client:
             assert client.import_csv(str(path)).stored == 1       # a stream
             assert len(client.get_journey("c1")) == 1            # a unary call
+        os.environ["ATTRIBUTION_API_KEY"] = key
+        try:
+            with Client(address, workspace="acme") as from_env:
+                assert len(from_env.get_journey("c1")) == 1
+        finally:
+            del os.environ["ATTRIBUTION_API_KEY"]
         with Client(address, workspace="acme") as anonymous:
             with pytest.raises(grpc.RpcError) as err:
                 anonymous.get_journey("c1")

@@ -5,6 +5,7 @@ channel, campaign, interaction, stage, sentiment, conversion, revenue,
 currency."""
 import csv
 import dataclasses
+import os
 import datetime
 import decimal
 import queue
@@ -154,7 +155,8 @@ def _frame(rows):
 class Client:
     """Client for one workspace. ``address`` is host:port. With ``tls_ca`` (a
     PEM file path) the channel is TLS, trusting that CA; ``tls_cert`` and
-    ``tls_key`` add a client certificate for mutual TLS."""
+    ``tls_key`` add a client certificate for mutual TLS. ``api_key`` (default:
+    the ATTRIBUTION_API_KEY environment variable) is sent on every call."""
 
     def __init__(self, address="127.0.0.1:50051", workspace="default", channel=None,
                  tls_ca=None, tls_cert=None, tls_key=None, api_key=None):
@@ -168,6 +170,8 @@ class Client:
                 certificate_chain=read(tls_cert) if tls_cert else None)
             channel = grpc.secure_channel(address, credentials)
         self._channel = channel or grpc.insecure_channel(address)
+        if api_key is None:
+            api_key = os.environ.get("ATTRIBUTION_API_KEY") or None
         if api_key:
             # Every call carries `authorization: Bearer KEY`.
             class _Key(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
