@@ -248,6 +248,11 @@ void AttributionServiceImpl::SetKeys(KeyRing keys) {
   keys_ = std::move(ring);
 }
 
+std::shared_ptr<const KeyRing> AttributionServiceImpl::Keys() {
+  absl::MutexLock lock(&keys_mu_);
+  return keys_;
+}
+
 std::string AttributionServiceImpl::AuthorizationOf(
     const grpc::CallbackServerContext& context) {
   const auto& metadata = context.client_metadata();
@@ -261,12 +266,7 @@ absl::Status AttributionServiceImpl::Authorize(absl::string_view authorization,
                                                absl::string_view workspace,
                                                Role role) {
   if (!options_.auth_enabled) return absl::OkStatus();
-  std::shared_ptr<const KeyRing> keys;
-  {
-    absl::MutexLock lock(&keys_mu_);
-    keys = keys_;
-  }
-  return keys->Check(authorization, workspace, role);
+  return Keys()->Check(authorization, workspace, role);
 }
 
 absl::Status AttributionServiceImpl::Authorize(
@@ -338,12 +338,7 @@ AttributionServiceImpl::IngestEvents(grpc::CallbackServerContext* context) {
   }
   const std::string authorization = AuthorizationOf(*context);
   if (options_.auth_enabled) {
-    std::shared_ptr<const KeyRing> keys;
-    {
-      absl::MutexLock lock(&keys_mu_);
-      keys = keys_;
-    }
-    if (absl::Status s = keys->Authenticate(authorization); !s.ok()) {
+    if (absl::Status s = Keys()->Authenticate(authorization); !s.ok()) {
       open_streams_.fetch_sub(1);
       return new RefusedStream(ToGrpcStatus(s));
     }

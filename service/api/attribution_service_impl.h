@@ -113,6 +113,8 @@ class AttributionServiceImpl final
   // The same check for a value taken at the start of a stream.
   absl::Status Authorize(absl::string_view authorization,
                          absl::string_view workspace, Role role);
+  // The keys in force (a snapshot: SetKeys may replace them meanwhile).
+  std::shared_ptr<const KeyRing> Keys();
 
  private:
   // Queries stop early, freeing what they built, when the caller cancels or

@@ -24,6 +24,21 @@ Stage GoalStage(Goal goal) {
   return Stage::kUnspecified;
 }
 
+// The group a raw key names (see RawPaths).
+Group GroupOfKey(const WorkspaceIndex& index, uint64_t key, bool by_campaign) {
+  Group g;
+  g.channel =
+      index.channel_name(static_cast<uint16_t>(by_campaign ? key >> 32 : key));
+  if (by_campaign) g.campaign = index.campaign_name(static_cast<uint32_t>(key));
+  g.is_direct = g.channel == "direct";
+  return g;
+}
+
+// Group tables are sorted by (channel, campaign) name.
+bool GroupLess(const Group& a, const Group& b) {
+  return std::tie(a.channel, a.campaign) < std::tie(b.channel, b.campaign);
+}
+
 // One thread's share of the paths, with groups as raw keys: the channel id,
 // or channel id << 32 | campaign id.
 struct RawPaths {
@@ -247,25 +262,18 @@ PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
   for (const RawPaths& p : parts) {
     for (uint64_t k : p.keys) dense.try_emplace(k, 0);
   }
-  std::vector<std::pair<std::tuple<std::string, std::string>, uint64_t>> named;
+  std::vector<std::pair<Group, uint64_t>> named;
   named.reserve(dense.size());
   for (const auto& [key, unused] : dense) {
-    const auto channel =
-        static_cast<uint16_t>(query.by_campaign ? key >> 32 : key);
-    std::string campaign = query.by_campaign
-                               ? index.campaign_name(static_cast<uint32_t>(key))
-                               : std::string();
-    named.push_back({{index.channel_name(channel), std::move(campaign)}, key});
+    named.push_back({GroupOfKey(index, key, query.by_campaign), key});
   }
-  std::sort(named.begin(), named.end());
+  std::sort(named.begin(), named.end(), [](const auto& a, const auto& b) {
+    return GroupLess(a.first, b.first);
+  });
   PathSet out;
   for (uint32_t id = 0; id < named.size(); ++id) {
     dense[named[id].second] = id;
-    Group g;
-    g.channel = std::get<0>(named[id].first);
-    g.campaign = std::get<1>(named[id].first);
-    g.is_direct = g.channel == "direct";
-    out.group_table.push_back(std::move(g));
+    out.group_table.push_back(std::move(named[id].first));
   }
   for (const RawPaths& p : parts) {
     for (uint64_t k : p.keys) out.groups.push_back(dense[k]);
@@ -603,11 +611,7 @@ std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
 }
 
 int FindGroup(const std::vector<Group>& table, const Group& group) {
-  auto it = std::lower_bound(table.begin(), table.end(), group,
-                             [](const Group& a, const Group& b) {
-                               return std::tie(a.channel, a.campaign) <
-                                      std::tie(b.channel, b.campaign);
-                             });
+  auto it = std::lower_bound(table.begin(), table.end(), group, GroupLess);
   if (it == table.end() || it->channel != group.channel ||
       it->campaign != group.campaign) {
     return -1;
@@ -621,24 +625,11 @@ std::vector<CustomerConversion> ExtractCustomer(
   RawPaths raw;
   raw.record_positions = true;
   Extractor(index, query, raw).Customer(customer.events);
-  auto group_of = [&](uint64_t key) {
-    const auto channel =
-        static_cast<uint16_t>(query.by_campaign ? key >> 32 : key);
-    Group g;
-    g.channel = index.channel_name(channel);
-    if (query.by_campaign) {
-      g.campaign = index.campaign_name(static_cast<uint32_t>(key));
-    }
-    g.is_direct = g.channel == "direct";
-    return g;
-  };
   group_table->clear();
-  for (uint64_t key : raw.keys) group_table->push_back(group_of(key));
-  std::sort(group_table->begin(), group_table->end(),
-            [](const Group& a, const Group& b) {
-              return std::tie(a.channel, a.campaign) <
-                     std::tie(b.channel, b.campaign);
-            });
+  for (uint64_t key : raw.keys) {
+    group_table->push_back(GroupOfKey(index, key, query.by_campaign));
+  }
+  std::sort(group_table->begin(), group_table->end(), GroupLess);
   group_table->erase(std::unique(group_table->begin(), group_table->end(),
                                  [](const Group& a, const Group& b) {
                                    return a.channel == b.channel &&
@@ -660,7 +651,8 @@ std::vector<CustomerConversion> ExtractCustomer(
     for (uint32_t i = 0; i < n; ++i, ++touch) {
       c.touch_pos.push_back(raw.touch_pos[touch]);
       c.groups.push_back(static_cast<uint32_t>(
-          FindGroup(*group_table, group_of(raw.keys[touch]))));
+          FindGroup(*group_table,
+                    GroupOfKey(index, raw.keys[touch], query.by_campaign))));
       c.times.push_back(raw.times[touch]);
     }
   }
