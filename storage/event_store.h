@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -15,6 +16,7 @@
 #include "absl/types/span.h"
 #include "service/core/event.h"
 #include "service/core/journey_index.h"
+#include "service/core/spend.h"
 
 namespace attribution {
 
@@ -94,6 +96,26 @@ class EventStore {
   // no events) under a read lock: writes wait until it returns, reads don't.
   virtual void ReadIndex(absl::string_view workspace,
                          absl::FunctionRef<void(const WorkspaceIndex*)> fn) = 0;
+
+  // Stores spend rows in one atomic write, each replacing the row with the
+  // same (day, channel, campaign). Returns how many rows differed from what
+  // was stored (new ones included). Rows must already be valid.
+  virtual absl::StatusOr<int64_t> WriteSpend(absl::string_view workspace,
+                                             const std::vector<SpendRow>& rows) = 0;
+
+  // The workspace's spend rows with from_day <= day < to_day, by day, then
+  // channel, then campaign.
+  virtual absl::StatusOr<std::vector<SpendRow>> ReadSpend(
+      absl::string_view workspace, int32_t from_day, int32_t to_day) = 0;
+
+  // Small named values of a workspace (settings, goals), opaque to the
+  // store. An empty `value` in PutMeta deletes the name.
+  virtual absl::Status PutMeta(absl::string_view workspace,
+                               absl::string_view name,
+                               absl::string_view value) = 0;
+  // Every (name, value) whose name starts with `name_prefix`, by name.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+  ReadMeta(absl::string_view workspace, absl::string_view name_prefix) = 0;
 
   // Writes a consistent, openable copy of the whole store to `dir` (which
   // must not exist) while writes go on; returns the sequence number it holds

@@ -193,4 +193,83 @@ absl::Status DecodeEventValue(absl::string_view in, Event* event) {
   return Corrupt("event type");
 }
 
+namespace {
+
+void AppendDay(std::string* out, int32_t day) {
+  const uint32_t u = static_cast<uint32_t>(day) ^ (uint32_t{1} << 31);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((u >> shift) & 0xff));
+  }
+}
+
+uint64_t ReadBigEndian(absl::string_view in, int bytes) {
+  uint64_t u = 0;
+  for (int i = 0; i < bytes; ++i) {
+    u = (u << 8) | static_cast<unsigned char>(in[i]);
+  }
+  return u;
+}
+
+std::string TaggedPrefix(char tag, absl::string_view workspace) {
+  std::string key(1, tag);
+  AppendEscaped(&key, workspace);
+  return key;
+}
+
+}  // namespace
+
+std::string SpendPrefix(absl::string_view workspace) {
+  return TaggedPrefix(kSpendKeyTag, workspace);
+}
+
+std::string SpendDayKey(absl::string_view workspace, int32_t day) {
+  std::string key = SpendPrefix(workspace);
+  AppendDay(&key, day);
+  return key;
+}
+
+std::string SpendKey(const SpendRow& row, absl::string_view workspace) {
+  std::string key = SpendDayKey(workspace, row.day);
+  AppendEscaped(&key, row.channel);
+  AppendEscaped(&key, row.campaign);
+  return key;
+}
+
+void EncodeSpendValue(const SpendRow& row, std::string* out) {
+  out->clear();
+  out->push_back(kValueVersion);
+  const auto u = static_cast<uint64_t>(row.amount_micros);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((u >> shift) & 0xff));
+  }
+  out->append(row.currency);
+}
+
+absl::Status DecodeSpend(absl::string_view key, absl::string_view value,
+                         SpendRow* row) {
+  std::string workspace;
+  if (key.empty() || key.front() != kSpendKeyTag) return Corrupt("spend key");
+  key.remove_prefix(1);
+  if (!ReadEscaped(&key, &workspace) || key.size() < 4) {
+    return Corrupt("spend key");
+  }
+  row->day = static_cast<int32_t>(
+      static_cast<uint32_t>(ReadBigEndian(key, 4)) ^ (uint32_t{1} << 31));
+  key.remove_prefix(4);
+  if (!ReadEscaped(&key, &row->channel) || !ReadEscaped(&key, &row->campaign) ||
+      !key.empty()) {
+    return Corrupt("spend key");
+  }
+  if (value.size() < 9 || value[0] != kValueVersion) {
+    return Corrupt("spend value");
+  }
+  row->amount_micros = static_cast<int64_t>(ReadBigEndian(value.substr(1), 8));
+  row->currency = std::string(value.substr(9));
+  return absl::OkStatus();
+}
+
+std::string MetaPrefix(absl::string_view workspace) {
+  return TaggedPrefix(kMetaKeyTag, workspace);
+}
+
 }  // namespace attribution::storage

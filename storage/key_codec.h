@@ -9,6 +9,13 @@
 //   Time(t): 8 bytes big-endian of t with the sign bit flipped, so that
 //     bytewise order is numeric order.
 // Event value: see EncodeEventValue. Version byte first.
+//
+// Spend key: 's' | Esc(workspace) | Day(day) | Esc(channel) | Esc(campaign)
+//   Day(d): 4 bytes big-endian of d with the sign bit flipped.
+// Spend value: version byte, 8 bytes big-endian amount_micros, currency.
+//
+// Metadata key: 'm' | Esc(workspace) | name. Value: opaque bytes of the
+//   caller (settings, goals).
 #ifndef ATTRIBUTION_STORAGE_KEY_CODEC_H_
 #define ATTRIBUTION_STORAGE_KEY_CODEC_H_
 
@@ -18,10 +25,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "service/core/event.h"
+#include "service/core/spend.h"
 
 namespace attribution::storage {
 
 inline constexpr char kEventKeyTag = 'e';
+inline constexpr char kSpendKeyTag = 's';
+inline constexpr char kMetaKeyTag = 'm';
 
 // The key prefix shared by every event of every customer of `workspace`.
 std::string WorkspacePrefix(absl::string_view workspace);
@@ -51,6 +61,18 @@ void EncodeEventValue(const Event& event, std::string* out);
 // Fills those fields back in; the key's fields are left as they are. DataLoss
 // on malformed bytes.
 absl::Status DecodeEventValue(absl::string_view value, Event* event);
+
+// The key prefix of the workspace's spend, and the key of its first day
+// >= `day`.
+std::string SpendPrefix(absl::string_view workspace);
+std::string SpendDayKey(absl::string_view workspace, int32_t day);
+std::string SpendKey(const SpendRow& row, absl::string_view workspace);
+void EncodeSpendValue(const SpendRow& row, std::string* out);
+// Fills every field of `row` from a key and value. DataLoss if malformed.
+absl::Status DecodeSpend(absl::string_view key, absl::string_view value,
+                         SpendRow* row);
+
+std::string MetaPrefix(absl::string_view workspace);
 
 }  // namespace attribution::storage
 

@@ -5,6 +5,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -379,6 +380,80 @@ WorkspaceSummary RocksDbEventStore::Describe(absl::string_view workspace) {
     std::sort(summary.channels.begin(), summary.channels.end());
   }
   return summary;
+}
+
+absl::StatusOr<int64_t> RocksDbEventStore::WriteSpend(
+    absl::string_view workspace, const std::vector<SpendRow>& rows) {
+  // Under the write lock, so that the count of changed rows is exact.
+  absl::MutexLock lock(&write_mu_);
+  rocksdb::WriteBatch batch;
+  absl::flat_hash_map<std::string, std::string> pending;
+  int64_t changed = 0;
+  std::string value;
+  for (const SpendRow& row : rows) {
+    std::string key = storage::SpendKey(row, workspace);
+    storage::EncodeSpendValue(row, &value);
+    std::string before;
+    if (auto it = pending.find(key); it != pending.end()) {
+      before = it->second;
+    } else {
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &before);
+      if (s.IsNotFound()) {
+        before.clear();
+      } else if (!s.ok()) {
+        return FromRocksDb(s);
+      }
+    }
+    if (before != value) ++changed;
+    RETURN_IF_ERROR(FromRocksDb(batch.Put(key, value)));
+    pending[std::move(key)] = value;
+  }
+  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
+  return changed;
+}
+
+absl::StatusOr<std::vector<SpendRow>> RocksDbEventStore::ReadSpend(
+    absl::string_view workspace, int32_t from_day, int32_t to_day) {
+  std::vector<SpendRow> rows;
+  if (from_day >= to_day) return rows;
+  const std::string end = storage::SpendDayKey(workspace, to_day);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(storage::SpendDayKey(workspace, from_day));
+       it->Valid() && View(it->key()) < end; it->Next()) {
+    SpendRow row;
+    RETURN_IF_ERROR(storage::DecodeSpend(View(it->key()), View(it->value()), &row));
+    rows.push_back(std::move(row));
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status()));
+  return rows;
+}
+
+absl::Status RocksDbEventStore::PutMeta(absl::string_view workspace,
+                                        absl::string_view name,
+                                        absl::string_view value) {
+  const std::string key = absl::StrCat(storage::MetaPrefix(workspace), name);
+  absl::MutexLock lock(&write_mu_);
+  if (value.empty()) {
+    return FromRocksDb(db_->Delete(write_options_, key));
+  }
+  return FromRocksDb(
+      db_->Put(write_options_, key, rocksdb::Slice(value.data(), value.size())));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+RocksDbEventStore::ReadMeta(absl::string_view workspace,
+                            absl::string_view name_prefix) {
+  const std::string ws_prefix = storage::MetaPrefix(workspace);
+  const std::string prefix = absl::StrCat(ws_prefix, name_prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && absl::StartsWith(View(it->key()), prefix);
+       it->Next()) {
+    out.emplace_back(std::string(View(it->key()).substr(ws_prefix.size())),
+                     std::string(View(it->value())));
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status()));
+  return out;
 }
 
 void RocksDbEventStore::ReadIndex(

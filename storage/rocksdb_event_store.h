@@ -66,6 +66,15 @@ class RocksDbEventStore final : public EventStore {
   WorkspaceSummary Describe(absl::string_view workspace) override;
   void ReadIndex(absl::string_view workspace,
                  absl::FunctionRef<void(const WorkspaceIndex*)> fn) override;
+  absl::StatusOr<int64_t> WriteSpend(
+      absl::string_view workspace, const std::vector<SpendRow>& rows) override;
+  absl::StatusOr<std::vector<SpendRow>> ReadSpend(absl::string_view workspace,
+                                                  int32_t from_day,
+                                                  int32_t to_day) override;
+  absl::Status PutMeta(absl::string_view workspace, absl::string_view name,
+                       absl::string_view value) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadMeta(
+      absl::string_view workspace, absl::string_view name_prefix) override;
   absl::StatusOr<uint64_t> Backup(const std::string& dir) override;
   absl::Status Flush() override;
 

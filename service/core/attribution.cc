@@ -20,6 +20,8 @@ Stage GoalStage(Goal goal) {
       return Stage::kPurchase;
     case Goal::kRetention:
       return Stage::kLoyalty;
+    case Goal::kLead:
+      return Stage::kDiscovery;
   }
   return Stage::kUnspecified;
 }
@@ -39,25 +41,7 @@ bool GroupLess(const Group& a, const Group& b) {
   return std::tie(a.channel, a.campaign) < std::tie(b.channel, b.campaign);
 }
 
-// One thread's share of the paths, with groups as raw keys: the channel id,
-// or channel id << 32 | campaign id.
-struct RawPaths {
-  std::vector<uint64_t> keys;
-  std::vector<int64_t> times;
-  std::vector<uint32_t> lengths;
-  std::vector<int64_t> conversion_us;
-  std::vector<uint8_t> converted;
-  std::vector<int64_t> revenue_micros;
-  // Filled only when recording positions (ExtractCustomer).
-  bool record_positions = false;
-  std::vector<size_t> touch_pos;
-  std::vector<size_t> conversion_pos;
-  int64_t conversions = 0;
-  int64_t revenue = 0;
-  int64_t without_touch = 0;
-  int64_t revenue_without_touch = 0;
-  int64_t censored = 0;
-};
+using RawPaths = RawJourneys;
 
 class Extractor {
  public:
@@ -66,10 +50,11 @@ class Extractor {
 
   void Customer(const std::vector<IndexedEvent>& ev) {
     purchases_.clear();
+    const ConversionKind kind = q_.goal == Goal::kLead
+                                    ? ConversionKind::kLead
+                                    : ConversionKind::kPurchase;
     for (size_t i = 0; i < ev.size(); ++i) {
-      if (ev[i].conversion_kind() == ConversionKind::kPurchase) {
-        purchases_.push_back(i);
-      }
+      if (ev[i].conversion_kind() == kind) purchases_.push_back(i);
     }
     switch (q_.goal) {
       case Goal::kAcquisition:
@@ -80,6 +65,9 @@ class Extractor {
         break;
       case Goal::kRetention:
         Retention(ev);
+        break;
+      case Goal::kLead:
+        RepeatPurchase(ev, /*first_counts=*/true);  // Same shape, leads.
         break;
     }
   }
@@ -99,15 +87,25 @@ class Extractor {
                first.at_us, true, index_.revenue_micros(first), purchases_[0]);
   }
 
-  void RepeatPurchase(const std::vector<IndexedEvent>& ev) {
+  // `purchases_` holds the goal's conversions. REPEAT_PURCHASE skips the
+  // first (the acquisition); LEAD (`first_counts`) does not.
+  void RepeatPurchase(const std::vector<IndexedEvent>& ev,
+                      bool first_counts = false) {
     int64_t last_before_end = kNone;
     for (size_t k = 0; k < purchases_.size(); ++k) {
       const IndexedEvent& p = ev[purchases_[k]];
       if (p.at_us < q_.end_us) last_before_end = p.at_us;
-      if (k == 0 || p.at_us < q_.start_us || p.at_us >= q_.end_us) continue;
+      if ((k == 0 && !first_counts) || p.at_us < q_.start_us ||
+          p.at_us >= q_.end_us) {
+        continue;
+      }
       AddJourney(ev, p.at_us - q_.lookback_us, p.at_us,
-                 ev[purchases_[k - 1]].at_us, p.at_us, true,
+                 k == 0 ? kNone : ev[purchases_[k - 1]].at_us, p.at_us, true,
                  index_.revenue_micros(p), purchases_[k]);
+    }
+    if (q_.goal == Goal::kLead && last_before_end == kNone) {
+      if (!q_.converting_only) AddNonConverting(ev, kNone);  // No lead yet.
+      return;
     }
     if (last_before_end != kNone) AddNonConverting(ev, last_before_end);
   }
@@ -145,7 +143,7 @@ class Extractor {
     if (again != nullptr) {
       AddJourney(ev, again->at_us - q_.lookback_us, again->at_us, t0,
                  again->at_us, true, index_.revenue_micros(*again), again_pos);
-    } else {
+    } else if (!q_.converting_only) {
       // Every touch of the horizon, as the contract has it.
       AddJourney(ev, t0, horizon_end, t0, horizon_end, false, 0, 0);
     }
@@ -169,6 +167,7 @@ class Extractor {
   // touch in the window (after `after`), where the customer dropped off, and
   // bounded by the lookback like a converting one. None if no such touch.
   void AddNonConverting(const std::vector<IndexedEvent>& ev, int64_t after) {
+    if (q_.converting_only) return;
     int64_t last = kNone;
     for (const IndexedEvent& e : ev) {
       if (e.at_us >= q_.end_us) break;
@@ -205,9 +204,9 @@ class Extractor {
       if (n == 0) {
         ++out_.without_touch;
         out_.revenue_without_touch += revenue;
-        // ExtractCustomer reports these too; paths for models never hold
-        // them.
-        if (!out_.record_positions) return;
+        // ExtractCustomer and reports use these too; paths for models never
+        // hold them.
+        if (!out_.record_positions && !out_.keep_untouched) return;
       }
     } else if (n == 0) {
       return;  // Nothing to learn from a journey without touches.
@@ -292,6 +291,40 @@ PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
     out.censored_customers += p.censored;
   }
   return out;
+}
+
+void RawJourneys::Clear() {
+  keys.clear();
+  times.clear();
+  lengths.clear();
+  conversion_us.clear();
+  converted.clear();
+  revenue_micros.clear();
+  touch_pos.clear();
+  conversion_pos.clear();
+  conversions = revenue = without_touch = revenue_without_touch = censored = 0;
+}
+
+struct JourneyScanner::Impl {
+  Impl(const WorkspaceIndex& index, const PathQuery& query)
+      : extractor(index, query, raw) {}
+  RawJourneys raw;
+  Extractor extractor;
+};
+
+JourneyScanner::JourneyScanner(const WorkspaceIndex& index,
+                               const PathQuery& query)
+    : impl_(std::make_unique<Impl>(index, query)) {
+  impl_->raw.keep_untouched = true;
+}
+
+JourneyScanner::~JourneyScanner() = default;
+
+const RawJourneys& JourneyScanner::Scan(
+    const std::vector<IndexedEvent>& events) {
+  impl_->raw.Clear();
+  impl_->extractor.Customer(events);
+  return impl_->raw;
 }
 
 std::vector<double> TouchWeights(const ModelParams& model,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,10 @@
 
 namespace attribution {
 
-enum class Goal { kAcquisition, kRepeatPurchase, kRetention };
+// kLead is for reports: each lead conversion, its path the touches in its
+// lookback after the customer's previous lead (GOAL_* of the API has no
+// lead goal).
+enum class Goal { kAcquisition, kRepeatPurchase, kRetention, kLead };
 
 enum class ModelKind {
   kFirstTouch,
@@ -48,6 +52,8 @@ struct PathQuery {
   int64_t now_us = 0;      // RETENTION: later horizons are censored.
   bool honour_stages = false;
   bool by_campaign = false;
+  // Leave out journeys that did not convert (reports, which only credit).
+  bool converting_only = false;
   // Indexed by channel id; a touch whose channel is false is left off paths.
   // Empty: every channel.
   std::vector<bool> channel_allowed;
@@ -151,6 +157,46 @@ class ShapleyGame {
     double total = 0;
   };
   absl::flat_hash_map<std::vector<uint32_t>, Rate> rates_;
+};
+
+// One customer's journeys of a goal, groups as raw keys: the channel id, or
+// channel id << 32 | campaign id when grouping by campaign. Journey j's
+// touches are the lengths[j] after those of journeys before it.
+struct RawJourneys {
+  std::vector<uint64_t> keys;
+  std::vector<int64_t> times;
+  std::vector<uint32_t> lengths;
+  std::vector<int64_t> conversion_us;
+  std::vector<uint8_t> converted;
+  std::vector<int64_t> revenue_micros;
+  // Also keep converting journeys without a touch (length 0).
+  bool keep_untouched = false;
+  // Filled only when recording positions (ExtractCustomer).
+  bool record_positions = false;
+  std::vector<size_t> touch_pos;
+  std::vector<size_t> conversion_pos;
+  int64_t conversions = 0;
+  int64_t revenue = 0;
+  int64_t without_touch = 0;
+  int64_t revenue_without_touch = 0;
+  int64_t censored = 0;
+
+  void Clear();
+};
+
+// Extracts one customer at a time, reusing its buffers. Not thread-safe:
+// one per thread.
+class JourneyScanner {
+ public:
+  JourneyScanner(const WorkspaceIndex& index, const PathQuery& query);
+  ~JourneyScanner();
+  // The customer's journeys of the query's goal, untouched conversions
+  // included. Valid until the next call.
+  const RawJourneys& Scan(const std::vector<IndexedEvent>& events);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // The sorted distinct groups of a path.

@@ -88,6 +88,11 @@ void WorkspaceIndex::Insert(const Event& event,
     rec.ref = static_cast<uint32_t>(revenues_.size());
     revenues_.push_back(event.revenue_micros);
     ++stats_.conversions;
+    if (!event.currency.empty() &&
+        std::find(currencies_.begin(), currencies_.end(), event.currency) ==
+            currencies_.end()) {
+      currencies_.push_back(event.currency);
+    }
   }
   const uint32_t ci = CustomerIndex(event.customer_id);
   std::vector<IndexedEvent>& events = customers_[ci].events;

@@ -101,6 +101,15 @@ class WorkspaceIndex {
   // The first purchase of the customer, if any.
   std::optional<int64_t> FirstPurchaseAt(absl::string_view customer_id) const;
 
+  // Id of a campaign name, or -1 if the workspace never saw it.
+  int64_t CampaignId(absl::string_view name) const {
+    auto it = campaign_ids_.find(name);
+    return it == campaign_ids_.end() ? -1 : it->second;
+  }
+  // The currencies purchases were stored with, in first-seen order (erasure
+  // does not remove one; a restart rebuilds the list from what is stored).
+  const std::vector<std::string>& currencies() const { return currencies_; }
+
   const std::string& channel_name(uint16_t id) const { return channels_[id]; }
   const std::vector<std::string>& channels() const { return channels_; }
   const std::string& campaign_name(uint32_t id) const { return campaigns_[id]; }
@@ -119,6 +128,7 @@ class WorkspaceIndex {
   std::vector<std::string> campaigns_;
   absl::flat_hash_map<std::string, uint32_t> campaign_ids_;
   std::vector<int64_t> revenues_;
+  std::vector<std::string> currencies_;
   std::vector<Customer> customers_;
   absl::flat_hash_map<std::string, uint32_t> customer_ids_;
   // Event id hash -> the customer holding it. A hash held by events of more

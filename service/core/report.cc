@@ -1,0 +1,989 @@
+#include "service/core/report.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace attribution {
+namespace {
+
+constexpr MetricInfo kMetrics[kMetricCount] = {
+    {"reach", "Customers reached", Polarity::kUpIsGood, true, false, false},
+    {"new_prospects", "New prospects", Polarity::kUpIsGood, true, false,
+     false},
+    {"leads", "Leads", Polarity::kUpIsGood, true, false, false},
+    {"new_customers", "New customers", Polarity::kUpIsGood, true, false,
+     false},
+    {"lead_to_customer_rate", "Leads who became customers",
+     Polarity::kUpIsGood, false, false, true},
+    {"prospect_to_customer_rate", "Prospects who became customers",
+     Polarity::kUpIsGood, false, false, true},
+    {"revenue", "Revenue", Polarity::kUpIsGood, true, true, false},
+    {"revenue_per_customer", "Revenue per customer", Polarity::kUpIsGood,
+     false, true, false},
+    {"repeat_purchase_rate", "Customers who bought again",
+     Polarity::kUpIsGood, false, false, true},
+    {"retention_rate", "Customers retained", Polarity::kUpIsGood, false,
+     false, true},
+    {"churn_rate", "Customers lost (churn)", Polarity::kDownIsGood, false,
+     false, true},
+    {"spend", "Marketing spend", Polarity::kDownIsGood, true, true, false},
+    {"cac", "Cost per new customer (CAC)", Polarity::kDownIsGood, false, true,
+     false},
+    {"roas", "Revenue per 1 spent (ROAS)", Polarity::kUpIsGood, false, false,
+     false},
+    {"profit_contribution", "Profit after marketing", Polarity::kUpIsGood,
+     true, true, false},
+    {"roi", "Return on marketing (ROI)", Polarity::kUpIsGood, false, false,
+     true},
+    {"positive_share", "Positive reactions", Polarity::kUpIsGood, false, false,
+     true},
+    {"neutral_share", "Neutral reactions", Polarity::kNeutral, false, false,
+     true},
+    {"negative_share", "Negative reactions", Polarity::kDownIsGood, false,
+     false, true},
+};
+
+constexpr uint64_t kNoKey = ~uint64_t{0};
+
+std::optional<double> Ratio(double num, double den) {
+  if (den == 0) return std::nullopt;
+  return num / den;
+}
+
+uint64_t KeyOf(const IndexedEvent& e, bool by_campaign) {
+  return by_campaign ? (uint64_t{e.channel} << 32) | e.ref
+                     : uint64_t{e.channel};
+}
+
+GroupName NameOf(const WorkspaceIndex& index, uint64_t key, bool by_campaign) {
+  if (!by_campaign) return {index.channel_name(static_cast<uint16_t>(key)), ""};
+  return {index.channel_name(static_cast<uint16_t>(key >> 32)),
+          index.campaign_name(static_cast<uint32_t>(key))};
+}
+
+// A query over all time: reports bucket conversions themselves.
+PathQuery AllTime(Goal goal, const ReportOptions& o) {
+  PathQuery q;
+  q.goal = goal;
+  q.start_us = INT64_MIN / 4;
+  q.end_us = INT64_MAX / 4;
+  q.lookback_us = o.lookback_us;
+  q.horizon_us = o.horizon_us;
+  q.now_us = o.now_us;
+  q.by_campaign = o.by_campaign;
+  q.converting_only = true;
+  return q;
+}
+
+// Per-touch weights of journeys under the report's model. MARKOV and
+// SHAPLEY are fitted once on the goal's journeys in `fit`; a conversion is
+// then split over the groups of its own path by their removal effects or
+// Shapley shares, and a group's part evenly over its touches.
+class Crediter {
+ public:
+  // One thread's buffers.
+  struct Scratch {
+    absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shapley;
+    std::vector<uint32_t> channels;
+  };
+
+  Crediter(const WorkspaceIndex& index, const ReportOptions& o, Goal goal,
+           TimeRange fit)
+      : model_(o.model), by_campaign_(o.by_campaign) {
+    for (const std::string& name : index.channels()) {
+      Group g;
+      g.is_direct = name == "direct";
+      channel_table_.push_back(g);
+    }
+    if (model_.kind != ModelKind::kMarkov &&
+        model_.kind != ModelKind::kShapley) {
+      return;
+    }
+    PathQuery q;
+    q.goal = goal;
+    q.start_us = fit.start_us;
+    q.end_us = fit.end_us;
+    q.lookback_us = o.lookback_us;
+    q.horizon_us = o.horizon_us;
+    q.now_us = o.now_us;
+    q.by_campaign = o.by_campaign;
+    q.cancelled = o.cancelled;
+    const PathSet paths = ExtractPaths(index, q, o.threads);
+    if (paths.cancelled) {
+      cancelled_ = true;
+      return;
+    }
+    std::vector<uint64_t> keys;
+    for (const Group& g : paths.group_table) {
+      uint64_t key = static_cast<uint64_t>(index.ChannelId(g.channel));
+      if (by_campaign_) {
+        key = key << 32 | static_cast<uint64_t>(index.CampaignId(g.campaign));
+      }
+      keys.push_back(key);
+    }
+    if (model_.kind == ModelKind::kMarkov) {
+      const MarkovFit fit_result =
+          FitMarkov(paths, model_.order, o.threads, o.cancelled);
+      cancelled_ = fit_result.cancelled;
+      for (size_t g = 0; g < keys.size() && !cancelled_; ++g) {
+        removal_[keys[g]] = fit_result.removal_effects[g];
+      }
+    } else {
+      game_ = std::make_unique<ShapleyGame>(paths);
+      for (size_t g = 0; g < keys.size(); ++g) {
+        dense_[keys[g]] = static_cast<uint32_t>(g);
+      }
+      table_size_ = keys.size();
+    }
+  }
+
+  bool cancelled() const { return cancelled_; }
+
+  // Weights of one journey's touches; they sum to 1.
+  void Weights(absl::Span<const uint64_t> keys, absl::Span<const int64_t> times,
+               int64_t conversion_us, std::vector<double>* w,
+               Scratch* scratch) const {
+    const size_t n = keys.size();
+    w->assign(n, 0.0);
+    if (n == 0) return;
+    if (model_.kind == ModelKind::kMarkov) {
+      SplitByValue(keys, w, [&](uint64_t k, size_t) {
+        auto it = removal_.find(k);
+        return it == removal_.end() ? 0.0 : it->second;
+      });
+      return;
+    }
+    if (model_.kind == ModelKind::kShapley) {
+      // Groups the fit never saw get ids past its table: every set holding
+      // them is unseen, worth 0.
+      std::vector<uint32_t> ids(n);
+      std::vector<uint64_t> unseen;
+      for (size_t i = 0; i < n; ++i) {
+        auto it = dense_.find(keys[i]);
+        if (it != dense_.end()) {
+          ids[i] = it->second;
+        } else {
+          auto u = std::find(unseen.begin(), unseen.end(), keys[i]);
+          if (u == unseen.end()) u = unseen.insert(unseen.end(), keys[i]);
+          ids[i] = static_cast<uint32_t>(table_size_ + (u - unseen.begin()));
+        }
+      }
+      const std::vector<uint32_t> set = GroupSet(ids);
+      auto [it, inserted] = scratch->shapley.try_emplace(set);
+      if (inserted) it->second = game_->Shares(set);
+      const std::vector<double>& shares = it->second;
+      SplitByValue(keys, w, [&](uint64_t, size_t i) {
+        return shares[std::lower_bound(set.begin(), set.end(), ids[i]) -
+                      set.begin()];
+      });
+      return;
+    }
+    std::vector<uint32_t>& channels = scratch->channels;
+    channels.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      channels[i] =
+          static_cast<uint32_t>(by_campaign_ ? keys[i] >> 32 : keys[i]);
+    }
+    *w = TouchWeights(model_, channels, times, conversion_us, channel_table_);
+  }
+
+ private:
+  // w[i] = value(group of i) / sum over distinct groups / touches of it;
+  // an even split when every value is 0.
+  template <typename ValueFn>
+  static void SplitByValue(absl::Span<const uint64_t> keys,
+                           std::vector<double>* w, ValueFn value) {
+    const size_t n = keys.size();
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      bool first = std::find(keys.begin(), keys.begin() + i, keys[i]) ==
+                   keys.begin() + i;
+      const double v = value(keys[i], i);
+      (*w)[i] = v;
+      if (first) sum += v;
+    }
+    if (sum <= 0) {
+      std::fill(w->begin(), w->end(), 1.0 / static_cast<double>(n));
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const auto count = std::count(keys.begin(), keys.end(), keys[i]);
+      (*w)[i] = (*w)[i] / sum / static_cast<double>(count);
+    }
+  }
+
+  const ModelParams model_;
+  const bool by_campaign_;
+  std::vector<Group> channel_table_;
+  absl::flat_hash_map<uint64_t, double> removal_;
+  std::unique_ptr<ShapleyGame> game_;
+  absl::flat_hash_map<uint64_t, uint32_t> dense_;
+  size_t table_size_ = 0;
+  bool cancelled_ = false;
+};
+
+constexpr int64_t kNone = INT64_MIN;
+
+// Runs fn(worker, customer) for every customer slot, each worker on its own
+// thread over a contiguous range. False if cancelled.
+template <typename Fn>
+bool ForEachCustomer(const WorkspaceIndex& index, int threads,
+                     const std::function<bool()>& cancelled, Fn fn) {
+  const size_t customers = index.customer_count();
+  std::atomic<bool> stopped{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const size_t begin = customers * t / threads;
+      const size_t end = customers * (t + 1) / threads;
+      for (size_t c = begin; c < end; ++c) {
+        if ((c & 4095) == 0 && cancelled && cancelled()) {
+          stopped = true;
+          return;
+        }
+        const auto& events = index.customer(static_cast<uint32_t>(c)).events;
+        if (!events.empty()) fn(t, events);
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  return !stopped;
+}
+
+// Calls fn(keys, times, conversion_us, revenue_micros) for every converting
+// journey (with or without touches).
+template <typename Fn>
+void ForEachConversion(const RawJourneys& r, Fn fn) {
+  size_t offset = 0;
+  for (size_t j = 0; j < r.lengths.size(); ++j) {
+    const size_t n = r.lengths[j];
+    if (r.converted[j]) {
+      fn(absl::MakeConstSpan(r.keys).subspan(offset, n),
+         absl::MakeConstSpan(r.times).subspan(offset, n), r.conversion_us[j],
+         r.revenue_micros[j]);
+    }
+    offset += n;
+  }
+}
+
+// (key, credit) pairs of one conversion, one per distinct key.
+using KeyCredits = std::vector<std::pair<uint64_t, double>>;
+
+void AddKeyCredit(KeyCredits* out, uint64_t key, double w) {
+  for (auto& [k, v] : *out) {
+    if (k == key) {
+      v += w;
+      return;
+    }
+  }
+  out->push_back({key, w});
+}
+
+// The facts of one customer the reports share.
+struct CustomerFacts {
+  int64_t first_touch_us = kNone;
+  uint64_t first_touch_key = 0;
+  int64_t acquired_us = kNone;  // First purchase.
+  // Their first purchase after acquisition, if no churn came before it.
+  int64_t retained_at_us = kNone;
+
+  void Compute(const std::vector<IndexedEvent>& ev, bool by_campaign) {
+    *this = CustomerFacts();
+    bool churned = false;
+    for (const IndexedEvent& e : ev) {
+      if (e.is_touchpoint()) {
+        if (first_touch_us == kNone) {
+          first_touch_us = e.at_us;
+          first_touch_key = KeyOf(e, by_campaign);
+        }
+        continue;
+      }
+      if (e.conversion_kind() == ConversionKind::kPurchase) {
+        if (acquired_us == kNone) {
+          acquired_us = e.at_us;
+        } else if (retained_at_us == kNone && !churned &&
+                   e.at_us > acquired_us) {
+          retained_at_us = e.at_us;
+        }
+      } else if (e.conversion_kind() == ConversionKind::kChurn &&
+                 acquired_us != kNone && e.at_us > acquired_us &&
+                 retained_at_us == kNone) {
+        churned = true;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+const MetricInfo& Info(MetricId id) { return kMetrics[static_cast<int>(id)]; }
+
+std::optional<MetricId> MetricByName(absl::string_view name) {
+  for (int i = 0; i < kMetricCount; ++i) {
+    if (name == kMetrics[i].name) return static_cast<MetricId>(i);
+  }
+  return std::nullopt;
+}
+
+void Tally::Add(const Tally& o) {
+  reach += o.reach;
+  new_prospects += o.new_prospects;
+  leads += o.leads;
+  new_customers += o.new_customers;
+  revenue_micros += o.revenue_micros;
+  buyers += o.buyers;
+  base_buyers += o.base_buyers;
+  repeat_buyers += o.repeat_buyers;
+  retention_base += o.retention_base;
+  retained += o.retained;
+  churn_base += o.churn_base;
+  churned += o.churned;
+  positive += o.positive;
+  neutral += o.neutral;
+  negative += o.negative;
+  spend_micros += o.spend_micros;
+}
+
+TallyResult TallyPeriods(const WorkspaceIndex* index,
+                         absl::Span<const TimeRange> periods,
+                         absl::Span<const SpendRow> spend,
+                         const ReportOptions& o) {
+  TallyResult result;
+  result.periods.resize(periods.size());
+  if (index != nullptr && !periods.empty()) {
+    TimeRange fit = periods[0];
+    for (const TimeRange& p : periods) {
+      fit.start_us = std::min(fit.start_us, p.start_us);
+      fit.end_us = std::max(fit.end_us, p.end_us);
+    }
+    const Crediter lead_credit(*index, o, Goal::kLead, fit);
+    const Crediter acq_credit(*index, o, Goal::kAcquisition, fit);
+    const Crediter rep_credit(*index, o, Goal::kRepeatPurchase, fit);
+    if (lead_credit.cancelled() || acq_credit.cancelled() ||
+        rep_credit.cancelled()) {
+      result.cancelled = true;
+      return result;
+    }
+    const int threads = std::max(1, std::min(o.threads, 64));
+    struct Worker {
+      Worker(const WorkspaceIndex& index, const ReportOptions& o)
+          : leads(index, AllTime(Goal::kLead, o)),
+            acquisition(index, AllTime(Goal::kAcquisition, o)),
+            repeats(index, AllTime(Goal::kRepeatPurchase, o)) {}
+      JourneyScanner leads, acquisition, repeats;
+      Crediter::Scratch scratch;
+      std::vector<absl::flat_hash_map<uint64_t, Tally>> groups;
+      std::vector<Tally> totals;
+      // Per customer.
+      std::vector<double> w;
+      std::vector<uint64_t> touched;
+      KeyCredits acquired_by, purchase_credit;
+    };
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.push_back(std::make_unique<Worker>(*index, o));
+      workers.back()->groups.resize(periods.size());
+      workers.back()->totals.resize(periods.size());
+    }
+    const bool completed = ForEachCustomer(
+        *index, threads, o.cancelled,
+        [&](int t, const std::vector<IndexedEvent>& ev) {
+          Worker& wk = *workers[t];
+          CustomerFacts facts;
+          facts.Compute(ev, o.by_campaign);
+          const RawJourneys& leads = wk.leads.Scan(ev);
+          const RawJourneys& acq = wk.acquisition.Scan(ev);
+          const RawJourneys& rep = wk.repeats.Scan(ev);
+          // The customer's acquisition credit (all time).
+          wk.acquired_by.clear();
+          int64_t acquired_revenue = 0;
+          ForEachConversion(acq, [&](auto keys, auto times, int64_t at,
+                                     int64_t revenue) {
+            acq_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+            for (size_t i = 0; i < keys.size(); ++i) {
+              AddKeyCredit(&wk.acquired_by, keys[i], wk.w[i]);
+            }
+            acquired_revenue = revenue;
+          });
+          for (size_t p = 0; p < periods.size(); ++p) {
+            const int64_t s = periods[p].start_us, e = periods[p].end_us;
+            auto in = [&](int64_t at) { return at >= s && at < e; };
+            auto& groups = wk.groups[p];
+            Tally& total = wk.totals[p];
+            // Reach and sentiment.
+            wk.touched.clear();
+            double pos = 0, neu = 0, neg = 0;
+            for (const IndexedEvent& x : ev) {
+              if (x.at_us >= e) break;
+              if (x.at_us < s || !x.is_touchpoint()) continue;
+              const uint64_t key = KeyOf(x, o.by_campaign);
+              wk.touched.push_back(key);
+              Tally* g = nullptr;
+              switch (x.sentiment()) {
+                case Sentiment::kPositive:
+                  g = &groups[key];
+                  g->positive += 1;
+                  pos += 1;
+                  break;
+                case Sentiment::kNeutral:
+                  g = &groups[key];
+                  g->neutral += 1;
+                  neu += 1;
+                  break;
+                case Sentiment::kNegative:
+                  g = &groups[key];
+                  g->negative += 1;
+                  neg += 1;
+                  break;
+                case Sentiment::kUnspecified:
+                  break;
+              }
+            }
+            total.positive += pos;
+            total.neutral += neu;
+            total.negative += neg;
+            if (!wk.touched.empty()) {
+              total.reach += 1;
+              std::sort(wk.touched.begin(), wk.touched.end());
+              wk.touched.erase(
+                  std::unique(wk.touched.begin(), wk.touched.end()),
+                  wk.touched.end());
+              for (uint64_t key : wk.touched) groups[key].reach += 1;
+            }
+            if (facts.first_touch_us != kNone && in(facts.first_touch_us)) {
+              total.new_prospects += 1;
+              groups[facts.first_touch_key].new_prospects += 1;
+            }
+            // Leads.
+            ForEachConversion(leads, [&](auto keys, auto times, int64_t at,
+                                         int64_t) {
+              if (!in(at)) return;
+              total.leads += 1;
+              lead_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+              for (size_t i = 0; i < keys.size(); ++i) {
+                groups[keys[i]].leads += wk.w[i];
+              }
+            });
+            // Purchases: the first over its acquisition path, later ones
+            // over repeat-purchase paths.
+            int purchases = 0;
+            bool repeated = false;
+            wk.purchase_credit.clear();
+            if (facts.acquired_us != kNone && in(facts.acquired_us)) {
+              ++purchases;
+              total.new_customers += 1;
+              total.revenue_micros += static_cast<double>(acquired_revenue);
+              for (const auto& [key, w] : wk.acquired_by) {
+                Tally& g = groups[key];
+                g.new_customers += w;
+                g.revenue_micros += w * static_cast<double>(acquired_revenue);
+                AddKeyCredit(&wk.purchase_credit, key, w);
+              }
+            }
+            ForEachConversion(rep, [&](auto keys, auto times, int64_t at,
+                                       int64_t revenue) {
+              if (!in(at)) return;
+              ++purchases;
+              repeated = true;
+              total.revenue_micros += static_cast<double>(revenue);
+              rep_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+              for (size_t i = 0; i < keys.size(); ++i) {
+                groups[keys[i]].revenue_micros +=
+                    wk.w[i] * static_cast<double>(revenue);
+                AddKeyCredit(&wk.purchase_credit, keys[i], wk.w[i]);
+              }
+            });
+            if (purchases > 0) {
+              total.buyers += 1;
+              total.base_buyers += 1;
+              if (repeated) total.repeat_buyers += 1;
+              for (const auto& [key, w] : wk.purchase_credit) {
+                groups[key].buyers += w / purchases;
+              }
+              for (const auto& [key, a] : wk.acquired_by) {
+                Tally& g = groups[key];
+                g.base_buyers += a;
+                if (repeated) g.repeat_buyers += a;
+              }
+            }
+            if (facts.acquired_us == kNone) continue;
+            // Retention of customers acquired in the period.
+            if (in(facts.acquired_us) &&
+                facts.acquired_us + o.horizon_us <= o.now_us) {
+              const bool retained =
+                  facts.retained_at_us != kNone &&
+                  facts.retained_at_us <= facts.acquired_us + o.horizon_us;
+              total.retention_base += 1;
+              total.retained += retained ? 1 : 0;
+              for (const auto& [key, a] : wk.acquired_by) {
+                Tally& g = groups[key];
+                g.retention_base += a;
+                if (retained) g.retained += a;
+              }
+            }
+            // Churn among the customers during the period.
+            if (facts.acquired_us >= e) continue;
+            bool churned_at_start = false;
+            bool churned_in = false;
+            for (const IndexedEvent& x : ev) {
+              if (x.at_us >= e) break;
+              if (x.at_us < facts.acquired_us) continue;
+              const ConversionKind k = x.conversion_kind();
+              if (x.at_us < s) {
+                if (k == ConversionKind::kPurchase) churned_at_start = false;
+                if (k == ConversionKind::kChurn) churned_at_start = true;
+              } else if (k == ConversionKind::kChurn) {
+                churned_in = true;
+              }
+            }
+            if (churned_at_start) continue;
+            total.churn_base += 1;
+            total.churned += churned_in ? 1 : 0;
+            for (const auto& [key, a] : wk.acquired_by) {
+              Tally& g = groups[key];
+              g.churn_base += a;
+              if (churned_in) g.churned += a;
+            }
+          }
+        });
+    if (!completed) {
+      result.cancelled = true;
+      return result;
+    }
+    // Merged in worker order, so a server gives the same figures each time.
+    for (const auto& wk : workers) {
+      for (size_t p = 0; p < periods.size(); ++p) {
+        result.periods[p].total.Add(wk->totals[p]);
+        for (const auto& [key, tally] : wk->groups[p]) {
+          result.periods[p].groups[NameOf(*index, key, o.by_campaign)].Add(
+              tally);
+        }
+      }
+    }
+  }
+  for (const SpendRow& row : spend) {
+    const int64_t at = row.day * kDayUs;
+    for (size_t p = 0; p < periods.size(); ++p) {
+      if (at < periods[p].start_us || at >= periods[p].end_us) continue;
+      result.periods[p].total.spend_micros += row.amount_micros;
+      result.periods[p]
+          .groups[{row.channel, o.by_campaign ? row.campaign : ""}]
+          .spend_micros += row.amount_micros;
+    }
+  }
+  return result;
+}
+
+Figures Derive(const Tally& t, double gross_margin) {
+  Figures f;
+  auto set = [&f](MetricId id, std::optional<double> v) {
+    f[static_cast<int>(id)] = v;
+  };
+  const double revenue = t.revenue_micros / 1e6;
+  const double spend = static_cast<double>(t.spend_micros) / 1e6;
+  const double profit = revenue * gross_margin - spend;
+  const double sentiments = t.positive + t.neutral + t.negative;
+  set(MetricId::kReach, t.reach);
+  set(MetricId::kNewProspects, t.new_prospects);
+  set(MetricId::kLeads, t.leads);
+  set(MetricId::kNewCustomers, t.new_customers);
+  set(MetricId::kLeadToCustomerRate, Ratio(t.new_customers, t.leads));
+  set(MetricId::kProspectToCustomerRate,
+      Ratio(t.new_customers, t.new_prospects));
+  set(MetricId::kRevenue, revenue);
+  set(MetricId::kRevenuePerCustomer, Ratio(revenue, t.buyers));
+  set(MetricId::kRepeatPurchaseRate, Ratio(t.repeat_buyers, t.base_buyers));
+  set(MetricId::kRetentionRate, Ratio(t.retained, t.retention_base));
+  set(MetricId::kChurnRate, Ratio(t.churned, t.churn_base));
+  set(MetricId::kSpend, spend);
+  set(MetricId::kCac, Ratio(spend, t.new_customers));
+  set(MetricId::kRoas, Ratio(revenue, spend));
+  set(MetricId::kProfitContribution, profit);
+  set(MetricId::kRoi, Ratio(profit, spend));
+  set(MetricId::kPositiveShare, Ratio(t.positive, sentiments));
+  set(MetricId::kNeutralShare, Ratio(t.neutral, sentiments));
+  set(MetricId::kNegativeShare, Ratio(t.negative, sentiments));
+  return f;
+}
+
+Comparison Compare(MetricId id, std::optional<double> value,
+                   std::optional<double> previous) {
+  Comparison c;
+  c.value = value;
+  c.previous = previous;
+  if (!value || !previous) return c;
+  const double change = *value - *previous;
+  c.change = change;
+  if (*previous != 0) c.change_ratio = change / std::fabs(*previous);
+  if (std::fabs(change) < 1e-9) {
+    c.direction = Direction::kFlat;
+    c.assessment = Assessment::kNeutral;
+    return c;
+  }
+  c.direction = change > 0 ? Direction::kUp : Direction::kDown;
+  switch (Info(id).polarity) {
+    case Polarity::kUpIsGood:
+      c.assessment = change > 0 ? Assessment::kGood : Assessment::kBad;
+      break;
+    case Polarity::kDownIsGood:
+      c.assessment = change < 0 ? Assessment::kGood : Assessment::kBad;
+      break;
+    case Polarity::kNeutral:
+      c.assessment = Assessment::kNeutral;
+      break;
+  }
+  return c;
+}
+
+namespace {
+
+// Bucket starts (days) of a period: every day, or calendar weeks or months
+// cut to the period. `period` is whole days.
+std::vector<int32_t> BucketStarts(TimeRange period, Granularity g) {
+  std::vector<int32_t> starts;
+  const int32_t first = DayOf(period.start_us), end = DayOf(period.end_us);
+  for (int32_t d = first; d < end;) {
+    starts.push_back(d);
+    switch (g) {
+      case Granularity::kDay:
+        d += 1;
+        break;
+      case Granularity::kWeek:
+        d = WeekStart(d) + 7;
+        break;
+      case Granularity::kMonth:
+        d = NextMonthStart(d);
+        break;
+    }
+  }
+  return starts;
+}
+
+size_t BucketOf(const std::vector<int32_t>& starts, int32_t day) {
+  return static_cast<size_t>(
+      std::upper_bound(starts.begin(), starts.end(), day) - starts.begin() - 1);
+}
+
+std::vector<double> Zeros(size_t n) { return std::vector<double>(n, 0.0); }
+
+}  // namespace
+
+CashFlowResult ComputeCashFlow(const WorkspaceIndex* index, TimeRange period,
+                               bool weekly, absl::Span<const SpendRow> spend,
+                               const ReportOptions& options) {
+  ReportOptions o = options;
+  o.by_campaign = false;
+  CashFlowResult result;
+  result.bucket_start_days =
+      BucketStarts(period, weekly ? Granularity::kWeek : Granularity::kDay);
+  const size_t n = result.bucket_start_days.size();
+  const auto& starts = result.bucket_start_days;
+  std::map<std::string, CashFlowSeries> by_channel;
+  auto series = [&](const std::string& channel) -> CashFlowSeries& {
+    CashFlowSeries& s = by_channel[channel];
+    if (s.revenue.empty()) {
+      s.channel = channel;
+      s.revenue = s.spend = Zeros(n);
+    }
+    return s;
+  };
+  result.total.revenue = result.total.spend = Zeros(n);
+  if (index != nullptr && n > 0) {
+    const Crediter acq_credit(*index, o, Goal::kAcquisition, period);
+    const Crediter rep_credit(*index, o, Goal::kRepeatPurchase, period);
+    if (acq_credit.cancelled() || rep_credit.cancelled()) {
+      result.cancelled = true;
+      return result;
+    }
+    const int threads = std::max(1, std::min(o.threads, 64));
+    struct Worker {
+      Worker(const WorkspaceIndex& index, const ReportOptions& o)
+          : acquisition(index, AllTime(Goal::kAcquisition, o)),
+            repeats(index, AllTime(Goal::kRepeatPurchase, o)) {}
+      JourneyScanner acquisition, repeats;
+      Crediter::Scratch scratch;
+      std::vector<double> w;
+      absl::flat_hash_map<uint64_t, std::vector<double>> revenue;
+      std::vector<double> total;
+    };
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.push_back(std::make_unique<Worker>(*index, o));
+      workers.back()->total = Zeros(n);
+    }
+    const bool completed = ForEachCustomer(
+        *index, threads, o.cancelled,
+        [&](int t, const std::vector<IndexedEvent>& ev) {
+          Worker& wk = *workers[t];
+          auto credit = [&](const Crediter& crediter) {
+            return [&](auto keys, auto times, int64_t at, int64_t revenue) {
+              if (at < period.start_us || at >= period.end_us) return;
+              const size_t b = BucketOf(starts, DayOf(at));
+              wk.total[b] += static_cast<double>(revenue);
+              crediter.Weights(keys, times, at, &wk.w, &wk.scratch);
+              for (size_t i = 0; i < keys.size(); ++i) {
+                std::vector<double>& r = wk.revenue[keys[i]];
+                if (r.empty()) r = Zeros(n);
+                r[b] += wk.w[i] * static_cast<double>(revenue);
+              }
+            };
+          };
+          ForEachConversion(wk.acquisition.Scan(ev), credit(acq_credit));
+          ForEachConversion(wk.repeats.Scan(ev), credit(rep_credit));
+        });
+    if (!completed) {
+      result.cancelled = true;
+      return result;
+    }
+    for (const auto& wk : workers) {
+      for (size_t b = 0; b < n; ++b) result.total.revenue[b] += wk->total[b];
+      for (const auto& [key, revenue] : wk->revenue) {
+        CashFlowSeries& s =
+            series(index->channel_name(static_cast<uint16_t>(key)));
+        for (size_t b = 0; b < n; ++b) s.revenue[b] += revenue[b];
+      }
+    }
+  }
+  for (const SpendRow& row : spend) {
+    const int64_t at = row.day * kDayUs;
+    if (at < period.start_us || at >= period.end_us || n == 0) continue;
+    const size_t b = BucketOf(starts, row.day);
+    const double amount = static_cast<double>(row.amount_micros);
+    series(row.channel).spend[b] += amount;
+    result.total.spend[b] += amount;
+  }
+  auto to_units = [](CashFlowSeries& s) {
+    for (double& x : s.revenue) x /= 1e6;
+    for (double& x : s.spend) x /= 1e6;
+  };
+  for (auto& [name, s] : by_channel) {
+    to_units(s);
+    result.channels.push_back(std::move(s));
+  }
+  to_units(result.total);
+  return result;
+}
+
+CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
+                            bool weekly, absl::Span<const int32_t> horizon_days,
+                            absl::Span<const SpendRow> spend,
+                            const ReportOptions& options) {
+  ReportOptions o = options;
+  o.by_campaign = false;
+  CohortResult result;
+  const std::vector<int32_t> starts =
+      BucketStarts(period, weekly ? Granularity::kWeek : Granularity::kMonth);
+  const size_t buckets = starts.size();
+  const size_t horizons = horizon_days.size();
+  const int32_t now_day = DayOf(o.now_us);
+  // Days of revenue a cohort can have seen: from its first day to today.
+  auto curve_length = [&](size_t b) {
+    return static_cast<size_t>(
+        std::clamp<int64_t>(int64_t{now_day} - starts[b] + 1, 1, 3651));
+  };
+  struct Acc {
+    double customers = 0;
+    std::vector<double> observed, retained, revenue;  // By horizon.
+    std::vector<double> curve;  // Revenue micros by day since acquisition.
+    int64_t spend_micros = 0;
+  };
+  // Key: bucket << 32 | channel id, or kNoKey's low bits for the total.
+  constexpr uint64_t kTotal = 0xffffffffu;
+  auto new_acc = [&](size_t b) {
+    Acc a;
+    a.observed = a.retained = a.revenue = Zeros(horizons);
+    a.curve = Zeros(curve_length(b));
+    return a;
+  };
+  std::map<std::pair<size_t, std::string>, Acc> merged;
+  if (index != nullptr && buckets > 0) {
+    const Crediter acq_credit(*index, o, Goal::kAcquisition, period);
+    if (acq_credit.cancelled()) {
+      result.cancelled = true;
+      return result;
+    }
+    const int threads = std::max(1, std::min(o.threads, 64));
+    struct Worker {
+      Worker(const WorkspaceIndex& index, const ReportOptions& o)
+          : acquisition(index, AllTime(Goal::kAcquisition, o)) {}
+      JourneyScanner acquisition;
+      Crediter::Scratch scratch;
+      std::vector<double> w;
+      KeyCredits acquired_by;
+      absl::flat_hash_map<uint64_t, Acc> acc;
+      std::vector<uint8_t> retained;
+      std::vector<double> revenue;
+    };
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.push_back(std::make_unique<Worker>(*index, o));
+    }
+    const bool completed = ForEachCustomer(
+        *index, threads, o.cancelled,
+        [&](int t, const std::vector<IndexedEvent>& ev) {
+          Worker& wk = *workers[t];
+          CustomerFacts facts;
+          facts.Compute(ev, false);
+          const int64_t t0 = facts.acquired_us;
+          if (t0 == kNone || t0 < period.start_us || t0 >= period.end_us) {
+            return;
+          }
+          const size_t b = BucketOf(starts, DayOf(t0));
+          wk.acquired_by.clear();
+          ForEachConversion(wk.acquisition.Scan(ev), [&](auto keys, auto times,
+                                                         int64_t at, int64_t) {
+            acq_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+            for (size_t i = 0; i < keys.size(); ++i) {
+              AddKeyCredit(&wk.acquired_by, keys[i], wk.w[i]);
+            }
+          });
+          wk.acquired_by.push_back({kTotal, 1.0});
+          // Per horizon: observed, retained, revenue so far.
+          wk.retained.assign(horizons, 0);
+          wk.revenue.assign(horizons, 0.0);
+          for (size_t h = 0; h < horizons; ++h) {
+            const int64_t end = t0 + horizon_days[h] * kDayUs;
+            wk.retained[h] =
+                facts.retained_at_us != kNone && facts.retained_at_us <= end;
+          }
+          for (const auto& [key, a] : wk.acquired_by) {
+            auto [it, inserted] = wk.acc.try_emplace(uint64_t{b} << 32 | key);
+            if (inserted) it->second = new_acc(b);
+            Acc& acc = it->second;
+            acc.customers += a;
+            for (size_t h = 0; h < horizons; ++h) {
+              if (t0 + horizon_days[h] * kDayUs > o.now_us) continue;
+              acc.observed[h] += a;
+              if (wk.retained[h]) acc.retained[h] += a;
+            }
+            for (const IndexedEvent& x : ev) {
+              if (x.at_us < t0 ||
+                  x.conversion_kind() != ConversionKind::kPurchase) {
+                continue;
+              }
+              const double revenue =
+                  a * static_cast<double>(index->revenue_micros(x));
+              const int64_t since = x.at_us - t0;
+              for (size_t h = 0; h < horizons; ++h) {
+                if (t0 + horizon_days[h] * kDayUs <= o.now_us &&
+                    since <= horizon_days[h] * kDayUs) {
+                  acc.revenue[h] += revenue;
+                }
+              }
+              const size_t day = static_cast<size_t>(since / kDayUs);
+              if (day < acc.curve.size()) acc.curve[day] += revenue;
+            }
+          }
+        });
+    if (!completed) {
+      result.cancelled = true;
+      return result;
+    }
+    for (const auto& wk : workers) {
+      for (const auto& [key, a] : wk->acc) {
+        const size_t b = key >> 32;
+        const uint64_t ch = key & 0xffffffffu;
+        const std::string name =
+            ch == kTotal ? "" : index->channel_name(static_cast<uint16_t>(ch));
+        auto [it, inserted] = merged.try_emplace({b, name});
+        if (inserted) it->second = new_acc(b);
+        Acc& m = it->second;
+        m.customers += a.customers;
+        for (size_t h = 0; h < horizons; ++h) {
+          m.observed[h] += a.observed[h];
+          m.retained[h] += a.retained[h];
+          m.revenue[h] += a.revenue[h];
+        }
+        for (size_t d = 0; d < m.curve.size(); ++d) m.curve[d] += a.curve[d];
+      }
+    }
+  }
+  for (const SpendRow& row : spend) {
+    const int64_t at = row.day * kDayUs;
+    if (at < period.start_us || at >= period.end_us || buckets == 0) continue;
+    const size_t b = BucketOf(starts, row.day);
+    for (const std::string& name : {row.channel, std::string()}) {
+      auto [it, inserted] = merged.try_emplace({b, name});
+      if (inserted) it->second = new_acc(b);
+      it->second.spend_micros += row.amount_micros;
+    }
+  }
+  for (const auto& [key, a] : merged) {
+    CohortRow& row = result.rows.emplace_back();
+    row.start_day = starts[key.first];
+    row.channel = key.second;
+    row.customers = a.customers;
+    row.spend = static_cast<double>(a.spend_micros) / 1e6;
+    row.cac = Ratio(row.spend, row.customers);
+    for (size_t h = 0; h < horizons; ++h) {
+      CohortHorizonFigures& f = row.horizons.emplace_back();
+      f.days = horizon_days[h];
+      f.observed = a.observed[h];
+      f.retention_rate = Ratio(a.retained[h], a.observed[h]);
+      f.revenue_per_customer = Ratio(a.revenue[h] / 1e6, a.observed[h]);
+      if (f.revenue_per_customer && row.cac && *row.cac > 0) {
+        f.ltv_to_cac = *f.revenue_per_customer / *row.cac;
+      }
+    }
+    // Payback: cumulative margin per customer >= CAC, that is cumulative
+    // margin >= the cohort's spend.
+    if (row.customers > 0) {
+      double margin = 0;
+      for (size_t d = 0; d < a.curve.size(); ++d) {
+        margin += a.curve[d] / 1e6 * o.gross_margin;
+        if (margin >= row.spend - 1e-9) {
+          row.payback_days = static_cast<int32_t>(d);
+          break;
+        }
+      }
+    }
+  }
+  return result;
+}
+
+int64_t GoalMeasuredEnd(TimeRange period, int64_t now_us) {
+  const int64_t next_midnight = (DayOf(now_us) + int64_t{1}) * kDayUs;
+  return std::clamp(next_midnight, period.start_us, period.end_us);
+}
+
+GoalProgress EvaluateGoal(MetricId metric, double target, TimeRange period,
+                          std::optional<double> actual, int64_t now_us) {
+  GoalProgress g;
+  g.actual = actual;
+  const double length = static_cast<double>(period.end_us - period.start_us);
+  g.elapsed = std::clamp(
+      static_cast<double>(GoalMeasuredEnd(period, now_us) - period.start_us) /
+          length,
+      0.0, 1.0);
+  if (now_us < period.start_us) {
+    g.status = GoalStatus::kNotStarted;
+    return g;
+  }
+  const MetricInfo& info = Info(metric);
+  const bool down = info.polarity == Polarity::kDownIsGood;
+  const bool over = now_us >= period.end_us;
+  double bar = target;
+  if (info.additive) {
+    bar = target * g.elapsed;
+    g.expected_to_date = bar;
+  }
+  if (!actual) {
+    g.status = GoalStatus::kNoData;
+    return g;
+  }
+  if (over) {
+    const bool met = down ? *actual <= target : *actual >= target;
+    g.status = met ? GoalStatus::kAchieved : GoalStatus::kMissed;
+    return g;
+  }
+  const bool ok = down ? *actual <= bar : *actual >= bar;
+  g.status = ok ? GoalStatus::kOnTrack : GoalStatus::kBehind;
+  return g;
+}
+
+}  // namespace attribution
