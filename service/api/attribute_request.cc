@@ -17,6 +17,8 @@ absl::Status Bad(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
 
+}  // namespace
+
 absl::Status DurationUs(const google::protobuf::Duration& d,
                         absl::string_view field, int64_t min_us, int64_t max_us,
                         int64_t* out) {
@@ -108,7 +110,6 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
   return absl::OkStatus();
 }
 
-}  // namespace
 
 // Defined after its caller, which only adds the field prefix.
 absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,

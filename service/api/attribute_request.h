@@ -29,6 +29,19 @@ absl::Status ParseAttributeRequest(const v1::AttributeRequest& in,
                                    absl::string_view field_prefix = "",
                                    bool models_optional = false);
 
+// Duration -> microseconds in [min_us, max_us], else InvalidArgument naming
+// `field`.
+absl::Status DurationUs(const google::protobuf::Duration& d,
+                        absl::string_view field, int64_t min_us, int64_t max_us,
+                        int64_t* out);
+void SetDuration(int64_t us, google::protobuf::Duration* d);
+int64_t TimeUs(const google::protobuf::Timestamp& ts);
+
+// Validates one ModelSpec (errors name `field`.model etc.) and fills `out`
+// and `applied` (defaults filled in, other models' parameters cleared).
+absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
+                        ModelParams* out, v1::ModelSpec* applied);
+
 // channel_allowed for `index` from the query's include/exclude lists.
 std::vector<bool> ChannelFilter(const WorkspaceIndex& index,
                                 const AttributeQuery& query);

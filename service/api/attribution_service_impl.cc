@@ -24,29 +24,6 @@ namespace {
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
 
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-// Polled by long queries: has the caller gone or its deadline passed?
-std::function<bool()> StopWhen(grpc::CallbackServerContext* context) {
-  const auto deadline = context->deadline();
-  return [context, deadline] {
-    return context->IsCancelled() ||
-           std::chrono::system_clock::now() > deadline;
-  };
-}
-
-absl::Status Stopped(grpc::CallbackServerContext* context) {
-  if (std::chrono::system_clock::now() > context->deadline()) {
-    return absl::DeadlineExceededError("the query passed its deadline");
-  }
-  return absl::CancelledError("the caller cancelled the query");
-}
-
 // Page tokens: web-safe base64 of 'j' | Time(at_us) big-endian | event_id.
 std::string EncodePageToken(const Event& last) {
   std::string raw(1, 'j');
@@ -239,8 +216,9 @@ class RefusedStream final
 }  // namespace
 
 AttributionServiceImpl::AttributionServiceImpl(EventStore& store, Clock& clock,
-                                               ServiceOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+                                               ServiceOptions options,
+                                               WorkspaceSettingsStore* settings)
+    : store_(store), clock_(clock), options_(options), settings_(settings) {}
 
 void AttributionServiceImpl::SetKeys(KeyRing keys) {
   auto ring = std::make_shared<const KeyRing>(std::move(keys));
@@ -282,7 +260,25 @@ BatchError AttributionServiceImpl::ValidateBatch(
   if (absl::Status s = ValidateWorkspace(workspace); !s.ok()) {
     return {std::move(s), -1};
   }
-  return EventsFromProto(events, clock_.Now(), options_.max_batch_events, out);
+  BatchError error =
+      EventsFromProto(events, clock_.Now(), options_.max_batch_events, out);
+  if (!error.status.ok() || settings_ == nullptr) return error;
+  absl::StatusOr<v1::WorkspaceSettings> settings = settings_->Get(workspace);
+  if (!settings.ok()) return {settings.status(), -1};
+  const std::string& currency = settings->reporting_currency();
+  if (currency.empty()) return error;
+  for (size_t i = 0; i < out->size(); ++i) {
+    const Event& e = (*out)[i];
+    if (e.type == EventType::kConversion && !e.currency.empty() &&
+        e.currency != currency) {
+      return {absl::InvalidArgumentError(absl::StrCat(
+                  "events[", i, "].conversion.currency: \"", e.currency,
+                  "\" is not the workspace's reporting currency \"",
+                  currency, "\"")),
+              static_cast<int>(i)};
+    }
+  }
+  return error;
 }
 
 absl::Status AttributionServiceImpl::CommitBatch(PreparedBatch& batch,

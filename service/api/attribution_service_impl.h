@@ -11,6 +11,7 @@
 #include "attribution/v1/attribution_service.grpc.pb.h"
 #include "service/api/api_keys.h"
 #include "service/api/event_conversion.h"
+#include "service/api/workspace_settings.h"
 #include "service/api/write_queue.h"
 #include "service/core/clock.h"
 #include "storage/event_store.h"
@@ -37,8 +38,11 @@ struct ServiceOptions {
 class AttributionServiceImpl final
     : public v1::AttributionService::CallbackService {
  public:
+  // `settings` (may be null: no reporting currency is enforced) gives each
+  // workspace's reporting currency, which ingest enforces.
   AttributionServiceImpl(EventStore& store, Clock& clock,
-                         ServiceOptions options);
+                         ServiceOptions options,
+                         WorkspaceSettingsStore* settings = nullptr);
 
   // v1::AttributionService::CallbackService
   grpc::ServerUnaryReactor* RecordEvents(
@@ -134,6 +138,7 @@ class AttributionServiceImpl final
   EventStore& store_;
   Clock& clock_;
   const ServiceOptions options_;
+  WorkspaceSettingsStore* const settings_;
   std::atomic<int> open_streams_{0};
   absl::Mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_) =

@@ -306,8 +306,9 @@ void RawJourneys::Clear() {
 }
 
 struct JourneyScanner::Impl {
-  Impl(const WorkspaceIndex& index, const PathQuery& query)
-      : extractor(index, query, raw) {}
+  Impl(const WorkspaceIndex& index, const PathQuery& q)
+      : query(q), extractor(index, query, raw) {}
+  const PathQuery query;  // The extractor keeps a reference.
   RawJourneys raw;
   Extractor extractor;
 };

@@ -22,6 +22,7 @@
 #include "grpcpp/server_builder.h"
 #include "service/api/api_keys.h"
 #include "service/api/attribution_service_impl.h"
+#include "service/api/report_service_impl.h"
 #include "service/core/clock.h"
 #include "service/core/limits.h"
 #include "storage/rocksdb_event_store.h"
@@ -262,8 +263,12 @@ int Run() {
     std::filesystem::create_directories(root, ec);
     service_options.backup_root = std::filesystem::absolute(root, ec).string();
   }
-  api::AttributionServiceImpl service(**store, clock, service_options);
+  api::WorkspaceSettingsStore settings(**store);
+  api::AttributionServiceImpl service(**store, clock, service_options,
+                                      &settings);
   service.SetKeys(*std::move(keys));
+  api::ReportServiceImpl reports(**store, clock, settings, service,
+                                 service_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -271,6 +276,7 @@ int Run() {
   builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.RegisterService(&service);
+  builder.RegisterService(&reports);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "attributiond: cannot listen on "

@@ -1,0 +1,807 @@
+#include "service/api/report_service_impl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/api/attribute_request.h"
+#include "service/api/event_conversion.h"
+#include "service/api/grpc_status.h"
+#include "service/core/limits.h"
+#include "service/core/status_macros.h"
+
+namespace attribution::api {
+namespace {
+
+constexpr int64_t kSecondUs = 1'000'000;
+constexpr int64_t kMinReportUs = 946'684'800'000'000;    // 2000-01-01
+constexpr int64_t kMaxReportUs = 4'102'444'800'000'000;  // 2100-01-01
+constexpr int64_t kMaxPeriodUs = 3650 * kDayUs;
+constexpr int kMaxHorizons = 24;
+constexpr char kGoalPrefix[] = "goal/";
+const int32_t kMinSpendDay = *ParseDate("2000-01-01");
+const int32_t kEndSpendDay = *ParseDate("2100-01-01");
+
+absl::Status Bad(absl::string_view field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+absl::Status ParsePeriod(const v1::ReportPeriod& in, const std::string& field,
+                         TimeRange* out) {
+  for (const auto& [ts, name] :
+       {std::pair{&in.start(), "start"}, std::pair{&in.end(), "end"}}) {
+    const std::string f = absl::StrCat(field, ".", name);
+    if ((name == std::string("start") && !in.has_start()) ||
+        (name == std::string("end") && !in.has_end())) {
+      return Bad(f, "is required");
+    }
+    if (ts->nanos() != 0 || ts->seconds() % 86400 != 0) {
+      return Bad(f, "must be midnight UTC (a whole day)");
+    }
+    const int64_t us = ts->seconds() * kSecondUs;
+    if (us < kMinReportUs || us > kMaxReportUs) {
+      return Bad(f, "must be between 2000-01-01 and 2100-01-01");
+    }
+  }
+  out->start_us = TimeUs(in.start());
+  out->end_us = TimeUs(in.end());
+  if (out->end_us <= out->start_us) {
+    return Bad(absl::StrCat(field, ".end"), "must be after start");
+  }
+  if (out->end_us - out->start_us > kMaxPeriodUs) {
+    return Bad(absl::StrCat(field, ".end"), "the period is over 3650 days");
+  }
+  return absl::OkStatus();
+}
+
+void PeriodToProto(TimeRange r, v1::ReportPeriod* out) {
+  TimeToProto(r.start_us, out->mutable_start());
+  TimeToProto(r.end_us, out->mutable_end());
+}
+
+// The model, lookback and options of a report: the request's where given,
+// else the workspace's. Fills the applied model and lookback.
+absl::Status ReportDefaults(const v1::WorkspaceSettings& settings,
+                            const v1::ModelSpec* model,
+                            const google::protobuf::Duration* lookback,
+                            v1::ModelSpec* applied_model,
+                            google::protobuf::Duration* applied_lookback,
+                            ReportOptions* o) {
+  if (model != nullptr) {
+    RETURN_IF_ERROR(ParseModel(*model, "model", &o->model, applied_model));
+  } else {
+    RETURN_IF_ERROR(
+        ParseModel(settings.model(), "settings.model", &o->model, applied_model));
+  }
+  if (lookback != nullptr) {
+    RETURN_IF_ERROR(
+        DurationUs(*lookback, "lookback", kSecondUs, kMaxPeriodUs, &o->lookback_us));
+  } else {
+    o->lookback_us = settings.lookback().seconds() * kSecondUs +
+                     settings.lookback().nanos() / 1000;
+  }
+  SetDuration(o->lookback_us, applied_lookback);
+  o->horizon_us = settings.retention_horizon().seconds() * kSecondUs +
+                  settings.retention_horizon().nanos() / 1000;
+  o->gross_margin = settings.gross_margin();
+  return absl::OkStatus();
+}
+
+// The currency a report is in. FailedPrecondition if purchases or spend are
+// in another currency than the reporting one, or in several with none set.
+absl::StatusOr<std::string> ReportCurrency(
+    const v1::WorkspaceSettings& settings, const WorkspaceIndex* index,
+    const std::vector<SpendRow>& spend) {
+  std::set<std::string> seen;
+  if (index != nullptr) {
+    seen.insert(index->currencies().begin(), index->currencies().end());
+  }
+  for (const SpendRow& row : spend) seen.insert(row.currency);
+  const std::string& reporting = settings.reporting_currency();
+  if (!reporting.empty()) {
+    seen.erase(reporting);
+    if (!seen.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the workspace holds purchases or spend in ", absl::StrJoin(seen, ", "),
+          ", not in its reporting currency ", reporting,
+          "; erase them or correct the data"));
+    }
+    return reporting;
+  }
+  if (seen.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "purchases and spend are in several currencies (",
+        absl::StrJoin(seen, ", "),
+        "): reports need one; keep one currency a workspace"));
+  }
+  return seen.empty() ? std::string() : *seen.begin();
+}
+
+void ComparisonToProto(const Comparison& c, v1::Metric* m) {
+  if (c.value) m->set_value(*c.value);
+  if (c.previous) m->set_previous(*c.previous);
+  if (c.change) m->set_change(*c.change);
+  if (c.change_ratio) m->set_change_ratio(*c.change_ratio);
+  switch (c.direction) {
+    case Direction::kNone:
+      break;
+    case Direction::kUp:
+      m->set_direction(v1::DIRECTION_UP);
+      break;
+    case Direction::kDown:
+      m->set_direction(v1::DIRECTION_DOWN);
+      break;
+    case Direction::kFlat:
+      m->set_direction(v1::DIRECTION_FLAT);
+      break;
+  }
+  switch (c.assessment) {
+    case Assessment::kNone:
+      break;
+    case Assessment::kGood:
+      m->set_assessment(v1::ASSESSMENT_GOOD);
+      break;
+    case Assessment::kBad:
+      m->set_assessment(v1::ASSESSMENT_BAD);
+      break;
+    case Assessment::kNeutral:
+      m->set_assessment(v1::ASSESSMENT_NEUTRAL);
+      break;
+  }
+}
+
+// Every metric of `current` (with `previous`'s, if any) into the
+// ChannelFigures field of the metric's name.
+void FiguresToProto(const Figures& current, const Figures* previous,
+                    v1::ChannelFigures* out) {
+  const auto* descriptor = out->GetDescriptor();
+  const auto* reflection = out->GetReflection();
+  for (int i = 0; i < kMetricCount; ++i) {
+    const auto id = static_cast<MetricId>(i);
+    const auto* field = descriptor->FindFieldByName(Info(id).name);
+    auto* metric =
+        static_cast<v1::Metric*>(reflection->MutableMessage(out, field));
+    ComparisonToProto(
+        Compare(id, current[i],
+                previous == nullptr ? std::nullopt : (*previous)[i]),
+        metric);
+  }
+}
+
+v1::GoalStatus StatusToProto(GoalStatus s) {
+  switch (s) {
+    case GoalStatus::kNotStarted:
+      return v1::GOAL_STATUS_NOT_STARTED;
+    case GoalStatus::kOnTrack:
+      return v1::GOAL_STATUS_ON_TRACK;
+    case GoalStatus::kBehind:
+      return v1::GOAL_STATUS_BEHIND;
+    case GoalStatus::kAchieved:
+      return v1::GOAL_STATUS_ACHIEVED;
+    case GoalStatus::kMissed:
+      return v1::GOAL_STATUS_MISSED;
+    case GoalStatus::kNoData:
+      return v1::GOAL_STATUS_NO_DATA;
+  }
+  return v1::GOAL_STATUS_UNSPECIFIED;
+}
+
+int32_t FirstDay(absl::Span<const TimeRange> ranges) {
+  int64_t lo = INT64_MAX;
+  for (const TimeRange& r : ranges) lo = std::min(lo, r.start_us);
+  return DayOf(lo);
+}
+
+int32_t EndDay(absl::Span<const TimeRange> ranges) {
+  int64_t hi = INT64_MIN;
+  for (const TimeRange& r : ranges) hi = std::max(hi, r.end_us);
+  return DayOf(hi);
+}
+
+}  // namespace
+
+ReportServiceImpl::ReportServiceImpl(EventStore& store, Clock& clock,
+                                     WorkspaceSettingsStore& settings,
+                                     AttributionServiceImpl& auth,
+                                     ServiceOptions options)
+    : store_(store),
+      clock_(clock),
+      settings_(settings),
+      auth_(auth),
+      options_(std::move(options)) {}
+
+// --- Spend -----------------------------------------------------------------
+
+absl::Status ReportServiceImpl::RecordSpendImpl(
+    const v1::RecordSpendRequest& request, v1::RecordSpendResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  if (request.spend_size() == 0) return Bad("spend", "at least one row");
+  if (static_cast<size_t>(request.spend_size()) > options_.max_batch_events) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("spend: ", request.spend_size(), " rows, the limit is ",
+                     options_.max_batch_events, " (--max_batch_events)"));
+  }
+  ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                   settings_.Get(request.workspace()));
+  std::vector<SpendRow> rows;
+  rows.reserve(request.spend_size());
+  for (int i = 0; i < request.spend_size(); ++i) {
+    const v1::Spend& in = request.spend(i);
+    const std::string p = absl::StrCat("spend[", i, "].");
+    SpendRow& row = rows.emplace_back();
+    const std::optional<int32_t> day = ParseDate(in.date());
+    if (!day) {
+      return Bad(p + "date", absl::StrCat("\"", in.date(),
+                                          "\" is not a date as YYYY-MM-DD"));
+    }
+    if (*day < kMinSpendDay || *day >= kEndSpendDay) {
+      return Bad(p + "date", "must be 2000-01-01 to 2099-12-31");
+    }
+    row.day = *day;
+    if (const char* r = CheckChannel(in.channel()); *r) {
+      return Bad(p + "channel", r);
+    }
+    if (const char* r = CheckCampaign(in.campaign()); *r) {
+      return Bad(p + "campaign", r);
+    }
+    if (in.amount_micros() < 0 || in.amount_micros() > kMaxRevenueMicros) {
+      return Bad(p + "amount_micros",
+                 "must be 0 to 10^15 (one billion currency units)");
+    }
+    if (in.currency().empty()) return Bad(p + "currency", "is required");
+    if (!IsKnownCurrency(in.currency())) {
+      return Bad(p + "currency",
+                 absl::StrCat("unknown ISO 4217 code \"", in.currency(), "\""));
+    }
+    if (!settings.reporting_currency().empty() &&
+        in.currency() != settings.reporting_currency()) {
+      return Bad(p + "currency",
+                 absl::StrCat("\"", in.currency(),
+                              "\" is not the workspace's reporting currency \"",
+                              settings.reporting_currency(), "\""));
+    }
+    row.channel = in.channel();
+    row.campaign = in.campaign();
+    row.amount_micros = in.amount_micros();
+    row.currency = in.currency();
+  }
+  ASSIGN_OR_RETURN(int64_t changed, store_.WriteSpend(request.workspace(), rows));
+  response->set_rows(static_cast<int64_t>(rows.size()));
+  response->set_changed(changed);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::RecordSpend(
+    grpc::CallbackServerContext* context, const v1::RecordSpendRequest* request,
+    v1::RecordSpendResponse* response) {
+  if (absl::Status s =
+          auth_.Authorize(*context, request->workspace(), Role::kWriter);
+      !s.ok()) {
+    return Done(context, s);
+  }
+  return Done(context, RecordSpendImpl(*request, response));
+}
+
+// --- Settings --------------------------------------------------------------
+
+grpc::ServerUnaryReactor* ReportServiceImpl::GetSettings(
+    grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
+    v1::WorkspaceSettings* response) {
+  absl::Status s = auth_.Authorize(*context, request->workspace(), Role::kReader);
+  if (s.ok()) s = ValidateWorkspace(request->workspace());
+  if (s.ok()) {
+    absl::StatusOr<v1::WorkspaceSettings> settings =
+        settings_.Get(request->workspace());
+    if (settings.ok()) {
+      *response = *std::move(settings);
+    } else {
+      s = settings.status();
+    }
+  }
+  return Done(context, s);
+}
+
+absl::Status ReportServiceImpl::UpdateSettingsImpl(
+    const v1::UpdateSettingsRequest& request, v1::WorkspaceSettings* response) {
+  const std::string& workspace = request.settings().workspace();
+  RETURN_IF_ERROR(ValidateWorkspace(workspace, "settings.workspace"));
+  ASSIGN_OR_RETURN(v1::WorkspaceSettings applied,
+                   ApplySettingsDefaults(request.settings()));
+  if (!applied.reporting_currency().empty()) {
+    // Every purchase and every spend row must already be in it.
+    ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
+                     store_.ReadSpend(workspace, kMinSpendDay, kEndSpendDay));
+    absl::Status currency;
+    store_.ReadIndex(workspace, [&](const WorkspaceIndex* index) {
+      currency = ReportCurrency(applied, index, spend).status();
+    });
+    if (!currency.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("settings.reporting_currency: ", currency.message()));
+    }
+  }
+  RETURN_IF_ERROR(settings_.Put(applied));
+  *response = std::move(applied);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::UpdateSettings(
+    grpc::CallbackServerContext* context,
+    const v1::UpdateSettingsRequest* request,
+    v1::WorkspaceSettings* response) {
+  if (absl::Status s = auth_.Authorize(*context, request->settings().workspace(),
+                                       Role::kAdmin);
+      !s.ok()) {
+    return Done(context, s);
+  }
+  return Done(context, UpdateSettingsImpl(*request, response));
+}
+
+// --- Goals -----------------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::BusinessGoal>> ReportServiceImpl::ReadGoals(
+    absl::string_view workspace) {
+  ASSIGN_OR_RETURN(auto stored, store_.ReadMeta(workspace, kGoalPrefix));
+  std::vector<v1::BusinessGoal> goals;
+  for (const auto& [name, value] : stored) {
+    if (!goals.emplace_back().ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("corrupt stored goal ", name));
+    }
+  }
+  return goals;
+}
+
+absl::Status ReportServiceImpl::SetGoalImpl(const v1::SetGoalRequest& request,
+                                            v1::BusinessGoal* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  const v1::BusinessGoal& goal = request.goal();
+  RETURN_IF_ERROR(ValidateWorkspace(goal.name(), "goal.name"));
+  if (!goal.channel().empty()) {
+    if (const char* r = CheckChannel(goal.channel()); *r) {
+      return Bad("goal.channel", r);
+    }
+  }
+  if (!MetricByName(goal.metric())) {
+    std::vector<std::string> names;
+    for (int i = 0; i < kMetricCount; ++i) {
+      names.push_back(Info(static_cast<MetricId>(i)).name);
+    }
+    return Bad("goal.metric",
+               absl::StrCat("unknown metric \"", goal.metric(), "\"; one of ",
+                            absl::StrJoin(names, ", ")));
+  }
+  if (!std::isfinite(goal.target())) return Bad("goal.target", "must be finite");
+  TimeRange period;
+  RETURN_IF_ERROR(ParsePeriod(goal.period(), "goal.period", &period));
+  ASSIGN_OR_RETURN(std::vector<v1::BusinessGoal> goals,
+                   ReadGoals(request.workspace()));
+  const bool exists =
+      std::any_of(goals.begin(), goals.end(), [&](const v1::BusinessGoal& g) {
+        return g.name() == goal.name();
+      });
+  if (!exists && goals.size() >= static_cast<size_t>(kMaxGoals)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("goal: the workspace has ", kMaxGoals,
+                     " goals, the limit; delete one first"));
+  }
+  RETURN_IF_ERROR(store_.PutMeta(request.workspace(),
+                                 absl::StrCat(kGoalPrefix, goal.name()),
+                                 goal.SerializeAsString()));
+  *response = goal;
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::SetGoal(
+    grpc::CallbackServerContext* context, const v1::SetGoalRequest* request,
+    v1::BusinessGoal* response) {
+  if (absl::Status s =
+          auth_.Authorize(*context, request->workspace(), Role::kWriter);
+      !s.ok()) {
+    return Done(context, s);
+  }
+  return Done(context, SetGoalImpl(*request, response));
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::DeleteGoal(
+    grpc::CallbackServerContext* context, const v1::DeleteGoalRequest* request,
+    v1::DeleteGoalResponse* response) {
+  absl::Status s = auth_.Authorize(*context, request->workspace(), Role::kWriter);
+  if (s.ok()) s = ValidateWorkspace(request->workspace());
+  if (s.ok()) s = ValidateWorkspace(request->name(), "name");
+  if (s.ok()) {
+    const std::string name = absl::StrCat(kGoalPrefix, request->name());
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> found =
+        store_.ReadMeta(request->workspace(), name);
+    s = found.status();
+    if (s.ok()) {
+      const bool exists = std::any_of(
+          found->begin(), found->end(),
+          [&](const auto& entry) { return entry.first == name; });
+      if (exists) s = store_.PutMeta(request->workspace(), name, "");
+      response->set_deleted(exists && s.ok());
+    }
+  }
+  return Done(context, s);
+}
+
+absl::Status ReportServiceImpl::GoalsProgress(
+    grpc::CallbackServerContext* context, absl::string_view workspace,
+    const v1::WorkspaceSettings& settings, const TimeRange* only_overlapping,
+    google::protobuf::RepeatedPtrField<v1::GoalProgress>* out) {
+  ASSIGN_OR_RETURN(std::vector<v1::BusinessGoal> goals, ReadGoals(workspace));
+  const int64_t now = absl::ToUnixMicros(clock_.Now());
+  std::vector<v1::BusinessGoal> chosen;
+  std::vector<TimeRange> periods;  // Each goal's period, measured to today.
+  std::vector<TimeRange> full;
+  for (v1::BusinessGoal& g : goals) {
+    TimeRange p;
+    if (!ParsePeriod(g.period(), "goal.period", &p).ok()) continue;
+    if (only_overlapping != nullptr &&
+        (p.end_us <= only_overlapping->start_us ||
+         p.start_us >= only_overlapping->end_us)) {
+      continue;
+    }
+    full.push_back(p);
+    periods.push_back({p.start_us, std::max(p.start_us + 1,
+                                            GoalMeasuredEnd(p, now))});
+    chosen.push_back(std::move(g));
+  }
+  if (chosen.empty()) return absl::OkStatus();
+  ReportOptions o;
+  v1::ModelSpec unused_model;
+  google::protobuf::Duration unused_lookback;
+  RETURN_IF_ERROR(ReportDefaults(settings, nullptr, nullptr, &unused_model,
+                                 &unused_lookback, &o));
+  o.now_us = now;
+  o.threads = options_.query_threads;
+  o.cancelled = StopWhen(context);
+  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
+                   store_.ReadSpend(workspace, FirstDay(periods),
+                                    EndDay(periods) + 1));
+  TallyResult tallies;
+  absl::Status status;
+  store_.ReadIndex(workspace, [&](const WorkspaceIndex* index) {
+    status = ReportCurrency(settings, index, spend).status();
+    if (status.ok()) tallies = TallyPeriods(index, periods, spend, o);
+  });
+  RETURN_IF_ERROR(status);
+  if (tallies.cancelled) return Stopped(context);
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    const MetricId metric = *MetricByName(chosen[i].metric());
+    const PeriodTally& t = tallies.periods[i];
+    const Tally* tally = &t.total;
+    Tally none;
+    if (!chosen[i].channel().empty()) {
+      auto it = t.groups.find({chosen[i].channel(), ""});
+      tally = it == t.groups.end() ? &none : &it->second;
+    }
+    std::optional<double> actual;
+    if (now >= full[i].start_us) {
+      actual = Derive(*tally, o.gross_margin)[static_cast<int>(metric)];
+    }
+    const GoalProgress p =
+        EvaluateGoal(metric, chosen[i].target(), full[i], actual, now);
+    v1::GoalProgress* g = out->Add();
+    *g->mutable_goal() = std::move(chosen[i]);
+    if (p.actual) g->set_actual(*p.actual);
+    if (p.expected_to_date) g->set_expected_to_date(*p.expected_to_date);
+    g->set_elapsed(p.elapsed);
+    g->set_status(StatusToProto(p.status));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
+    grpc::CallbackServerContext* context, const v1::ListGoalsRequest* request,
+    v1::ListGoalsResponse* response) {
+  absl::Status s = auth_.Authorize(*context, request->workspace(), Role::kReader);
+  if (s.ok()) s = ValidateWorkspace(request->workspace());
+  if (s.ok()) {
+    absl::StatusOr<v1::WorkspaceSettings> settings =
+        settings_.Get(request->workspace());
+    s = settings.status();
+    if (s.ok()) {
+      s = GoalsProgress(context, request->workspace(), *settings, nullptr,
+                        response->mutable_goals());
+    }
+  }
+  return Done(context, s);
+}
+
+// --- ChannelReport ---------------------------------------------------------
+
+absl::Status ReportServiceImpl::ChannelReportImpl(
+    grpc::CallbackServerContext* context,
+    const v1::ChannelReportRequest& request,
+    v1::ChannelReportResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  v1::ChannelReportRequest* applied = response->mutable_request();
+  *applied = request;
+  ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                   settings_.Get(request.workspace()));
+  std::vector<TimeRange> periods(1);
+  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &periods[0]));
+  if (request.no_comparison()) {
+    if (request.has_compare()) {
+      return Bad("compare", "is not allowed with no_comparison");
+    }
+  } else if (request.has_compare()) {
+    RETURN_IF_ERROR(ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
+  } else {
+    const int64_t length = periods[0].end_us - periods[0].start_us;
+    periods.push_back({periods[0].start_us - length, periods[0].start_us});
+    PeriodToProto(periods[1], applied->mutable_compare());
+  }
+  ReportOptions o;
+  RETURN_IF_ERROR(ReportDefaults(
+      settings, request.has_model() ? &request.model() : nullptr,
+      request.has_lookback() ? &request.lookback() : nullptr,
+      applied->mutable_model(), applied->mutable_lookback(), &o));
+  switch (request.group_by()) {
+    case v1::GROUP_BY_UNSPECIFIED:
+    case v1::GROUP_BY_CHANNEL:
+      applied->set_group_by(v1::GROUP_BY_CHANNEL);
+      break;
+    case v1::GROUP_BY_CHANNEL_CAMPAIGN:
+      o.by_campaign = true;
+      break;
+    default:
+      return Bad("group_by", absl::StrCat("unknown value ", request.group_by()));
+  }
+  o.now_us = absl::ToUnixMicros(clock_.Now());
+  o.threads = options_.query_threads;
+  o.cancelled = StopWhen(context);
+  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
+                   store_.ReadSpend(request.workspace(), FirstDay(periods),
+                                    EndDay(periods)));
+  TallyResult tallies;
+  absl::Status status;
+  std::string currency;
+  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
+    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
+    status = c.status();
+    if (!status.ok()) return;
+    currency = *c;
+    tallies = TallyPeriods(index, periods, spend, o);
+  });
+  RETURN_IF_ERROR(status);
+  if (tallies.cancelled) return Stopped(context);
+  response->set_currency(currency);
+  response->set_gross_margin(o.gross_margin);
+  SetDuration(o.horizon_us, response->mutable_retention_horizon());
+  const PeriodTally& now = tallies.periods[0];
+  const PeriodTally* before =
+      tallies.periods.size() > 1 ? &tallies.periods[1] : nullptr;
+  std::set<GroupName> names;
+  for (const auto& [name, t] : now.groups) names.insert(name);
+  if (before != nullptr) {
+    for (const auto& [name, t] : before->groups) names.insert(name);
+  }
+  const Tally empty;
+  for (const GroupName& name : names) {
+    v1::ChannelRow* row = response->add_channels();
+    row->set_channel(name.first);
+    row->set_campaign(name.second);
+    auto it = now.groups.find(name);
+    const Figures current =
+        Derive(it == now.groups.end() ? empty : it->second, o.gross_margin);
+    if (before == nullptr) {
+      FiguresToProto(current, nullptr, row->mutable_figures());
+      continue;
+    }
+    auto prev_it = before->groups.find(name);
+    const Figures previous = Derive(
+        prev_it == before->groups.end() ? empty : prev_it->second,
+        o.gross_margin);
+    FiguresToProto(current, &previous, row->mutable_figures());
+  }
+  const Figures total = Derive(now.total, o.gross_margin);
+  if (before == nullptr) {
+    FiguresToProto(total, nullptr, response->mutable_total());
+  } else {
+    const Figures previous = Derive(before->total, o.gross_margin);
+    FiguresToProto(total, &previous, response->mutable_total());
+  }
+  return GoalsProgress(context, request.workspace(), settings, &periods[0],
+                       response->mutable_goals());
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::ChannelReport(
+    grpc::CallbackServerContext* context,
+    const v1::ChannelReportRequest* request,
+    v1::ChannelReportResponse* response) {
+  if (absl::Status s =
+          auth_.Authorize(*context, request->workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
+  return Done(context, ChannelReportImpl(context, *request, response));
+}
+
+// --- CashFlow --------------------------------------------------------------
+
+absl::Status ReportServiceImpl::CashFlowImpl(
+    grpc::CallbackServerContext* context, const v1::CashFlowRequest& request,
+    v1::CashFlowResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  v1::CashFlowRequest* applied = response->mutable_request();
+  *applied = request;
+  ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                   settings_.Get(request.workspace()));
+  TimeRange period;
+  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &period));
+  bool weekly = false;
+  switch (request.granularity()) {
+    case v1::GRANULARITY_UNSPECIFIED:
+    case v1::GRANULARITY_DAY:
+      applied->set_granularity(v1::GRANULARITY_DAY);
+      break;
+    case v1::GRANULARITY_WEEK:
+      weekly = true;
+      break;
+    default:
+      return Bad("granularity", "must be GRANULARITY_DAY or GRANULARITY_WEEK");
+  }
+  ReportOptions o;
+  RETURN_IF_ERROR(ReportDefaults(
+      settings, request.has_model() ? &request.model() : nullptr,
+      request.has_lookback() ? &request.lookback() : nullptr,
+      applied->mutable_model(), applied->mutable_lookback(), &o));
+  o.now_us = absl::ToUnixMicros(clock_.Now());
+  o.threads = options_.query_threads;
+  o.cancelled = StopWhen(context);
+  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
+                   store_.ReadSpend(request.workspace(), DayOf(period.start_us),
+                                    DayOf(period.end_us)));
+  CashFlowResult flow;
+  absl::Status status;
+  std::string currency;
+  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
+    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
+    status = c.status();
+    if (!status.ok()) return;
+    currency = *c;
+    flow = ComputeCashFlow(index, period, weekly, spend, o);
+  });
+  RETURN_IF_ERROR(status);
+  if (flow.cancelled) return Stopped(context);
+  response->set_currency(currency);
+  auto series_to_proto = [&](const CashFlowSeries& s, v1::CashFlowSeries* out) {
+    out->set_channel(s.channel);
+    double running = 0;
+    for (size_t b = 0; b < flow.bucket_start_days.size(); ++b) {
+      v1::CashFlowPoint* point = out->add_points();
+      TimeToProto(flow.bucket_start_days[b] * kDayUs, point->mutable_start());
+      point->set_revenue_in(s.revenue[b]);
+      point->set_spend_out(s.spend[b]);
+      point->set_net(s.revenue[b] - s.spend[b]);
+      running += s.revenue[b] - s.spend[b];
+      point->set_running_net(running);
+    }
+  };
+  for (const CashFlowSeries& s : flow.channels) {
+    series_to_proto(s, response->add_channels());
+  }
+  series_to_proto(flow.total, response->mutable_total());
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::CashFlow(
+    grpc::CallbackServerContext* context, const v1::CashFlowRequest* request,
+    v1::CashFlowResponse* response) {
+  if (absl::Status s =
+          auth_.Authorize(*context, request->workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
+  return Done(context, CashFlowImpl(context, *request, response));
+}
+
+// --- RetentionCohorts ------------------------------------------------------
+
+absl::Status ReportServiceImpl::CohortsImpl(
+    grpc::CallbackServerContext* context,
+    const v1::RetentionCohortsRequest& request,
+    v1::RetentionCohortsResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  v1::RetentionCohortsRequest* applied = response->mutable_request();
+  *applied = request;
+  ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                   settings_.Get(request.workspace()));
+  TimeRange period;
+  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &period));
+  bool weekly = false;
+  switch (request.granularity()) {
+    case v1::GRANULARITY_UNSPECIFIED:
+    case v1::GRANULARITY_MONTH:
+      applied->set_granularity(v1::GRANULARITY_MONTH);
+      break;
+    case v1::GRANULARITY_WEEK:
+      weekly = true;
+      break;
+    default:
+      return Bad("granularity",
+                 "must be GRANULARITY_MONTH or GRANULARITY_WEEK");
+  }
+  std::vector<int32_t> horizons(request.horizon_days().begin(),
+                                request.horizon_days().end());
+  if (horizons.empty()) {
+    horizons = {30, 60, 90, 180, 365};
+    for (int32_t h : horizons) applied->add_horizon_days(h);
+  }
+  if (horizons.size() > static_cast<size_t>(kMaxHorizons)) {
+    return Bad("horizon_days", absl::StrCat("at most ", kMaxHorizons));
+  }
+  for (size_t i = 0; i < horizons.size(); ++i) {
+    const std::string field = absl::StrCat("horizon_days[", i, "]");
+    if (horizons[i] < 1 || horizons[i] > 3650) {
+      return Bad(field, "must be 1 to 3650");
+    }
+    if (i > 0 && horizons[i] <= horizons[i - 1]) {
+      return Bad(field, "must be ascending");
+    }
+  }
+  ReportOptions o;
+  RETURN_IF_ERROR(ReportDefaults(
+      settings, request.has_model() ? &request.model() : nullptr,
+      request.has_lookback() ? &request.lookback() : nullptr,
+      applied->mutable_model(), applied->mutable_lookback(), &o));
+  o.now_us = absl::ToUnixMicros(clock_.Now());
+  o.threads = options_.query_threads;
+  o.cancelled = StopWhen(context);
+  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
+                   store_.ReadSpend(request.workspace(), DayOf(period.start_us),
+                                    DayOf(period.end_us)));
+  CohortResult cohorts;
+  absl::Status status;
+  std::string currency;
+  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
+    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
+    status = c.status();
+    if (!status.ok()) return;
+    currency = *c;
+    cohorts = ComputeCohorts(index, period, weekly, horizons, spend, o);
+  });
+  RETURN_IF_ERROR(status);
+  if (cohorts.cancelled) return Stopped(context);
+  response->set_currency(currency);
+  response->set_gross_margin(o.gross_margin);
+  for (const CohortRow& row : cohorts.rows) {
+    v1::Cohort* c = response->add_cohorts();
+    TimeToProto(row.start_day * kDayUs, c->mutable_start());
+    c->set_channel(row.channel);
+    c->set_customers(row.customers);
+    c->set_spend(row.spend);
+    if (row.cac) c->set_cac(*row.cac);
+    for (const CohortHorizonFigures& f : row.horizons) {
+      v1::CohortHorizon* h = c->add_horizons();
+      h->set_days(f.days);
+      h->set_customers_observed(f.observed);
+      if (f.retention_rate) h->set_retention_rate(*f.retention_rate);
+      if (f.revenue_per_customer) {
+        h->set_revenue_per_customer(*f.revenue_per_customer);
+      }
+      if (f.ltv_to_cac) h->set_ltv_to_cac(*f.ltv_to_cac);
+    }
+    if (row.payback_days) c->set_payback_days(*row.payback_days);
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::RetentionCohorts(
+    grpc::CallbackServerContext* context,
+    const v1::RetentionCohortsRequest* request,
+    v1::RetentionCohortsResponse* response) {
+  if (absl::Status s =
+          auth_.Authorize(*context, request->workspace(), Role::kReader);
+      !s.ok()) {
+    return Done(context, s);
+  }
+  return Done(context, CohortsImpl(context, *request, response));
+}
+
+}  // namespace attribution::api

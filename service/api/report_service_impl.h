@@ -1,0 +1,102 @@
+#ifndef ATTRIBUTION_SERVICE_API_REPORT_SERVICE_IMPL_H_
+#define ATTRIBUTION_SERVICE_API_REPORT_SERVICE_IMPL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "attribution/v1/report_service.grpc.pb.h"
+#include "service/api/attribution_service_impl.h"
+#include "service/api/workspace_settings.h"
+#include "service/core/clock.h"
+#include "service/core/report.h"
+#include "storage/event_store.h"
+
+namespace attribution::api {
+
+// Most goals one workspace may hold.
+inline constexpr int kMaxGoals = 100;
+
+// The ReportService handlers (callback API). Authorisation goes through
+// `auth`'s key ring, so both services share one set of keys. Thread-safe;
+// every argument must outlive it.
+class ReportServiceImpl final : public v1::ReportService::CallbackService {
+ public:
+  ReportServiceImpl(EventStore& store, Clock& clock,
+                    WorkspaceSettingsStore& settings,
+                    AttributionServiceImpl& auth, ServiceOptions options);
+
+  grpc::ServerUnaryReactor* RecordSpend(
+      grpc::CallbackServerContext* context,
+      const v1::RecordSpendRequest* request,
+      v1::RecordSpendResponse* response) override;
+  grpc::ServerUnaryReactor* GetSettings(
+      grpc::CallbackServerContext* context,
+      const v1::GetSettingsRequest* request,
+      v1::WorkspaceSettings* response) override;
+  grpc::ServerUnaryReactor* UpdateSettings(
+      grpc::CallbackServerContext* context,
+      const v1::UpdateSettingsRequest* request,
+      v1::WorkspaceSettings* response) override;
+  grpc::ServerUnaryReactor* SetGoal(grpc::CallbackServerContext* context,
+                                    const v1::SetGoalRequest* request,
+                                    v1::BusinessGoal* response) override;
+  grpc::ServerUnaryReactor* DeleteGoal(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteGoalRequest* request,
+      v1::DeleteGoalResponse* response) override;
+  grpc::ServerUnaryReactor* ListGoals(
+      grpc::CallbackServerContext* context,
+      const v1::ListGoalsRequest* request,
+      v1::ListGoalsResponse* response) override;
+  grpc::ServerUnaryReactor* ChannelReport(
+      grpc::CallbackServerContext* context,
+      const v1::ChannelReportRequest* request,
+      v1::ChannelReportResponse* response) override;
+  grpc::ServerUnaryReactor* CashFlow(
+      grpc::CallbackServerContext* context,
+      const v1::CashFlowRequest* request,
+      v1::CashFlowResponse* response) override;
+  grpc::ServerUnaryReactor* RetentionCohorts(
+      grpc::CallbackServerContext* context,
+      const v1::RetentionCohortsRequest* request,
+      v1::RetentionCohortsResponse* response) override;
+
+ private:
+  absl::Status RecordSpendImpl(const v1::RecordSpendRequest& request,
+                               v1::RecordSpendResponse* response);
+  absl::Status UpdateSettingsImpl(const v1::UpdateSettingsRequest& request,
+                                  v1::WorkspaceSettings* response);
+  absl::Status SetGoalImpl(const v1::SetGoalRequest& request,
+                           v1::BusinessGoal* response);
+  absl::Status ChannelReportImpl(grpc::CallbackServerContext* context,
+                                 const v1::ChannelReportRequest& request,
+                                 v1::ChannelReportResponse* response);
+  absl::Status CashFlowImpl(grpc::CallbackServerContext* context,
+                            const v1::CashFlowRequest& request,
+                            v1::CashFlowResponse* response);
+  absl::Status CohortsImpl(grpc::CallbackServerContext* context,
+                           const v1::RetentionCohortsRequest& request,
+                           v1::RetentionCohortsResponse* response);
+
+  absl::StatusOr<std::vector<v1::BusinessGoal>> ReadGoals(
+      absl::string_view workspace);
+  // Progress of `goals` (those with `only_overlapping` set: only goals whose
+  // period overlaps it), measured with the workspace's defaults.
+  absl::Status GoalsProgress(grpc::CallbackServerContext* context,
+                             absl::string_view workspace,
+                             const v1::WorkspaceSettings& settings,
+                             const TimeRange* only_overlapping,
+                             google::protobuf::RepeatedPtrField<
+                                 v1::GoalProgress>* out);
+
+  EventStore& store_;
+  Clock& clock_;
+  WorkspaceSettingsStore& settings_;
+  AttributionServiceImpl& auth_;
+  const ServiceOptions options_;
+};
+
+}  // namespace attribution::api
+
+#endif  // ATTRIBUTION_SERVICE_API_REPORT_SERVICE_IMPL_H_
