@@ -175,5 +175,59 @@ TEST_F(RocksDbEventStoreTest, EraseRemovesEverythingAlsoAfterReopen) {
   EXPECT_EQ(store->Write("w", resend)->stored, 1);
 }
 
+TEST_F(RocksDbEventStoreTest, SpendReplacesADayAndReadsByDayRange) {
+  auto store = Open();
+  const std::vector<SpendRow> rows = {
+      {100, "instagram", "spring", 5'000'000, "USD"},
+      {100, "instagram", "", 1'000'000, "USD"},
+      {101, "email", "", 2'000'000, "USD"},
+      {-3, "x", "", 7, "USD"},  // Before 1970 still orders by day.
+  };
+  auto changed = store->WriteSpend("ws", rows);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(*changed, 4);
+  // Sending the same rows again changes nothing.
+  changed = store->WriteSpend("ws", rows);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, 0);
+  // A new amount for a day replaces the old one.
+  changed = store->WriteSpend("ws", {{100, "instagram", "spring", 6'000'000, "USD"}});
+  EXPECT_EQ(*changed, 1);
+  ASSERT_TRUE(store->WriteSpend("other", {{100, "x", "", 1, "EUR"}}).ok());
+
+  store.reset();
+  store = Open();  // Durable.
+  auto read = store->ReadSpend("ws", 100, 101);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_THAT(*read, ElementsAre(SpendRow{100, "instagram", "", 1'000'000, "USD"},
+                                 SpendRow{100, "instagram", "spring", 6'000'000,
+                                          "USD"}));
+  read = store->ReadSpend("ws", -10, 200);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->size(), 4u);
+  EXPECT_EQ(read->front().day, -3);
+  EXPECT_EQ(read->back().channel, "email");
+  // Spend keys never confuse the event index.
+  EXPECT_EQ(store->Describe("ws").stats.customers, 0);
+}
+
+TEST_F(RocksDbEventStoreTest, MetaValuesArePerWorkspaceAndDeletable) {
+  auto store = Open();
+  ASSERT_TRUE(store->PutMeta("ws", "goal/a", "1").ok());
+  ASSERT_TRUE(store->PutMeta("ws", "goal/b", "2").ok());
+  ASSERT_TRUE(store->PutMeta("ws", "settings", "s").ok());
+  ASSERT_TRUE(store->PutMeta("ws2", "goal/c", "3").ok());
+  auto goals = store->ReadMeta("ws", "goal/");
+  ASSERT_TRUE(goals.ok());
+  EXPECT_THAT(*goals, ElementsAre(std::pair<std::string, std::string>("goal/a", "1"),
+                                  std::pair<std::string, std::string>("goal/b", "2")));
+  ASSERT_TRUE(store->PutMeta("ws", "goal/a", "").ok());
+  store.reset();
+  store = Open();
+  goals = store->ReadMeta("ws", "goal/");
+  ASSERT_TRUE(goals.ok());
+  EXPECT_THAT(*goals, ElementsAre(std::pair<std::string, std::string>("goal/b", "2")));
+}
+
 }  // namespace
 }  // namespace attribution
