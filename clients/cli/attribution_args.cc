@@ -16,6 +16,8 @@ absl::Status Bad(absl::string_view flag, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", reason));
 }
 
+}  // namespace
+
 absl::StatusOr<google::protobuf::Timestamp> ParseWhen(absl::string_view flag,
                                                       absl::string_view value) {
   absl::Time t;
@@ -30,8 +32,6 @@ absl::StatusOr<google::protobuf::Timestamp> ParseWhen(absl::string_view flag,
   ts.set_seconds(absl::ToUnixSeconds(t));
   return ts;
 }
-
-}  // namespace
 
 absl::StatusOr<google::protobuf::Duration> ParseDurationFlag(
     absl::string_view flag, absl::string_view value) {
@@ -62,6 +62,43 @@ std::string ModelName(const v1::ModelSpec& spec) {
         absl::FormatDuration(absl::Seconds(spec.half_life().seconds())));
   }
   return name;
+}
+
+absl::StatusOr<v1::ModelSpec> ParseModelFlag(absl::string_view m) {
+  std::vector<std::string> parts = absl::StrSplit(m, ':');
+  v1::ModelSpec out;
+  v1::ModelSpec* spec = &out;
+  v1::Model model;
+  if (!v1::Model_Parse(
+          absl::StrCat("MODEL_", absl::AsciiStrToUpper(parts[0])), &model) ||
+      model == v1::MODEL_UNSPECIFIED) {
+    return Bad("model", absl::StrCat("\"", parts[0],
+                                     "\" is not first_touch, last_touch, "
+                                     "last_non_direct, linear, "
+                                     "position_based, time_decay, markov or "
+                                     "shapley"));
+  }
+  spec->set_model(model);
+  if (model == v1::MODEL_MARKOV && parts.size() > 1) {
+    int order;
+    if (!absl::SimpleAtoi(parts[1], &order)) {
+      return Bad("model", "markov:ORDER takes a whole number");
+    }
+    spec->set_order(order);
+  } else if (model == v1::MODEL_POSITION_BASED && parts.size() > 1) {
+    double first, last;
+    if (parts.size() != 3 || !absl::SimpleAtod(parts[1], &first) ||
+        !absl::SimpleAtod(parts[2], &last)) {
+      return Bad("model", "position_based:FIRST:LAST takes two numbers");
+    }
+    spec->set_first_weight(first);
+    spec->set_last_weight(last);
+  } else if (model == v1::MODEL_TIME_DECAY && parts.size() > 1) {
+    auto d = ParseDurationFlag("model", parts[1]);
+    if (!d.ok()) return d.status();
+    *spec->mutable_half_life() = *d;
+  }
+  return out;
 }
 
 absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(
@@ -112,38 +149,9 @@ absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(
   }
   for (absl::string_view m :
        absl::StrSplit(args.models, ',', absl::SkipEmpty())) {
-    std::vector<std::string> parts = absl::StrSplit(m, ':');
-    v1::ModelSpec* spec = r.add_models();
-    v1::Model model;
-    if (!v1::Model_Parse(
-            absl::StrCat("MODEL_", absl::AsciiStrToUpper(parts[0])), &model) ||
-        model == v1::MODEL_UNSPECIFIED) {
-      return Bad("model", absl::StrCat("\"", parts[0],
-                                       "\" is not first_touch, last_touch, "
-                                       "last_non_direct, linear, "
-                                       "position_based, time_decay, markov or "
-                                       "shapley"));
-    }
-    spec->set_model(model);
-    if (model == v1::MODEL_MARKOV && parts.size() > 1) {
-      int order;
-      if (!absl::SimpleAtoi(parts[1], &order)) {
-        return Bad("model", "markov:ORDER takes a whole number");
-      }
-      spec->set_order(order);
-    } else if (model == v1::MODEL_POSITION_BASED && parts.size() > 1) {
-      double first, last;
-      if (parts.size() != 3 || !absl::SimpleAtod(parts[1], &first) ||
-          !absl::SimpleAtod(parts[2], &last)) {
-        return Bad("model", "position_based:FIRST:LAST takes two numbers");
-      }
-      spec->set_first_weight(first);
-      spec->set_last_weight(last);
-    } else if (model == v1::MODEL_TIME_DECAY && parts.size() > 1) {
-      auto d = ParseDurationFlag("model", parts[1]);
-      if (!d.ok()) return d.status();
-      *spec->mutable_half_life() = *d;
-    }
+    absl::StatusOr<v1::ModelSpec> spec = ParseModelFlag(m);
+    if (!spec.ok()) return spec.status();
+    *r.add_models() = *std::move(spec);
   }
   if (models_required && r.models_size() == 0) {
     return Bad("model", "name at least one model");

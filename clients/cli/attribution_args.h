@@ -32,6 +32,15 @@ absl::StatusOr<google::protobuf::Duration> ParseDurationFlag(
 
 std::string ModelName(const v1::ModelSpec& spec);
 
+// One model as --model spells it: "linear", "markov:3",
+// "position_based:0.3:0.3", "time_decay:3d".
+absl::StatusOr<v1::ModelSpec> ParseModelFlag(absl::string_view value);
+
+// "2026-03-01" (midnight UTC) or an RFC 3339 time; InvalidArgument naming
+// --`flag` otherwise.
+absl::StatusOr<google::protobuf::Timestamp> ParseWhen(absl::string_view flag,
+                                                      absl::string_view value);
+
 }  // namespace attribution::cli
 
 #endif  // ATTRIBUTION_CLIENTS_CLI_ATTRIBUTION_ARGS_H_

@@ -22,6 +22,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -29,6 +30,8 @@
 #include "clients/cli/event_rows.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/output.h"
+#include "clients/cli/report_view.h"
+#include "clients/cli/spend_import.h"
 #include "clients/cpp/attribution_client.h"
 #include "service/api/api_keys.h"
 
@@ -63,10 +66,28 @@ ABSL_FLAG(int, window, 16,
 ABSL_FLAG(
     std::string, goal, "acquisition",
     "attribute/paths/explain: acquisition, repeat_purchase or retention.");
-ABSL_FLAG(std::string, model, "linear",
-          "attribute/explain: comma-separated models: first_touch, last_touch, "
-          "last_non_direct, linear, position_based[:FIRST:LAST], "
-          "time_decay[:HALF_LIFE], markov[:ORDER], shapley.");
+ABSL_FLAG(std::string, model, "",
+          "attribute/explain: comma-separated models (default linear): "
+          "first_touch, last_touch, last_non_direct, linear, "
+          "position_based[:FIRST:LAST], time_decay[:HALF_LIFE], "
+          "markov[:ORDER], shapley. report/settings: one model (default: the "
+          "workspace's).");
+ABSL_FLAG(std::string, compare, "previous",
+          "report: previous (the period of equal length before), none, or "
+          "FROM..TO.");
+ABSL_FLAG(std::string, granularity, "",
+          "report cashflow: day (default) or week; report cohorts: month "
+          "(default) or week.");
+ABSL_FLAG(std::string, horizons, "",
+          "report cohorts: days after acquisition, e.g. 30,60,90 (default "
+          "30,60,90,180,365).");
+ABSL_FLAG(std::string, currency, "", "settings set: the reporting currency.");
+ABSL_FLAG(std::string, gross_margin, "",
+          "settings set: share of revenue that is gross profit, 0 to 1.");
+ABSL_FLAG(std::string, metric, "",
+          "goal set: the figure, e.g. new_customers, cac, roas, churn_rate.");
+ABSL_FLAG(double, target, 0, "goal set: the value to reach.");
+ABSL_FLAG(std::string, channel, "", "goal set: a channel, or empty for all.");
 ABSL_FLAG(std::string, from, "", "Window start: 2026-01-01 or RFC 3339.");
 ABSL_FLAG(std::string, to, "", "Window end (exclusive).");
 ABSL_FLAG(std::string, lookback, "",
@@ -248,6 +269,7 @@ absl::StatusOr<v1::AttributeRequest> SelectionFromFlags(bool models_required) {
   a.workspace = absl::GetFlag(FLAGS_workspace);
   a.goal = absl::GetFlag(FLAGS_goal);
   a.models = models_required ? absl::GetFlag(FLAGS_model) : "";
+  if (models_required && a.models.empty()) a.models = "linear";
   a.from = absl::GetFlag(FLAGS_from);
   a.to = absl::GetFlag(FLAGS_to);
   a.lookback = absl::GetFlag(FLAGS_lookback);
@@ -417,6 +439,197 @@ int NewKeyCommand() {
   return kOk;
 }
 
+ReportArgs ReportFlags() {
+  ReportArgs a;
+  a.workspace = absl::GetFlag(FLAGS_workspace);
+  a.from = absl::GetFlag(FLAGS_from);
+  a.to = absl::GetFlag(FLAGS_to);
+  a.compare = absl::GetFlag(FLAGS_compare);
+  a.model = absl::GetFlag(FLAGS_model);
+  a.lookback = absl::GetFlag(FLAGS_lookback);
+  a.group_by = absl::GetFlag(FLAGS_group_by);
+  a.granularity = absl::GetFlag(FLAGS_granularity);
+  a.horizons = absl::GetFlag(FLAGS_horizons);
+  return a;
+}
+
+int Usage();
+
+int ImportSpendCommand(client::AttributionClient& client,
+                       const std::string& path, Format format) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return Fail(path, absl::NotFoundError("cannot open the file"));
+    in = &file;
+  }
+  const SpendImportSummary summary = ImportSpend(
+      client, *in, absl::GetFlag(FLAGS_workspace),
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch_size))),
+      &std::cerr);
+  if (!summary.status.ok() && summary.rows == 0) {
+    return Fail(path, summary.status);
+  }
+  Table table;
+  table.columns = {"rows", "stored", "changed", "rejected"};
+  table.rows.push_back({Num(summary.rows), Num(summary.stored),
+                        Num(summary.changed), Num(summary.rejected)});
+  Print(table, format, /*single=*/true, std::cout);
+  if (!summary.status.ok()) return Fail("import spend", summary.status);
+  return summary.rejected > 0 ? kRowsRejected : kOk;
+}
+
+// Prints a report: JSON as the response message, else the table.
+int PrintReport(const google::protobuf::Message& response, const Table& human,
+                const Table& raw, Format format) {
+  if (format == Format::kJson) {
+    std::cout << ReportJson(response) << "\n";
+  } else {
+    Print(format == Format::kTable ? human : raw, format, /*single=*/false,
+          std::cout);
+  }
+  return kOk;
+}
+
+int ReportCommand(client::AttributionClient& client, const std::string& kind,
+                  Format format) {
+  const ReportArgs args = ReportFlags();
+  if (kind == "channels" || kind == "summary") {
+    auto request = BuildChannelReportRequest(args);
+    if (!request.ok()) return Fail("usage", request.status());
+    auto response = client.ChannelReport(*request);
+    if (!response.ok()) return Fail("report", response.status());
+    if (kind == "summary") {
+      const std::vector<std::string> lines = Summary(*response);
+      if (format == Format::kJson) {
+        google::protobuf::Value doc;
+        for (const std::string& line : lines) {
+          doc.mutable_list_value()->add_values()->set_string_value(line);
+        }
+        std::cout << ToJson(doc) << "\n";
+      } else {
+        for (const std::string& line : lines) std::cout << line << "\n";
+      }
+      return kOk;
+    }
+    return PrintReport(*response, ChannelReportTable(*response, true),
+                       ChannelReportTable(*response, false), format);
+  }
+  if (kind == "cashflow") {
+    auto request = BuildCashFlowRequest(args);
+    if (!request.ok()) return Fail("usage", request.status());
+    auto response = client.CashFlow(*request);
+    if (!response.ok()) return Fail("report", response.status());
+    return PrintReport(*response, CashFlowTable(*response, true),
+                       CashFlowTable(*response, false), format);
+  }
+  if (kind == "cohorts") {
+    auto request = BuildCohortsRequest(args);
+    if (!request.ok()) return Fail("usage", request.status());
+    auto response = client.RetentionCohorts(*request);
+    if (!response.ok()) return Fail("report", response.status());
+    return PrintReport(*response, CohortsTable(*response, true),
+                       CohortsTable(*response, false), format);
+  }
+  if (kind == "goals") {
+    auto settings = client.GetSettings(args.workspace);
+    if (!settings.ok()) return Fail("report", settings.status());
+    auto response = client.ListGoals(args.workspace);
+    if (!response.ok()) return Fail("report", response.status());
+    return PrintReport(
+        *response,
+        GoalsTable(response->goals(), settings->reporting_currency(), true),
+        GoalsTable(response->goals(), settings->reporting_currency(), false),
+        format);
+  }
+  return Usage();
+}
+
+int SettingsCommand(client::AttributionClient& client, bool set, Format format) {
+  const std::string workspace = absl::GetFlag(FLAGS_workspace);
+  auto settings = client.GetSettings(workspace);
+  if (!settings.ok()) return Fail("settings", settings.status());
+  if (set) {
+    v1::WorkspaceSettings next = *settings;
+    if (const std::string c = absl::GetFlag(FLAGS_currency); !c.empty()) {
+      next.set_reporting_currency(c);
+    }
+    if (const std::string m = absl::GetFlag(FLAGS_gross_margin); !m.empty()) {
+      double margin;
+      if (!absl::SimpleAtod(m, &margin)) {
+        return Fail("usage", absl::InvalidArgumentError(
+                                 "--gross_margin: a number from 0 to 1"));
+      }
+      next.set_gross_margin(margin);
+    }
+    if (const std::string m = absl::GetFlag(FLAGS_model); !m.empty()) {
+      auto model = ParseModelFlag(m);
+      if (!model.ok()) return Fail("usage", model.status());
+      *next.mutable_model() = *model;
+    }
+    for (auto [flag, field] :
+         {std::pair{&FLAGS_lookback, next.mutable_lookback()},
+          std::pair{&FLAGS_horizon, next.mutable_retention_horizon()}}) {
+      if (const std::string v = absl::GetFlag(*flag); !v.empty()) {
+        auto d = ParseDurationFlag(flag == &FLAGS_lookback ? "lookback" : "horizon", v);
+        if (!d.ok()) return Fail("usage", d.status());
+        *field = *d;
+      }
+    }
+    settings = client.UpdateSettings(next);
+    if (!settings.ok()) return Fail("settings", settings.status());
+  }
+  if (format == Format::kJson) {
+    std::cout << ReportJson(*settings) << "\n";
+    return kOk;
+  }
+  Table table;
+  table.columns = {"workspace", "reporting_currency", "gross_margin", "model",
+                   "lookback_days", "retention_horizon_days"};
+  table.rows.push_back(
+      {{settings->workspace()},
+       {settings->reporting_currency()},
+       {absl::StrFormat("%g", settings->gross_margin()), true},
+       {ModelName(settings->model())},
+       {absl::StrFormat("%g", settings->lookback().seconds() / 86400.0), true},
+       {absl::StrFormat("%g", settings->retention_horizon().seconds() / 86400.0),
+        true}});
+  Print(table, format, /*single=*/true, std::cout);
+  return kOk;
+}
+
+int GoalCommand(client::AttributionClient& client, const std::string& action,
+                const std::string& name, Format format) {
+  const std::string workspace = absl::GetFlag(FLAGS_workspace);
+  if (action == "delete") {
+    auto deleted = client.DeleteGoal(workspace, name);
+    if (!deleted.ok()) return Fail("goal delete", deleted.status());
+    std::cout << (deleted->deleted() ? "deleted " : "no goal named ") << name
+              << "\n";
+    return kOk;
+  }
+  if (action != "set") return Usage();
+  v1::SetGoalRequest request;
+  request.set_workspace(workspace);
+  v1::BusinessGoal* goal = request.mutable_goal();
+  goal->set_name(name);
+  goal->set_channel(absl::GetFlag(FLAGS_channel));
+  goal->set_metric(absl::GetFlag(FLAGS_metric));
+  goal->set_target(absl::GetFlag(FLAGS_target));
+  auto period = BuildPeriod(ReportFlags());
+  if (!period.ok()) return Fail("usage", period.status());
+  *goal->mutable_period() = *period;
+  auto stored = client.SetGoal(request);
+  if (!stored.ok()) return Fail("goal set", stored.status());
+  if (format == Format::kJson) {
+    std::cout << ReportJson(*stored) << "\n";
+  } else {
+    std::cout << "goal " << stored->name() << " set\n";
+  }
+  return kOk;
+}
+
 int Usage() {
   std::cerr
       << "usage:\n"
@@ -430,6 +643,20 @@ int Usage() {
          "--limit --collapse ...)\n"
          "  attributionctl [flags] explain CUSTOMER (--goal --model "
          "--from --to ...)\n"
+         "  attributionctl [flags] import spend FILE   (CSV: "
+         "date,channel,campaign,amount,currency)\n"
+         "  attributionctl [flags] report channels|summary (--from --to "
+         "[--compare --model --lookback --group-by])\n"
+         "  attributionctl [flags] report cashflow (--from --to "
+         "[--granularity=day|week])\n"
+         "  attributionctl [flags] report cohorts  (--from --to "
+         "[--granularity=month|week --horizons=30,60,90])\n"
+         "  attributionctl [flags] report goals\n"
+         "  attributionctl [flags] settings [set --currency --gross-margin "
+         "--model --lookback --horizon]\n"
+         "  attributionctl [flags] goal set NAME --metric --target "
+         "[--channel] --from --to\n"
+         "  attributionctl [flags] goal delete NAME\n"
          "flags: --server --workspace --format=table|json|csv "
          "--input_format --batch_size --window (--helpfull for all)\n";
   return kFailed;
@@ -468,6 +695,20 @@ int Main(const std::vector<char*>& args) {
   if (command == "import" && args.size() == 4 &&
       std::string(args[2]) == "events") {
     return ImportEventsCommand(*client, args[3], *format);
+  }
+  if (command == "import" && args.size() == 4 &&
+      std::string(args[2]) == "spend") {
+    return ImportSpendCommand(*client, args[3], *format);
+  }
+  if (command == "report" && args.size() == 3) {
+    return ReportCommand(*client, args[2], *format);
+  }
+  if (command == "settings" && args.size() <= 3) {
+    if (args.size() == 3 && std::string(args[2]) != "set") return Usage();
+    return SettingsCommand(*client, args.size() == 3, *format);
+  }
+  if (command == "goal" && args.size() == 4) {
+    return GoalCommand(*client, args[2], args[3], *format);
   }
   if (command == "journey" && args.size() == 3) {
     return JourneyCommand(*client, args[2], *format);

@@ -81,18 +81,24 @@ void Print(const Table& table, Format format, bool single, std::ostream& out) {
         }
         return;
       }
+      // Widths in characters: money and arrows are multi-byte UTF-8.
+      auto width = [](const std::string& s) {
+        size_t n = 0;
+        for (char ch : s) n += (static_cast<unsigned char>(ch) & 0xc0) != 0x80;
+        return n;
+      };
       std::vector<size_t> widths;
-      for (const auto& c : table.columns) widths.push_back(c.size());
+      for (const auto& c : table.columns) widths.push_back(width(c));
       for (const auto& row : table.rows) {
         for (size_t c = 0; c < row.size(); ++c) {
-          widths[c] = std::max(widths[c], row[c].text.size());
+          widths[c] = std::max(widths[c], width(row[c].text));
         }
       }
       auto line = [&](const std::vector<std::string>& cells,
                       const std::vector<bool>& right) {
         std::string s;
         for (size_t c = 0; c < cells.size(); ++c) {
-          const std::string pad(widths[c] - cells[c].size(), ' ');
+          const std::string pad(widths[c] - width(cells[c]), ' ');
           if (c) s += "  ";
           s += right[c] ? pad + cells[c] : cells[c] + pad;
         }

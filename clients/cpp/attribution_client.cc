@@ -36,8 +36,9 @@ absl::Status IngestStream::Finish() {
 }
 
 AttributionClient::AttributionClient(
-    std::unique_ptr<v1::AttributionService::StubInterface> stub)
-    : stub_(std::move(stub)) {}
+    std::unique_ptr<v1::AttributionService::StubInterface> stub,
+    std::unique_ptr<v1::ReportService::StubInterface> reports)
+    : stub_(std::move(stub)), reports_(std::move(reports)) {}
 
 std::unique_ptr<AttributionClient> AttributionClient::Connect(
     const std::string& target) {
@@ -46,7 +47,8 @@ std::unique_ptr<AttributionClient> AttributionClient::Connect(
   auto channel = grpc::CreateCustomChannel(
       target, grpc::InsecureChannelCredentials(), args);
   return std::make_unique<AttributionClient>(
-      v1::AttributionService::NewStub(channel));
+      v1::AttributionService::NewStub(channel),
+      v1::ReportService::NewStub(channel));
 }
 
 namespace {
@@ -57,8 +59,8 @@ void AddKey(const std::string& api_key, grpc::ClientContext* context) {
     context->AddMetadata("authorization", "Bearer " + api_key);
 }
 
-template <typename Response, typename Request, typename Method>
-absl::StatusOr<Response> Unary(v1::AttributionService::StubInterface& stub,
+template <typename Response, typename Stub, typename Request, typename Method>
+absl::StatusOr<Response> Unary(Stub& stub,
                                const std::string& api_key, Method method,
                                const Request& request) {
   grpc::ClientContext context;
@@ -82,7 +84,8 @@ std::unique_ptr<AttributionClient> AttributionClient::Connect(
   auto channel =
       grpc::CreateCustomChannel(target, grpc::SslCredentials(options), args);
   return std::make_unique<AttributionClient>(
-      v1::AttributionService::NewStub(channel));
+      v1::AttributionService::NewStub(channel),
+      v1::ReportService::NewStub(channel));
 }
 
 absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
@@ -174,6 +177,69 @@ std::unique_ptr<IngestStream> AttributionClient::StartIngest() {
   AddKey(api_key_, context.get());
   auto stream = stub_->IngestEvents(context.get());
   return std::make_unique<IngestStream>(std::move(context), std::move(stream));
+}
+
+template <typename Response, typename Request, typename Method>
+absl::StatusOr<Response> AttributionClient::Report(Method method,
+                                                   const Request& request) {
+  if (reports_ == nullptr) {
+    return absl::FailedPreconditionError("this client has no ReportService");
+  }
+  return Unary<Response>(*reports_, api_key_, method, request);
+}
+
+absl::StatusOr<v1::RecordSpendResponse> AttributionClient::RecordSpend(
+    const v1::RecordSpendRequest& request) {
+  return Report<v1::RecordSpendResponse>(&v1::ReportService::StubInterface::RecordSpend, request);
+}
+
+absl::StatusOr<v1::WorkspaceSettings> AttributionClient::GetSettings(
+    absl::string_view workspace) {
+  v1::GetSettingsRequest request;
+  request.set_workspace(std::string(workspace));
+  return Report<v1::WorkspaceSettings>(&v1::ReportService::StubInterface::GetSettings, request);
+}
+
+absl::StatusOr<v1::WorkspaceSettings> AttributionClient::UpdateSettings(
+    const v1::WorkspaceSettings& settings) {
+  v1::UpdateSettingsRequest request;
+  *request.mutable_settings() = settings;
+  return Report<v1::WorkspaceSettings>(&v1::ReportService::StubInterface::UpdateSettings, request);
+}
+
+absl::StatusOr<v1::BusinessGoal> AttributionClient::SetGoal(
+    const v1::SetGoalRequest& request) {
+  return Report<v1::BusinessGoal>(&v1::ReportService::StubInterface::SetGoal, request);
+}
+
+absl::StatusOr<v1::DeleteGoalResponse> AttributionClient::DeleteGoal(
+    absl::string_view workspace, absl::string_view name) {
+  v1::DeleteGoalRequest request;
+  request.set_workspace(std::string(workspace));
+  request.set_name(std::string(name));
+  return Report<v1::DeleteGoalResponse>(&v1::ReportService::StubInterface::DeleteGoal, request);
+}
+
+absl::StatusOr<v1::ListGoalsResponse> AttributionClient::ListGoals(
+    absl::string_view workspace) {
+  v1::ListGoalsRequest request;
+  request.set_workspace(std::string(workspace));
+  return Report<v1::ListGoalsResponse>(&v1::ReportService::StubInterface::ListGoals, request);
+}
+
+absl::StatusOr<v1::ChannelReportResponse> AttributionClient::ChannelReport(
+    const v1::ChannelReportRequest& request) {
+  return Report<v1::ChannelReportResponse>(&v1::ReportService::StubInterface::ChannelReport, request);
+}
+
+absl::StatusOr<v1::CashFlowResponse> AttributionClient::CashFlow(
+    const v1::CashFlowRequest& request) {
+  return Report<v1::CashFlowResponse>(&v1::ReportService::StubInterface::CashFlow, request);
+}
+
+absl::StatusOr<v1::RetentionCohortsResponse>
+AttributionClient::RetentionCohorts(const v1::RetentionCohortsRequest& request) {
+  return Report<v1::RetentionCohortsResponse>(&v1::ReportService::StubInterface::RetentionCohorts, request);
 }
 
 }  // namespace attribution::client

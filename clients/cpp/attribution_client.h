@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "attribution/v1/attribution_service.grpc.pb.h"
+#include "attribution/v1/report_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace attribution::client {
@@ -64,8 +65,10 @@ struct TlsOptions {
 
 class AttributionClient {
  public:
+  // `reports` may be null for a client that makes no report calls.
   explicit AttributionClient(
-      std::unique_ptr<v1::AttributionService::StubInterface> stub);
+      std::unique_ptr<v1::AttributionService::StubInterface> stub,
+      std::unique_ptr<v1::ReportService::StubInterface> reports = nullptr);
 
   // A client over a plaintext channel to `target` ("host:port").
   static std::unique_ptr<AttributionClient> Connect(const std::string& target);
@@ -96,8 +99,30 @@ class AttributionClient {
   absl::StatusOr<v1::CreateBackupResponse> CreateBackup(absl::string_view name);
   std::unique_ptr<IngestStream> StartIngest();
 
+  // ReportService.
+  absl::StatusOr<v1::RecordSpendResponse> RecordSpend(
+      const v1::RecordSpendRequest& request);
+  absl::StatusOr<v1::WorkspaceSettings> GetSettings(
+      absl::string_view workspace);
+  absl::StatusOr<v1::WorkspaceSettings> UpdateSettings(
+      const v1::WorkspaceSettings& settings);
+  absl::StatusOr<v1::BusinessGoal> SetGoal(const v1::SetGoalRequest& request);
+  absl::StatusOr<v1::DeleteGoalResponse> DeleteGoal(
+      absl::string_view workspace, absl::string_view name);
+  absl::StatusOr<v1::ListGoalsResponse> ListGoals(absl::string_view workspace);
+  absl::StatusOr<v1::ChannelReportResponse> ChannelReport(
+      const v1::ChannelReportRequest& request);
+  absl::StatusOr<v1::CashFlowResponse> CashFlow(
+      const v1::CashFlowRequest& request);
+  absl::StatusOr<v1::RetentionCohortsResponse> RetentionCohorts(
+      const v1::RetentionCohortsRequest& request);
+
  private:
+  template <typename Response, typename Request, typename Method>
+  absl::StatusOr<Response> Report(Method method, const Request& request);
+
   std::unique_ptr<v1::AttributionService::StubInterface> stub_;
+  std::unique_ptr<v1::ReportService::StubInterface> reports_;
   std::string api_key_;
 };
 

@@ -6,6 +6,11 @@ acquisition), some buy again, a few churn. Channel mix is skewed the way
 social-first brands see it (instagram and facebook heavy, long tail).
 
   gen_events.py --events 1000000 --customers 100000 --out events.csv
+
+--lead_rate P turns that share of touches before a first purchase into lead
+conversions (0 by default, which keeps older files byte-identical), and
+--spend_out FILE writes daily spend per channel and campaign for the year
+(date,channel,campaign,amount,currency).
 """
 import argparse
 import datetime
@@ -34,8 +39,9 @@ def weighted(rng, pairs):
     return lambda: rng.choices(names, weights)[0]
 
 
-def rows(events, customers, seed):
+def rows(events, customers, seed, lead_rate=0.0):
     rng = random.Random(seed)
+    lead_rng = random.Random(seed + 1)
     channel = weighted(rng, CHANNELS)
     interaction = weighted(rng, INTERACTIONS)
     per_customer = max(1, events // customers)
@@ -60,6 +66,10 @@ def rows(events, customers, seed):
                 bought += kind == "purchase"
                 yield [eid, cid, ts, "conversion", "", "", "", "", "", kind,
                        rev, "EUR" if rev else ""]
+            elif (lead_rate > 0 and not bought
+                  and lead_rng.random() < lead_rate):
+                yield [eid, cid, ts, "conversion", "", "", "", "", "", "lead",
+                       "", ""]
             else:
                 stage = ""
                 if bought and rng.random() < 0.3:
@@ -70,6 +80,23 @@ def rows(events, customers, seed):
                        "", "", ""]
 
 
+def write_spend(path, seed):
+    rng = random.Random(seed + 2)
+    with open(path, "w", newline="") as out:
+        out.write("date,channel,campaign,amount,currency\n")
+        day = START
+        while day <= END:
+            for name, weight in CHANNELS:
+                if name in ("direct", "organic_search", "referral"):
+                    continue  # Free channels.
+                for k in range(4):
+                    amount = weight * rng.randrange(50, 150)
+                    out.write("%s,%s,spring_%d,%d.%02d,EUR\n" % (
+                        day.strftime("%Y-%m-%d"), name, k, amount,
+                        rng.randrange(100)))
+            day += datetime.timedelta(days=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=1000)
@@ -77,14 +104,18 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     ap.add_argument("--out", default="-")
+    ap.add_argument("--lead_rate", type=float, default=0.0)
+    ap.add_argument("--spend_out", default="")
     a = ap.parse_args()
+    if a.spend_out:
+        write_spend(a.spend_out, a.seed)
     out = sys.stdout if a.out == "-" else open(a.out, "w", newline="")
     if a.format == "csv":
         out.write(",".join(COLUMNS) + "\n")
-        for r in rows(a.events, a.customers, a.seed):
+        for r in rows(a.events, a.customers, a.seed, a.lead_rate):
             out.write(",".join(r) + "\n")
     else:
-        for r in rows(a.events, a.customers, a.seed):
+        for r in rows(a.events, a.customers, a.seed, a.lead_rate):
             out.write(json.dumps({k: v for k, v in zip(COLUMNS, r) if v}) + "\n")
     out.close()
 

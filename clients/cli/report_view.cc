@@ -1,0 +1,496 @@
+#include "clients/cli/report_view.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "clients/cli/attribution_args.h"
+#include "google/protobuf/util/json_util.h"
+#include "service/core/report.h"
+
+namespace attribution::cli {
+namespace {
+
+absl::Status Bad(absl::string_view flag, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", reason));
+}
+
+absl::StatusOr<v1::ReportPeriod> Period(absl::string_view from_flag,
+                                        absl::string_view from,
+                                        absl::string_view to_flag,
+                                        absl::string_view to) {
+  if (from.empty()) return Bad(from_flag, "is required (a date, 2026-07-01)");
+  if (to.empty()) return Bad(to_flag, "is required (a date, exclusive)");
+  v1::ReportPeriod p;
+  absl::StatusOr<google::protobuf::Timestamp> start = ParseWhen(from_flag, from);
+  if (!start.ok()) return start.status();
+  absl::StatusOr<google::protobuf::Timestamp> end = ParseWhen(to_flag, to);
+  if (!end.ok()) return end.status();
+  *p.mutable_start() = *start;
+  *p.mutable_end() = *end;
+  return p;
+}
+
+// Model and lookback, when given.
+absl::Status Common(const ReportArgs& a, v1::ModelSpec* model, bool* has_model,
+                    google::protobuf::Duration* lookback, bool* has_lookback) {
+  *has_model = !a.model.empty();
+  if (*has_model) {
+    absl::StatusOr<v1::ModelSpec> m = ParseModelFlag(a.model);
+    if (!m.ok()) return m.status();
+    *model = *m;
+  }
+  *has_lookback = !a.lookback.empty();
+  if (*has_lookback) {
+    absl::StatusOr<google::protobuf::Duration> d =
+        ParseDurationFlag("lookback", a.lookback);
+    if (!d.ok()) return d.status();
+    *lookback = *d;
+  }
+  return absl::OkStatus();
+}
+
+template <typename Request>
+absl::Status FillCommon(const ReportArgs& a, Request* r) {
+  r->set_workspace(a.workspace);
+  absl::StatusOr<v1::ReportPeriod> period = Period("from", a.from, "to", a.to);
+  if (!period.ok()) return period.status();
+  *r->mutable_period() = *period;
+  v1::ModelSpec model;
+  google::protobuf::Duration lookback;
+  bool has_model, has_lookback;
+  if (absl::Status s = Common(a, &model, &has_model, &lookback, &has_lookback);
+      !s.ok()) {
+    return s;
+  }
+  if (has_model) *r->mutable_model() = model;
+  if (has_lookback) *r->mutable_lookback() = lookback;
+  return absl::OkStatus();
+}
+
+std::string Date(const google::protobuf::Timestamp& ts) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(ts.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string WithThousands(double v, int decimals) {
+  std::string s = absl::StrFormat("%.*f", decimals, std::fabs(v));
+  const size_t dot = std::min(s.find('.'), s.size());
+  for (int i = static_cast<int>(dot) - 3; i > 0; i -= 3) s.insert(i, ",");
+  return (v < 0 && std::round(v * 100) != 0 ? "-" : "") + s;
+}
+
+std::string Percent(double ratio) {
+  return absl::StrFormat("%.1f%%", ratio * 100);
+}
+
+const v1::Metric& MetricOf(const v1::ChannelFigures& f, MetricId id) {
+  const auto* field = f.GetDescriptor()->FindFieldByName(Info(id).name);
+  return static_cast<const v1::Metric&>(
+      f.GetReflection()->GetMessage(f, field));
+}
+
+std::string FormatValue(MetricId id, double v, absl::string_view currency) {
+  const MetricInfo& info = Info(id);
+  if (info.money) return FormatMoney(v, currency);
+  if (info.rate) return Percent(v);
+  if (id == MetricId::kRoas) return absl::StrFormat("%.2fx", v);
+  return WithThousands(v, std::fabs(v - std::round(v)) < 1e-9 ? 0 : 1);
+}
+
+std::string Trend(const v1::Metric& m) {
+  std::string arrow;
+  switch (m.direction()) {
+    case v1::DIRECTION_UP:
+      arrow = "↑";
+      break;
+    case v1::DIRECTION_DOWN:
+      arrow = "↓";
+      break;
+    case v1::DIRECTION_FLAT:
+      return "→ no change";
+    default:
+      return "";
+  }
+  switch (m.assessment()) {
+    case v1::ASSESSMENT_GOOD:
+      return arrow + " better";
+    case v1::ASSESSMENT_BAD:
+      return arrow + " worse";
+    default:
+      return arrow;
+  }
+}
+
+Cell Raw(bool has, double v) {
+  if (!has) return {""};
+  return {absl::StrFormat("%.10g", v), true};
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ReportPeriod> BuildPeriod(const ReportArgs& args) {
+  return Period("from", args.from, "to", args.to);
+}
+
+absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
+    const ReportArgs& a) {
+  v1::ChannelReportRequest r;
+  if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
+  if (a.compare == "none") {
+    r.set_no_comparison(true);
+  } else if (!a.compare.empty() && a.compare != "previous") {
+    std::vector<std::string> parts = absl::StrSplit(a.compare, "..");
+    if (parts.size() != 2) {
+      return Bad("compare", "previous, none, or FROM..TO (2025-07-01..2025-10-01)");
+    }
+    absl::StatusOr<v1::ReportPeriod> p =
+        Period("compare", parts[0], "compare", parts[1]);
+    if (!p.ok()) return p.status();
+    *r.mutable_compare() = *p;
+  }
+  if (a.group_by == "campaign") {
+    r.set_group_by(v1::GROUP_BY_CHANNEL_CAMPAIGN);
+  } else if (!a.group_by.empty() && a.group_by != "channel") {
+    return Bad("group_by", "channel or campaign");
+  }
+  return r;
+}
+
+absl::StatusOr<v1::CashFlowRequest> BuildCashFlowRequest(const ReportArgs& a) {
+  v1::CashFlowRequest r;
+  if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
+  if (a.granularity == "week") {
+    r.set_granularity(v1::GRANULARITY_WEEK);
+  } else if (a.granularity.empty() || a.granularity == "day") {
+    r.set_granularity(v1::GRANULARITY_DAY);
+  } else {
+    return Bad("granularity", "day or week");
+  }
+  return r;
+}
+
+absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
+    const ReportArgs& a) {
+  v1::RetentionCohortsRequest r;
+  if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
+  if (a.granularity == "week") {
+    r.set_granularity(v1::GRANULARITY_WEEK);
+  } else if (a.granularity.empty() || a.granularity == "month") {
+    r.set_granularity(v1::GRANULARITY_MONTH);
+  } else {
+    return Bad("granularity", "month or week");
+  }
+  for (absl::string_view h : absl::StrSplit(a.horizons, ',', absl::SkipEmpty())) {
+    int days;
+    if (!absl::SimpleAtoi(h, &days)) {
+      return Bad("horizons", "whole days, comma-separated (30,60,90)");
+    }
+    r.add_horizon_days(days);
+  }
+  return r;
+}
+
+std::string ChannelLabel(absl::string_view slug) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"facebook", "Facebook"},         {"instagram", "Instagram"},
+      {"x", "X"},                       {"linkedin", "LinkedIn"},
+      {"youtube", "YouTube"},           {"tiktok", "TikTok"},
+      {"pinterest", "Pinterest"},       {"reddit", "Reddit"},
+      {"email", "Email"},               {"organic_search", "Search (organic)"},
+      {"paid_search", "Search ads"},    {"display", "Display ads"},
+      {"referral", "Referrals"},        {"direct", "Direct"},
+  };
+  if (slug.empty()) return "All channels";
+  for (const auto& [s, name] : kNames) {
+    if (slug == s) return name;
+  }
+  std::string out(slug);
+  std::replace(out.begin(), out.end(), '_', ' ');
+  out[0] = absl::ascii_toupper(out[0]);
+  return out;
+}
+
+std::string FormatMoney(double amount, absl::string_view currency) {
+  const std::string digits = WithThousands(amount, 2);
+  const bool negative = !digits.empty() && digits[0] == '-';
+  const std::string body = negative ? digits.substr(1) : digits;
+  const char* symbol = currency == "USD"   ? "$"
+                       : currency == "EUR" ? "€"
+                       : currency == "GBP" ? "£"
+                       : currency == "JPY" ? "¥"
+                                           : nullptr;
+  if (symbol != nullptr) return absl::StrCat(negative ? "-" : "", symbol, body);
+  if (currency.empty()) return digits;
+  return absl::StrCat(digits, " ", currency);
+}
+
+Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
+  Table t;
+  const bool by_campaign =
+      r.request().group_by() == v1::GROUP_BY_CHANNEL_CAMPAIGN;
+  if (human) {
+    t.columns = {"channel", "figure", "this period", "previous", "change",
+                 "trend"};
+  } else {
+    t.columns = {"channel",  "campaign",     "metric",    "value", "previous",
+                 "change",   "change_ratio", "direction", "assessment"};
+  }
+  auto add = [&](const std::string& channel, const std::string& campaign,
+                 const v1::ChannelFigures& f) {
+    for (int i = 0; i < kMetricCount; ++i) {
+      const auto id = static_cast<MetricId>(i);
+      const v1::Metric& m = MetricOf(f, id);
+      if (!human) {
+        t.rows.push_back(
+            {{channel},
+             {campaign},
+             {Info(id).name},
+             Raw(m.has_value(), m.value()),
+             Raw(m.has_previous(), m.previous()),
+             Raw(m.has_change(), m.change()),
+             Raw(m.has_change_ratio(), m.change_ratio()),
+             {v1::Direction_Name(m.direction())},
+             {v1::Assessment_Name(m.assessment())}});
+        continue;
+      }
+      std::string change;
+      if (m.has_change_ratio()) {
+        change = absl::StrFormat("%+.1f%%", m.change_ratio() * 100);
+      } else if (m.has_change()) {
+        change = absl::StrCat(m.change() >= 0 ? "+" : "",
+                              FormatValue(id, m.change(), r.currency()));
+      }
+      std::string label = ChannelLabel(channel);
+      if (by_campaign && !channel.empty()) {
+        label = absl::StrCat(label, " / ",
+                             campaign.empty() ? "(no campaign)" : campaign);
+      }
+      t.rows.push_back(
+          {{i == 0 ? label : ""},
+           {Info(id).label},
+           {m.has_value() ? FormatValue(id, m.value(), r.currency()) : "n/a"},
+           {m.has_previous() ? FormatValue(id, m.previous(), r.currency())
+                             : (r.request().no_comparison() ? "" : "n/a")},
+           {change},
+           {Trend(m)}});
+    }
+  };
+  add("", "", r.total());
+  for (const v1::ChannelRow& row : r.channels()) {
+    add(row.channel(), row.campaign(), row.figures());
+  }
+  return t;
+}
+
+Table CashFlowTable(const v1::CashFlowResponse& r, bool human) {
+  Table t;
+  t.columns = {"channel", "from", "revenue_in", "spend_out", "net",
+               "running_net"};
+  auto add = [&](const v1::CashFlowSeries& s) {
+    for (const v1::CashFlowPoint& p : s.points()) {
+      auto money = [&](double v) -> Cell {
+        return human ? Cell{FormatMoney(v, r.currency())}
+                     : Cell{absl::StrFormat("%.2f", v), true};
+      };
+      t.rows.push_back({{human ? ChannelLabel(s.channel()) : s.channel()},
+                        {Date(p.start())},
+                        money(p.revenue_in()),
+                        money(p.spend_out()),
+                        money(p.net()),
+                        money(p.running_net())});
+    }
+  };
+  add(r.total());
+  for (const v1::CashFlowSeries& s : r.channels()) add(s);
+  return t;
+}
+
+Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
+  Table t;
+  t.columns = {"cohort", "channel", "customers", "spend", "cac",
+               "payback_days"};
+  for (int32_t days : r.request().horizon_days()) {
+    t.columns.push_back(absl::StrCat("retained_", days, "d"));
+    t.columns.push_back(absl::StrCat("revenue_per_customer_", days, "d"));
+    t.columns.push_back(absl::StrCat("ltv_to_cac_", days, "d"));
+  }
+  const std::string& cur = r.currency();
+  for (const v1::Cohort& c : r.cohorts()) {
+    std::vector<Cell> row;
+    row.push_back({Date(c.start())});
+    row.push_back({human ? ChannelLabel(c.channel()) : c.channel()});
+    row.push_back({absl::StrFormat(human ? "%.1f" : "%.6g", c.customers()), true});
+    if (human) {
+      row.push_back({FormatMoney(c.spend(), cur)});
+      row.push_back({c.has_cac() ? FormatMoney(c.cac(), cur) : "n/a"});
+      row.push_back({c.has_payback_days() ? absl::StrCat(c.payback_days())
+                                          : "not yet"});
+    } else {
+      row.push_back(Raw(true, c.spend()));
+      row.push_back(Raw(c.has_cac(), c.cac()));
+      row.push_back(Raw(c.has_payback_days(), c.payback_days()));
+    }
+    for (const v1::CohortHorizon& h : c.horizons()) {
+      if (human) {
+        row.push_back({h.has_retention_rate() ? Percent(h.retention_rate()) : "-"});
+        row.push_back({h.has_revenue_per_customer()
+                           ? FormatMoney(h.revenue_per_customer(), cur)
+                           : "-"});
+        row.push_back({h.has_ltv_to_cac()
+                           ? absl::StrFormat("%.2f", h.ltv_to_cac())
+                           : "-"});
+      } else {
+        row.push_back(Raw(h.has_retention_rate(), h.retention_rate()));
+        row.push_back(Raw(h.has_revenue_per_customer(), h.revenue_per_customer()));
+        row.push_back(Raw(h.has_ltv_to_cac(), h.ltv_to_cac()));
+      }
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
+                 absl::string_view currency, bool human) {
+  Table t;
+  t.columns = {"goal", "channel", "metric", "target", "from", "to",
+               "actual", "expected_to_date", "elapsed", "status"};
+  for (const v1::GoalProgress& p : g) {
+    const std::optional<MetricId> id = MetricByName(p.goal().metric());
+    auto value = [&](bool has, double v) -> Cell {
+      if (!has) return {human ? "n/a" : ""};
+      if (human && id) return {FormatValue(*id, v, currency)};
+      return Raw(true, v);
+    };
+    std::string status = v1::GoalStatus_Name(p.status());
+    if (human) {
+      status = absl::AsciiStrToLower(status.substr(strlen("GOAL_STATUS_")));
+      std::replace(status.begin(), status.end(), '_', ' ');
+    }
+    t.rows.push_back(
+        {{p.goal().name()},
+         {human ? ChannelLabel(p.goal().channel()) : p.goal().channel()},
+         {human && id ? Info(*id).label : p.goal().metric()},
+         value(true, p.goal().target()),
+         {Date(p.goal().period().start())},
+         {Date(p.goal().period().end())},
+         value(p.has_actual(), p.actual()),
+         value(p.has_expected_to_date(), p.expected_to_date()),
+         human ? Cell{Percent(p.elapsed())} : Raw(true, p.elapsed()),
+         {status}});
+  }
+  return t;
+}
+
+std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
+  std::vector<std::string> out;
+  const std::string& cur = r.currency();
+  const bool compared = !r.request().no_comparison();
+  const std::string than =
+      compared ? absl::StrCat(" than ", Date(r.request().compare().start()),
+                              " to ", Date(r.request().compare().end()))
+               : "";
+  auto change_words = [&](const v1::Metric& m, const char* up,
+                          const char* down) -> std::string {
+    if (!m.has_change_ratio()) return "";
+    if (m.direction() == v1::DIRECTION_FLAT) return ", the same as before";
+    return absl::StrFormat(", %.0f%% %s%s", std::fabs(m.change_ratio()) * 100,
+                           m.change_ratio() > 0 ? up : down, than);
+  };
+  const v1::ChannelFigures& total = r.total();
+  const v1::Metric& customers = MetricOf(total, MetricId::kNewCustomers);
+  const v1::Metric& revenue = MetricOf(total, MetricId::kRevenue);
+  const v1::Metric& spend = MetricOf(total, MetricId::kSpend);
+  out.push_back(absl::StrCat(
+      "From ", Date(r.request().period().start()), " to ",
+      Date(r.request().period().end()), " (exclusive): ",
+      WithThousands(customers.value(), 0), " new customers",
+      change_words(customers, "more", "fewer"), "; revenue ",
+      FormatMoney(revenue.value(), cur), change_words(revenue, "more", "less"),
+      "; marketing spend ", FormatMoney(spend.value(), cur), "."));
+  // The channels that brought the most new customers.
+  std::vector<const v1::ChannelRow*> rows;
+  for (const v1::ChannelRow& row : r.channels()) rows.push_back(&row);
+  std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
+    return MetricOf(a->figures(), MetricId::kNewCustomers).value() >
+           MetricOf(b->figures(), MetricId::kNewCustomers).value();
+  });
+  int told = 0;
+  for (const v1::ChannelRow* row : rows) {
+    const v1::Metric& n = MetricOf(row->figures(), MetricId::kNewCustomers);
+    const v1::Metric& cac = MetricOf(row->figures(), MetricId::kCac);
+    const v1::Metric& cost = MetricOf(row->figures(), MetricId::kSpend);
+    std::string name = ChannelLabel(row->channel());
+    if (!row->campaign().empty()) absl::StrAppend(&name, " (", row->campaign(), ")");
+    if (n.value() <= 0) {
+      if (cost.value() > 0) {
+        out.push_back(absl::StrCat(name, " cost ", FormatMoney(cost.value(), cur),
+                                   " and brought no new customers."));
+      }
+      continue;
+    }
+    if (told++ >= 3) continue;
+    std::string s = absl::StrCat(name, " brought ", WithThousands(n.value(), 0),
+                                 " new customers");
+    if (cac.has_value() && cost.value() > 0) {
+      absl::StrAppend(&s, " at ", FormatMoney(cac.value(), cur), " each");
+      if (cac.has_change_ratio() && cac.direction() != v1::DIRECTION_FLAT) {
+        absl::StrAppend(&s, absl::StrFormat(
+                                ", %.0f%% %s", std::fabs(cac.change_ratio()) * 100,
+                                cac.change_ratio() < 0 ? "cheaper" : "dearer"),
+                        than);
+      }
+    } else {
+      absl::StrAppend(&s, " with no recorded spend");
+    }
+    out.push_back(s + ".");
+  }
+  const v1::Metric& churn = MetricOf(total, MetricId::kChurnRate);
+  if (churn.has_value()) {
+    std::string s = absl::StrCat("Customers lost (churn): ", Percent(churn.value()));
+    if (churn.has_previous() && churn.direction() != v1::DIRECTION_FLAT &&
+        churn.direction() != v1::DIRECTION_UNSPECIFIED) {
+      absl::StrAppend(&s, ", ", churn.direction() == v1::DIRECTION_UP ? "up" : "down",
+                      " from ", Percent(churn.previous()),
+                      churn.assessment() == v1::ASSESSMENT_BAD ? " (worse)"
+                                                               : " (better)");
+    }
+    out.push_back(s + ".");
+  }
+  const v1::Metric& profit = MetricOf(total, MetricId::kProfitContribution);
+  out.push_back(absl::StrCat("Profit after marketing: ",
+                             FormatMoney(profit.value(), cur),
+                             change_words(profit, "more", "less"), "."));
+  for (const v1::GoalProgress& g : r.goals()) {
+    std::string status = v1::GoalStatus_Name(g.status()).substr(strlen("GOAL_STATUS_"));
+    status = absl::AsciiStrToLower(status);
+    std::replace(status.begin(), status.end(), '_', ' ');
+    const std::optional<MetricId> id = MetricByName(g.goal().metric());
+    out.push_back(absl::StrCat(
+        "Goal \"", g.goal().name(), "\" (", ChannelLabel(g.goal().channel()), ", ",
+        id ? Info(*id).label : g.goal().metric(), " target ",
+        id ? FormatValue(*id, g.goal().target(), cur) : "", "): ", status,
+        g.has_actual() && id
+            ? absl::StrCat(", ", FormatValue(*id, g.actual(), cur), " so far")
+            : "",
+        "."));
+  }
+  return out;
+}
+
+std::string ReportJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+}  // namespace attribution::cli

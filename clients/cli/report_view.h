@@ -1,0 +1,60 @@
+// attributionctl's reports: requests from flags, and the responses as tables
+// a CFO can read (money in the reporting currency, arrows, plain words), as
+// CSV rows of raw numbers, and as the few sentences of `report summary`.
+#ifndef ATTRIBUTION_CLIENTS_CLI_REPORT_VIEW_H_
+#define ATTRIBUTION_CLIENTS_CLI_REPORT_VIEW_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "attribution/v1/report_service.pb.h"
+#include "clients/cli/output.h"
+
+namespace attribution::cli {
+
+struct ReportArgs {
+  std::string workspace;
+  std::string from, to;    // Dates; `to` is exclusive.
+  std::string compare;     // "" or "previous", "none", or "FROM..TO".
+  std::string model;       // "" for the workspace default.
+  std::string lookback;    // "" for the workspace default.
+  std::string group_by;    // channel | campaign
+  std::string granularity; // day | week | month
+  std::string horizons;    // "30,60,90"
+};
+
+absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
+    const ReportArgs& args);
+absl::StatusOr<v1::CashFlowRequest> BuildCashFlowRequest(
+    const ReportArgs& args);
+absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
+    const ReportArgs& args);
+// --from/--to as a goal's period.
+absl::StatusOr<v1::ReportPeriod> BuildPeriod(const ReportArgs& args);
+
+// "instagram" -> "Instagram", "paid_search" -> "Paid search"; "" -> "All
+// channels".
+std::string ChannelLabel(absl::string_view slug);
+// 1234.5 in USD -> "$1,234.50"; codes without a symbol: "1,234.50 CHF".
+std::string FormatMoney(double amount, absl::string_view currency);
+
+// The report as rows. `human`: formatted for reading (table); otherwise raw
+// numbers (CSV).
+Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human);
+Table CashFlowTable(const v1::CashFlowResponse& r, bool human);
+Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human);
+Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
+                 absl::string_view currency, bool human);
+
+// The sentences that matter for the period, from the report's figures.
+std::vector<std::string> Summary(const v1::ChannelReportResponse& r);
+
+// The response as proto3 JSON (field names as in the proto).
+std::string ReportJson(const google::protobuf::Message& message);
+
+}  // namespace attribution::cli
+
+#endif  // ATTRIBUTION_CLIENTS_CLI_REPORT_VIEW_H_
