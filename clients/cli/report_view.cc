@@ -86,6 +86,14 @@ std::string WithThousands(double v, int decimals) {
   return (v < 0 && std::round(v * 100) != 0 ? "-" : "") + s;
 }
 
+// "3 new customers", "0.5 new customers", "1 new customer".
+std::string Customers(double v) {
+  const bool whole = std::fabs(v - std::round(v)) < 1e-9;
+  return absl::StrCat(WithThousands(v, whole ? 0 : 1),
+                      whole && std::round(v) == 1 ? " new customer"
+                                                  : " new customers");
+}
+
 std::string Percent(double ratio) {
   return absl::StrFormat("%.1f%%", ratio * 100);
 }
@@ -411,7 +419,7 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
   out.push_back(absl::StrCat(
       "From ", Date(r.request().period().start()), " to ",
       Date(r.request().period().end()), " (exclusive): ",
-      WithThousands(customers.value(), 0), " new customers",
+      Customers(customers.value()),
       change_words(customers, "more", "fewer"), "; revenue ",
       FormatMoney(revenue.value(), cur), change_words(revenue, "more", "less"),
       "; marketing spend ", FormatMoney(spend.value(), cur), "."));
@@ -437,8 +445,7 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
       continue;
     }
     if (told++ >= 3) continue;
-    std::string s = absl::StrCat(name, " brought ", WithThousands(n.value(), 0),
-                                 " new customers");
+    std::string s = absl::StrCat(name, " brought ", Customers(n.value()));
     if (cac.has_value() && cost.value() > 0) {
       absl::StrAppend(&s, " at ", FormatMoney(cac.value(), cur), " each");
       if (cac.has_change_ratio() && cac.direction() != v1::DIRECTION_FLAT) {

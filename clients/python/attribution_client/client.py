@@ -20,6 +20,8 @@ from attribution.v1 import attribution_pb2 as apb
 from attribution.v1 import attribution_service_pb2 as pb
 from attribution.v1 import attribution_service_pb2_grpc as pb_grpc
 from attribution.v1 import events_pb2 as events
+from attribution.v1 import report_service_pb2 as rpb
+from attribution.v1 import report_service_pb2_grpc as rpb_grpc
 
 COLUMNS = ["event_id", "customer_id", "occurred_at", "type", "channel",
            "campaign", "interaction", "stage", "sentiment", "conversion",
@@ -137,6 +139,39 @@ def event_to_row(event):
     return row
 
 
+def _model_spec(m):
+    """A ModelSpec from a name such as "linear", "markov:3",
+    "position_based:0.3:0.3" or "time_decay:14d"."""
+    name, *params = m.split(":")
+    spec = apb.ModelSpec(model=apb.Model.Value("MODEL_" + name.upper()))
+    if name == "markov" and params:
+        spec.order = int(params[0])
+    elif name == "position_based" and params:
+        spec.first_weight, spec.last_weight = float(params[0]), float(params[1])
+    elif name == "time_decay" and params:
+        days = params[0][:-1] if params[0].endswith("d") else params[0]
+        spec.half_life.FromTimedelta(datetime.timedelta(days=float(days)))
+    return spec
+
+
+def _period(start, end):
+    """A ReportPeriod from dates ("2026-07-01") or datetime.date(time)s."""
+    def ts(v):
+        if isinstance(v, datetime.datetime):
+            v = v.date()
+        if isinstance(v, datetime.date):
+            v = v.isoformat()
+        return _timestamp(v + "T00:00:00Z" if len(v) == 10 else v)
+    p = rpb.ReportPeriod()
+    p.start.CopyFrom(ts(start))
+    p.end.CopyFrom(ts(end))
+    return p
+
+
+def _opt(message, field):
+    return getattr(message, field) if message.HasField(field) else None
+
+
 class _Rows(list):
     """A list of row dicts with a ``totals`` dict."""
     totals = None
@@ -186,6 +221,7 @@ class Client:
                     return continuation(self._with_key(details), requests)
             self._channel = grpc.intercept_channel(self._channel, _Key())
         self.stub = pb_grpc.AttributionServiceStub(self._channel)
+        self.reports = rpb_grpc.ReportServiceStub(self._channel)
         self.workspace = workspace
 
     def close(self):
@@ -259,15 +295,7 @@ class Client:
         if horizon is not None:
             r.retention_horizon.FromTimedelta(horizon)
         for m in models:
-            name, *params = m.split(":")
-            spec = r.models.add(model=apb.Model.Value("MODEL_" + name.upper()))
-            if name == "markov" and params:
-                spec.order = int(params[0])
-            elif name == "position_based" and params:
-                spec.first_weight, spec.last_weight = float(params[0]), float(params[1])
-            elif name == "time_decay" and params:
-                days = params[0][:-1] if params[0].endswith("d") else params[0]
-                spec.half_life.FromTimedelta(datetime.timedelta(days=float(days)))
+            r.models.add().CopyFrom(_model_spec(m))
         return r
 
     def attribute(self, goal, start, end, models=("linear",), as_frame=False, **selection):
@@ -411,3 +439,161 @@ class Client:
                 producer.join()
         result.rejected.sort(key=lambda r: r.line)
         return result
+
+    # --- Reports (ReportService) -------------------------------------------
+
+    def record_spend(self, rows):
+        """Stores spend rows: dicts with date ("YYYY-MM-DD"), channel,
+        campaign (optional), amount (decimal string or number) and currency.
+        Writing a day again replaces it. Returns (rows, changed)."""
+        request = rpb.RecordSpendRequest(workspace=self.workspace)
+        for row in rows:
+            request.spend.add(date=row["date"], channel=row["channel"],
+                              campaign=row.get("campaign", ""),
+                              amount_micros=_micros(str(row["amount"])),
+                              currency=row["currency"])
+        r = self.reports.RecordSpend(request)
+        return r.rows, r.changed
+
+    def import_spend_csv(self, path, batch_size=1000):
+        """Sends a spend CSV (date,channel,campaign,amount,currency) in
+        batches. Returns (rows, changed)."""
+        total = changed = 0
+        with open(path, newline="") as f:
+            batch = []
+            for row in csv.DictReader(f):
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    n, c = self.record_spend(batch)
+                    total, changed, batch = total + n, changed + c, []
+            if batch:
+                n, c = self.record_spend(batch)
+                total, changed = total + n, changed + c
+        return total, changed
+
+    def get_settings(self):
+        return self.reports.GetSettings(rpb.GetSettingsRequest(workspace=self.workspace))
+
+    def update_settings(self, reporting_currency=None, gross_margin=None, model=None,
+                        lookback=None, retention_horizon=None):
+        """Changes the given settings and keeps the others. model: a name as
+        in attribute(); lookback/retention_horizon: datetime.timedelta."""
+        s = self.get_settings()
+        if reporting_currency is not None:
+            s.reporting_currency = reporting_currency
+        if gross_margin is not None:
+            s.gross_margin = gross_margin
+        if model is not None:
+            s.model.CopyFrom(_model_spec(model))
+        if lookback is not None:
+            s.lookback.FromTimedelta(lookback)
+        if retention_horizon is not None:
+            s.retention_horizon.FromTimedelta(retention_horizon)
+        return self.reports.UpdateSettings(rpb.UpdateSettingsRequest(settings=s))
+
+    def set_goal(self, name, metric, target, start, end, channel=""):
+        """A goal on a ChannelFigures metric ("new_customers", "cac", ...) for
+        a channel (or "" for the total) over [start, end)."""
+        goal = rpb.BusinessGoal(name=name, channel=channel, metric=metric, target=target,
+                                period=_period(start, end))
+        return self.reports.SetGoal(rpb.SetGoalRequest(workspace=self.workspace, goal=goal))
+
+    def delete_goal(self, name):
+        return self.reports.DeleteGoal(
+            rpb.DeleteGoalRequest(workspace=self.workspace, name=name)).deleted
+
+    def list_goals(self):
+        """Goals with progress: dicts of name, channel, metric, target,
+        actual (None if undefined), expected_to_date, elapsed, status."""
+        out = []
+        for g in self.reports.ListGoals(rpb.ListGoalsRequest(workspace=self.workspace)).goals:
+            out.append({"name": g.goal.name, "channel": g.goal.channel,
+                        "metric": g.goal.metric, "target": g.goal.target,
+                        "actual": _opt(g, "actual"),
+                        "expected_to_date": _opt(g, "expected_to_date"),
+                        "elapsed": g.elapsed,
+                        "status": rpb.GoalStatus.Name(g.status)[len("GOAL_STATUS_"):].lower()})
+        return out
+
+    def channel_report(self, start, end, compare=None, model=None, lookback=None,
+                       group_by="channel", as_frame=False, response=False):
+        """ChannelReport for [start, end) (dates). compare: None (the period
+        of equal length before), "none", or a (start, end) pair. Rows: one per
+        channel ("" for the total), campaign and metric, with value, previous,
+        change, change_ratio (None where undefined), direction and
+        assessment. response=True returns the ChannelReportResponse."""
+        request = rpb.ChannelReportRequest(
+            workspace=self.workspace, period=_period(start, end),
+            group_by=(apb.GROUP_BY_CHANNEL_CAMPAIGN if group_by == "campaign"
+                      else apb.GROUP_BY_CHANNEL))
+        if compare == "none":
+            request.no_comparison = True
+        elif compare is not None:
+            request.compare.CopyFrom(_period(*compare))
+        if model is not None:
+            request.model.CopyFrom(_model_spec(model))
+        if lookback is not None:
+            request.lookback.FromTimedelta(lookback)
+        r = self.reports.ChannelReport(request)
+        if response:
+            return r
+        rows = _Rows()
+        rows.totals = {"currency": r.currency, "gross_margin": r.gross_margin}
+
+        def add(channel, campaign, figures):
+            for field in figures.DESCRIPTOR.fields:
+                m = getattr(figures, field.name)
+                rows.append({"channel": channel, "campaign": campaign, "metric": field.name,
+                             "value": _opt(m, "value"), "previous": _opt(m, "previous"),
+                             "change": _opt(m, "change"),
+                             "change_ratio": _opt(m, "change_ratio"),
+                             "direction": rpb.Direction.Name(m.direction)[len("DIRECTION_"):].lower(),
+                             "assessment": rpb.Assessment.Name(m.assessment)[len("ASSESSMENT_"):].lower()})
+        add("", "", r.total)
+        for row in r.channels:
+            add(row.channel, row.campaign, row.figures)
+        return _frame(rows) if as_frame else rows
+
+    def cash_flow(self, start, end, weekly=False, model=None, as_frame=False):
+        """Rows of channel ("" for the total), start (date), revenue_in,
+        spend_out, net, running_net."""
+        request = rpb.CashFlowRequest(
+            workspace=self.workspace, period=_period(start, end),
+            granularity=rpb.GRANULARITY_WEEK if weekly else rpb.GRANULARITY_DAY)
+        if model is not None:
+            request.model.CopyFrom(_model_spec(model))
+        r = self.reports.CashFlow(request)
+        rows = _Rows()
+        rows.totals = {"currency": r.currency}
+        for series in [r.total] + list(r.channels):
+            for p in series.points:
+                rows.append({"channel": series.channel, "start": _iso(p.start)[:10],
+                             "revenue_in": p.revenue_in, "spend_out": p.spend_out,
+                             "net": p.net, "running_net": p.running_net})
+        return _frame(rows) if as_frame else rows
+
+    def retention_cohorts(self, start, end, weekly=False, horizons=(), model=None,
+                          as_frame=False):
+        """Rows of cohort (date), channel ("" for all), customers, spend, cac,
+        payback_days, and per horizon H: retained_Hd, revenue_per_customer_Hd,
+        ltv_to_cac_Hd (None where undefined)."""
+        request = rpb.RetentionCohortsRequest(
+            workspace=self.workspace, period=_period(start, end),
+            granularity=rpb.GRANULARITY_WEEK if weekly else rpb.GRANULARITY_MONTH,
+            horizon_days=list(horizons))
+        if model is not None:
+            request.model.CopyFrom(_model_spec(model))
+        r = self.reports.RetentionCohorts(request)
+        rows = _Rows()
+        rows.totals = {"currency": r.currency, "gross_margin": r.gross_margin}
+        for c in r.cohorts:
+            row = {"cohort": _iso(c.start)[:10], "channel": c.channel,
+                   "customers": c.customers, "spend": c.spend, "cac": _opt(c, "cac"),
+                   "payback_days": _opt(c, "payback_days")}
+            for h in c.horizons:
+                row["retained_%dd" % h.days] = _opt(h, "retention_rate")
+                row["revenue_per_customer_%dd" % h.days] = _opt(h, "revenue_per_customer")
+                row["ltv_to_cac_%dd" % h.days] = _opt(h, "ltv_to_cac")
+            rows.append(row)
+        return _frame(rows) if as_frame else rows
+
