@@ -1,0 +1,90 @@
+"""The report calls of the thin client against the real server, on the hand-
+computed workspace of tests/core/report_test.cc."""
+import datetime
+
+import grpc
+import pytest
+
+from attribution_client import Client
+
+EVENTS = [
+    {"event_id": "a1", "customer_id": "A", "occurred_at": "2026-01-12T00:00:00Z",
+     "type": "touchpoint", "channel": "instagram", "sentiment": "positive"},
+    {"event_id": "a2", "customer_id": "A", "occurred_at": "2026-01-13T00:00:00Z",
+     "type": "touchpoint", "channel": "email", "sentiment": "neutral"},
+    {"event_id": "a4", "customer_id": "A", "occurred_at": "2026-01-14T00:00:00Z",
+     "type": "conversion", "conversion": "purchase", "revenue": "100", "currency": "USD"},
+    {"event_id": "a5", "customer_id": "A", "occurred_at": "2026-01-15T00:00:00Z",
+     "type": "touchpoint", "channel": "instagram", "sentiment": "negative"},
+    {"event_id": "a6", "customer_id": "A", "occurred_at": "2026-01-16T00:00:00Z",
+     "type": "conversion", "conversion": "purchase", "revenue": "50", "currency": "USD"},
+    {"event_id": "b2", "customer_id": "B", "occurred_at": "2026-01-12T00:00:00Z",
+     "type": "touchpoint", "channel": "facebook"},
+    {"event_id": "b3", "customer_id": "B", "occurred_at": "2026-01-12T02:00:00Z",
+     "type": "conversion", "conversion": "purchase", "revenue": "30", "currency": "USD"},
+]
+for e in EVENTS:
+    if e["type"] == "touchpoint":
+        e["interaction"] = "click"
+
+SPEND = [
+    {"date": "2026-01-11", "channel": "instagram", "amount": "40", "currency": "USD"},
+    {"date": "2026-01-20", "channel": "instagram", "amount": "20", "currency": "USD"},
+    {"date": "2026-01-13", "channel": "tiktok", "amount": "25", "currency": "USD"},
+]
+
+
+@pytest.fixture
+def client(server):
+    with Client(server, workspace="py") as c:
+        c.update_settings(reporting_currency="USD", gross_margin=0.5,
+                          retention_horizon=datetime.timedelta(days=5))
+        c.record_events(EVENTS)
+        assert c.record_spend(SPEND) == (3, 3)
+        assert c.record_spend(SPEND) == (3, 0)  # Re-sending changes nothing.
+        yield c
+
+
+def value(rows, channel, metric):
+    [row] = [r for r in rows if r["channel"] == channel and r["metric"] == metric]
+    return row
+
+
+def test_channel_report_rows(client):
+    rows = client.channel_report("2026-01-11", "2026-01-21")
+    assert rows.totals["currency"] == "USD"
+    assert value(rows, "", "new_customers")["value"] == 2  # A and B.
+    assert value(rows, "", "revenue")["value"] == 180
+    assert value(rows, "", "spend")["value"] == 85
+    assert value(rows, "", "spend")["previous"] == 0
+    assert value(rows, "", "spend")["assessment"] == "bad"
+    # A's first purchase is split between instagram and email (linear).
+    assert value(rows, "instagram", "new_customers")["value"] == 0.5
+    assert value(rows, "instagram", "cac")["value"] == 120
+    assert value(rows, "tiktok", "cac")["value"] is None  # Undefined.
+    assert value(rows, "facebook", "roas")["value"] is None
+
+
+def test_cash_flow_cohorts_and_goals(client):
+    flow = client.cash_flow("2026-01-11", "2026-01-21")
+    total = [r for r in flow if r["channel"] == ""]
+    assert len(total) == 10
+    assert total[-1]["running_net"] == pytest.approx(180 - 85)
+    cohorts = client.retention_cohorts("2026-01-01", "2026-02-01", horizons=(1, 5))
+    assert cohorts[0]["channel"] == "" and cohorts[0]["customers"] == 2
+    assert cohorts[0]["retained_5d"] == 0.5  # A bought again on day 2.
+    client.set_goal("jan", "new_customers", 5, "2026-01-01", "2026-02-01")
+    [goal] = client.list_goals()
+    assert goal["actual"] == 2 and goal["status"] == "missed"
+    assert client.delete_goal("jan") and client.list_goals() == []
+
+
+def test_report_errors_name_the_field(client):
+    with pytest.raises(grpc.RpcError) as e:
+        client.record_spend([{"date": "2026-01-01", "channel": "x", "amount": "1",
+                              "currency": "EUR"}])
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "spend[0].currency" in e.value.details()
+    with pytest.raises(grpc.RpcError) as e:
+        client.set_goal("g", "likes", 1, "2026-01-01", "2026-02-01")
+    assert "goal.metric" in e.value.details()
