@@ -214,6 +214,47 @@ ReportServiceImpl::ReportServiceImpl(EventStore& store, Clock& clock,
       auth_(auth),
       options_(std::move(options)) {}
 
+template <typename Fn>
+grpc::ServerUnaryReactor* ReportServiceImpl::Serve(
+    grpc::CallbackServerContext* context, absl::string_view workspace,
+    Role role, Fn fn) {
+  absl::Status s = auth_.Authorize(*context, workspace, role);
+  if (s.ok()) s = fn();
+  return Done(context, s);
+}
+
+absl::Status ReportServiceImpl::Prepare(
+    grpc::CallbackServerContext* context,
+    const v1::WorkspaceSettings& settings, const v1::ModelSpec* model,
+    const google::protobuf::Duration* lookback, v1::ModelSpec* applied_model,
+    google::protobuf::Duration* applied_lookback, ReportOptions* o) {
+  RETURN_IF_ERROR(ReportDefaults(settings, model, lookback, applied_model,
+                                 applied_lookback, o));
+  o->now_us = absl::ToUnixMicros(clock_.Now());
+  o->threads = options_.query_threads;
+  o->cancelled = StopWhen(context);
+  return absl::OkStatus();
+}
+
+template <typename Compute>
+absl::Status ReportServiceImpl::WithData(absl::string_view workspace,
+                                         const v1::WorkspaceSettings& settings,
+                                         int32_t first_day, int32_t end_day,
+                                         std::string* currency,
+                                         Compute compute) {
+  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
+                   store_.ReadSpend(workspace, first_day, end_day));
+  absl::Status status;
+  store_.ReadIndex(workspace, [&](const WorkspaceIndex* index) {
+    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
+    status = c.status();
+    if (!status.ok()) return;
+    if (currency != nullptr) *currency = *c;
+    compute(index, spend);
+  });
+  return status;
+}
+
 // --- Spend -----------------------------------------------------------------
 
 absl::Status ReportServiceImpl::RecordSpendImpl(
@@ -278,12 +319,8 @@ absl::Status ReportServiceImpl::RecordSpendImpl(
 grpc::ServerUnaryReactor* ReportServiceImpl::RecordSpend(
     grpc::CallbackServerContext* context, const v1::RecordSpendRequest* request,
     v1::RecordSpendResponse* response) {
-  if (absl::Status s =
-          auth_.Authorize(*context, request->workspace(), Role::kWriter);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, RecordSpendImpl(*request, response));
+  return Serve(context, request->workspace(), Role::kWriter,
+               [&] { return RecordSpendImpl(*request, response); });
 }
 
 // --- Settings --------------------------------------------------------------
@@ -291,18 +328,13 @@ grpc::ServerUnaryReactor* ReportServiceImpl::RecordSpend(
 grpc::ServerUnaryReactor* ReportServiceImpl::GetSettings(
     grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
     v1::WorkspaceSettings* response) {
-  absl::Status s = auth_.Authorize(*context, request->workspace(), Role::kReader);
-  if (s.ok()) s = ValidateWorkspace(request->workspace());
-  if (s.ok()) {
-    absl::StatusOr<v1::WorkspaceSettings> settings =
-        settings_.Get(request->workspace());
-    if (settings.ok()) {
-      *response = *std::move(settings);
-    } else {
-      s = settings.status();
-    }
-  }
-  return Done(context, s);
+  return Serve(context, request->workspace(), Role::kReader,
+               [&]() -> absl::Status {
+                 RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+                 ASSIGN_OR_RETURN(*response,
+                                  settings_.Get(request->workspace()));
+                 return absl::OkStatus();
+               });
 }
 
 absl::Status ReportServiceImpl::UpdateSettingsImpl(
@@ -313,16 +345,14 @@ absl::Status ReportServiceImpl::UpdateSettingsImpl(
                    ApplySettingsDefaults(request.settings()));
   if (!applied.reporting_currency().empty()) {
     // Every purchase and every spend row must already be in it.
-    ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
-                     store_.ReadSpend(workspace, kMinSpendDay, kEndSpendDay));
-    absl::Status currency;
-    store_.ReadIndex(workspace, [&](const WorkspaceIndex* index) {
-      currency = ReportCurrency(applied, index, spend).status();
-    });
-    if (!currency.ok()) {
+    const absl::Status currency =
+        WithData(workspace, applied, kMinSpendDay, kEndSpendDay, nullptr,
+                 [](const WorkspaceIndex*, const std::vector<SpendRow>&) {});
+    if (absl::IsFailedPrecondition(currency)) {
       return absl::FailedPreconditionError(
           absl::StrCat("settings.reporting_currency: ", currency.message()));
     }
+    RETURN_IF_ERROR(currency);
   }
   RETURN_IF_ERROR(settings_.Put(applied));
   *response = std::move(applied);
@@ -333,12 +363,8 @@ grpc::ServerUnaryReactor* ReportServiceImpl::UpdateSettings(
     grpc::CallbackServerContext* context,
     const v1::UpdateSettingsRequest* request,
     v1::WorkspaceSettings* response) {
-  if (absl::Status s = auth_.Authorize(*context, request->settings().workspace(),
-                                       Role::kAdmin);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, UpdateSettingsImpl(*request, response));
+  return Serve(context, request->settings().workspace(), Role::kAdmin,
+               [&] { return UpdateSettingsImpl(*request, response); });
 }
 
 // --- Goals -----------------------------------------------------------------
@@ -398,34 +424,26 @@ absl::Status ReportServiceImpl::SetGoalImpl(const v1::SetGoalRequest& request,
 grpc::ServerUnaryReactor* ReportServiceImpl::SetGoal(
     grpc::CallbackServerContext* context, const v1::SetGoalRequest* request,
     v1::BusinessGoal* response) {
-  if (absl::Status s =
-          auth_.Authorize(*context, request->workspace(), Role::kWriter);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, SetGoalImpl(*request, response));
+  return Serve(context, request->workspace(), Role::kWriter,
+               [&] { return SetGoalImpl(*request, response); });
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::DeleteGoal(
     grpc::CallbackServerContext* context, const v1::DeleteGoalRequest* request,
     v1::DeleteGoalResponse* response) {
-  absl::Status s = auth_.Authorize(*context, request->workspace(), Role::kWriter);
-  if (s.ok()) s = ValidateWorkspace(request->workspace());
-  if (s.ok()) s = ValidateWorkspace(request->name(), "name");
-  if (s.ok()) {
+  return Serve(context, request->workspace(), Role::kWriter,
+               [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+    RETURN_IF_ERROR(ValidateWorkspace(request->name(), "name"));
     const std::string name = absl::StrCat(kGoalPrefix, request->name());
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> found =
-        store_.ReadMeta(request->workspace(), name);
-    s = found.status();
-    if (s.ok()) {
-      const bool exists = std::any_of(
-          found->begin(), found->end(),
-          [&](const auto& entry) { return entry.first == name; });
-      if (exists) s = store_.PutMeta(request->workspace(), name, "");
-      response->set_deleted(exists && s.ok());
-    }
-  }
-  return Done(context, s);
+    ASSIGN_OR_RETURN(auto found, store_.ReadMeta(request->workspace(), name));
+    const bool exists =
+        std::any_of(found.begin(), found.end(),
+                    [&](const auto& entry) { return entry.first == name; });
+    if (exists) RETURN_IF_ERROR(store_.PutMeta(request->workspace(), name, ""));
+    response->set_deleted(exists);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status ReportServiceImpl::GoalsProgress(
@@ -454,21 +472,15 @@ absl::Status ReportServiceImpl::GoalsProgress(
   ReportOptions o;
   v1::ModelSpec unused_model;
   google::protobuf::Duration unused_lookback;
-  RETURN_IF_ERROR(ReportDefaults(settings, nullptr, nullptr, &unused_model,
-                                 &unused_lookback, &o));
+  RETURN_IF_ERROR(Prepare(context, settings, nullptr, nullptr, &unused_model,
+                          &unused_lookback, &o));
   o.now_us = now;
-  o.threads = options_.query_threads;
-  o.cancelled = StopWhen(context);
-  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
-                   store_.ReadSpend(workspace, FirstDay(periods),
-                                    EndDay(periods) + 1));
   TallyResult tallies;
-  absl::Status status;
-  store_.ReadIndex(workspace, [&](const WorkspaceIndex* index) {
-    status = ReportCurrency(settings, index, spend).status();
-    if (status.ok()) tallies = TallyPeriods(index, periods, spend, o);
-  });
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(WithData(
+      workspace, settings, FirstDay(periods), EndDay(periods), nullptr,
+      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+        tallies = TallyPeriods(index, periods, spend, o);
+      }));
   if (tallies.cancelled) return Stopped(context);
   for (size_t i = 0; i < chosen.size(); ++i) {
     const MetricId metric = *MetricByName(chosen[i].metric());
@@ -498,18 +510,14 @@ absl::Status ReportServiceImpl::GoalsProgress(
 grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
     grpc::CallbackServerContext* context, const v1::ListGoalsRequest* request,
     v1::ListGoalsResponse* response) {
-  absl::Status s = auth_.Authorize(*context, request->workspace(), Role::kReader);
-  if (s.ok()) s = ValidateWorkspace(request->workspace());
-  if (s.ok()) {
-    absl::StatusOr<v1::WorkspaceSettings> settings =
-        settings_.Get(request->workspace());
-    s = settings.status();
-    if (s.ok()) {
-      s = GoalsProgress(context, request->workspace(), *settings, nullptr,
-                        response->mutable_goals());
-    }
-  }
-  return Done(context, s);
+  return Serve(context, request->workspace(), Role::kReader,
+               [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+    ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                     settings_.Get(request->workspace()));
+    return GoalsProgress(context, request->workspace(), settings, nullptr,
+                         response->mutable_goals());
+  });
 }
 
 // --- ChannelReport ---------------------------------------------------------
@@ -537,8 +545,8 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
     PeriodToProto(periods[1], applied->mutable_compare());
   }
   ReportOptions o;
-  RETURN_IF_ERROR(ReportDefaults(
-      settings, request.has_model() ? &request.model() : nullptr,
+  RETURN_IF_ERROR(Prepare(
+      context, settings, request.has_model() ? &request.model() : nullptr,
       request.has_lookback() ? &request.lookback() : nullptr,
       applied->mutable_model(), applied->mutable_lookback(), &o));
   switch (request.group_by()) {
@@ -552,23 +560,14 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
     default:
       return Bad("group_by", absl::StrCat("unknown value ", request.group_by()));
   }
-  o.now_us = absl::ToUnixMicros(clock_.Now());
-  o.threads = options_.query_threads;
-  o.cancelled = StopWhen(context);
-  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
-                   store_.ReadSpend(request.workspace(), FirstDay(periods),
-                                    EndDay(periods)));
   TallyResult tallies;
-  absl::Status status;
   std::string currency;
-  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
-    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
-    status = c.status();
-    if (!status.ok()) return;
-    currency = *c;
-    tallies = TallyPeriods(index, periods, spend, o);
-  });
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(WithData(
+      request.workspace(), settings, FirstDay(periods), EndDay(periods),
+      &currency,
+      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+        tallies = TallyPeriods(index, periods, spend, o);
+      }));
   if (tallies.cancelled) return Stopped(context);
   response->set_currency(currency);
   response->set_gross_margin(o.gross_margin);
@@ -614,12 +613,8 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ChannelReport(
     grpc::CallbackServerContext* context,
     const v1::ChannelReportRequest* request,
     v1::ChannelReportResponse* response) {
-  if (absl::Status s =
-          auth_.Authorize(*context, request->workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, ChannelReportImpl(context, *request, response));
+  return Serve(context, request->workspace(), Role::kReader,
+               [&] { return ChannelReportImpl(context, *request, response); });
 }
 
 // --- CashFlow --------------------------------------------------------------
@@ -647,27 +642,18 @@ absl::Status ReportServiceImpl::CashFlowImpl(
       return Bad("granularity", "must be GRANULARITY_DAY or GRANULARITY_WEEK");
   }
   ReportOptions o;
-  RETURN_IF_ERROR(ReportDefaults(
-      settings, request.has_model() ? &request.model() : nullptr,
+  RETURN_IF_ERROR(Prepare(
+      context, settings, request.has_model() ? &request.model() : nullptr,
       request.has_lookback() ? &request.lookback() : nullptr,
       applied->mutable_model(), applied->mutable_lookback(), &o));
-  o.now_us = absl::ToUnixMicros(clock_.Now());
-  o.threads = options_.query_threads;
-  o.cancelled = StopWhen(context);
-  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
-                   store_.ReadSpend(request.workspace(), DayOf(period.start_us),
-                                    DayOf(period.end_us)));
   CashFlowResult flow;
-  absl::Status status;
   std::string currency;
-  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
-    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
-    status = c.status();
-    if (!status.ok()) return;
-    currency = *c;
-    flow = ComputeCashFlow(index, period, weekly, spend, o);
-  });
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(WithData(
+      request.workspace(), settings, DayOf(period.start_us),
+      DayOf(period.end_us), &currency,
+      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+        flow = ComputeCashFlow(index, period, weekly, spend, o);
+      }));
   if (flow.cancelled) return Stopped(context);
   response->set_currency(currency);
   auto series_to_proto = [&](const CashFlowSeries& s, v1::CashFlowSeries* out) {
@@ -693,12 +679,8 @@ absl::Status ReportServiceImpl::CashFlowImpl(
 grpc::ServerUnaryReactor* ReportServiceImpl::CashFlow(
     grpc::CallbackServerContext* context, const v1::CashFlowRequest* request,
     v1::CashFlowResponse* response) {
-  if (absl::Status s =
-          auth_.Authorize(*context, request->workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, CashFlowImpl(context, *request, response));
+  return Serve(context, request->workspace(), Role::kReader,
+               [&] { return CashFlowImpl(context, *request, response); });
 }
 
 // --- RetentionCohorts ------------------------------------------------------
@@ -746,27 +728,18 @@ absl::Status ReportServiceImpl::CohortsImpl(
     }
   }
   ReportOptions o;
-  RETURN_IF_ERROR(ReportDefaults(
-      settings, request.has_model() ? &request.model() : nullptr,
+  RETURN_IF_ERROR(Prepare(
+      context, settings, request.has_model() ? &request.model() : nullptr,
       request.has_lookback() ? &request.lookback() : nullptr,
       applied->mutable_model(), applied->mutable_lookback(), &o));
-  o.now_us = absl::ToUnixMicros(clock_.Now());
-  o.threads = options_.query_threads;
-  o.cancelled = StopWhen(context);
-  ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
-                   store_.ReadSpend(request.workspace(), DayOf(period.start_us),
-                                    DayOf(period.end_us)));
   CohortResult cohorts;
-  absl::Status status;
   std::string currency;
-  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
-    absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
-    status = c.status();
-    if (!status.ok()) return;
-    currency = *c;
-    cohorts = ComputeCohorts(index, period, weekly, horizons, spend, o);
-  });
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(WithData(
+      request.workspace(), settings, DayOf(period.start_us),
+      DayOf(period.end_us), &currency,
+      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+        cohorts = ComputeCohorts(index, period, weekly, horizons, spend, o);
+      }));
   if (cohorts.cancelled) return Stopped(context);
   response->set_currency(currency);
   response->set_gross_margin(o.gross_margin);
@@ -796,12 +769,8 @@ grpc::ServerUnaryReactor* ReportServiceImpl::RetentionCohorts(
     grpc::CallbackServerContext* context,
     const v1::RetentionCohortsRequest* request,
     v1::RetentionCohortsResponse* response) {
-  if (absl::Status s =
-          auth_.Authorize(*context, request->workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, CohortsImpl(context, *request, response));
+  return Serve(context, request->workspace(), Role::kReader,
+               [&] { return CohortsImpl(context, *request, response); });
 }
 
 }  // namespace attribution::api

@@ -63,6 +63,30 @@ class ReportServiceImpl final : public v1::ReportService::CallbackService {
       v1::RetentionCohortsResponse* response) override;
 
  private:
+  // Authorises the call for `role` in `workspace`, then finishes it with
+  // fn()'s status.
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  absl::string_view workspace, Role role,
+                                  Fn fn);
+  // A report's options: the request's model and lookback where given (null
+  // otherwise), else the workspace's; now, threads and cancellation.
+  absl::Status Prepare(grpc::CallbackServerContext* context,
+                       const v1::WorkspaceSettings& settings,
+                       const v1::ModelSpec* model,
+                       const google::protobuf::Duration* lookback,
+                       v1::ModelSpec* applied_model,
+                       google::protobuf::Duration* applied_lookback,
+                       ReportOptions* o);
+  // Reads the spend of days [first_day, end_day), settles the report's
+  // currency (FailedPrecondition for mixed currencies) and runs
+  // compute(index, spend) under the index's read lock.
+  template <typename Compute>
+  absl::Status WithData(absl::string_view workspace,
+                        const v1::WorkspaceSettings& settings,
+                        int32_t first_day, int32_t end_day,
+                        std::string* currency, Compute compute);
+
   absl::Status RecordSpendImpl(const v1::RecordSpendRequest& request,
                                v1::RecordSpendResponse* response);
   absl::Status UpdateSettingsImpl(const v1::UpdateSettingsRequest& request,

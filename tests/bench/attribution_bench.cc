@@ -46,20 +46,16 @@ v1::AttributeRequest Request(v1::Goal goal) {
 // Median wall time of `repeats` calls, in seconds.
 double Time(client::AttributionClient& client, const v1::AttributeRequest& r,
             int repeats, v1::AttributeResponse* last) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const absl::Time start = absl::Now();
+  return bench::MedianSeconds(repeats, [&] {
     auto response = client.Attribute(r);
-    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
     if (!response.ok()) {
       std::fprintf(stderr, "Attribute: %s\n",
                    response.status().ToString().c_str());
-      return -1;
+      return false;
     }
     *last = *response;
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+    return true;
+  });
 }
 
 int Run() {

@@ -4,14 +4,17 @@
 #ifndef ATTRIBUTION_TESTS_BENCH_BENCH_DATA_H_
 #define ATTRIBUTION_TESTS_BENCH_BENCH_DATA_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "clients/cpp/attribution_client.h"
 
 namespace attribution::bench {
@@ -132,6 +135,20 @@ inline int64_t Load(client::AttributionClient& client, int64_t customers,
   reader.join();
   (void)stream->Finish();
   return stored;
+}
+
+// Median wall time of `repeats` runs of call() (which returns false on
+// failure, making the result -1), in seconds.
+template <typename Call>
+double MedianSeconds(int repeats, Call call) {
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const absl::Time start = absl::Now();
+    if (!call()) return -1;
+    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
 }
 
 }  // namespace attribution::bench

@@ -70,18 +70,6 @@ int64_t LoadSpend(client::AttributionClient& client) {
   return rows;
 }
 
-template <typename Call>
-double Time(int repeats, Call call) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const absl::Time start = absl::Now();
-    if (!call()) return -1;
-    times.push_back(absl::ToDoubleSeconds(absl::Now() - start));
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
 template <typename T>
 bool Ok(const absl::StatusOr<T>& r, const char* what) {
   if (!r.ok()) std::fprintf(stderr, "%s: %s\n", what, r.status().ToString().c_str());
@@ -164,14 +152,14 @@ int Run() {
     const v1::ChannelReportRequest r =
         channel_report(c.model, c.campaigns, c.compare);
     std::printf("  %-24s %6.3f s\n", c.name,
-                Time(repeats, [&] { return run_report(r); }));
+                bench::MedianSeconds(repeats, [&] { return run_report(r); }));
   }
 
   v1::RetentionCohortsRequest cohorts;
   cohorts.set_workspace("bench");
   SetPeriod(cohorts.mutable_period(), bench::kStart, kJul);
   int rows = 0;
-  const double cohort_time = Time(repeats, [&] {
+  const double cohort_time = bench::MedianSeconds(repeats, [&] {
     auto r = client->RetentionCohorts(cohorts);
     if (!Ok(r, "RetentionCohorts")) return false;
     rows = r->cohorts_size();
@@ -180,7 +168,7 @@ int Run() {
   std::printf("\nRetentionCohorts, monthly, 2025-H1, horizons 30..365 (%d rows):\n"
               "  %-24s %6.3f s\n", rows, "linear (default)", cohort_time);
   cohorts.set_granularity(v1::GRANULARITY_WEEK);
-  std::printf("  %-24s %6.3f s\n", "linear, weekly", Time(repeats, [&] {
+  std::printf("  %-24s %6.3f s\n", "linear, weekly", bench::MedianSeconds(repeats, [&] {
                 return Ok(client->RetentionCohorts(cohorts), "RetentionCohorts");
               }));
 
@@ -188,9 +176,9 @@ int Run() {
   flow.set_workspace("bench");
   SetPeriod(flow.mutable_period(), kQ3, kQ4);
   std::printf("\nCashFlow, daily, 2025-Q3:\n  %-24s %6.3f s\n", "linear (default)",
-              Time(repeats, [&] { return Ok(client->CashFlow(flow), "CashFlow"); }));
+              bench::MedianSeconds(repeats, [&] { return Ok(client->CashFlow(flow), "CashFlow"); }));
   std::printf("\nListGoals (3 goals, one period):\n  %-24s %6.3f s\n", "linear (default)",
-              Time(repeats, [&] {
+              bench::MedianSeconds(repeats, [&] {
                 return Ok(client->ListGoals("bench"), "ListGoals");
               }));
   std::printf("\nserver RSS %.1f MiB\n",
