@@ -233,6 +233,30 @@ TEST_F(ReportTest, ComparisonPeriodWithNoPurchases) {
   EXPECT_EQ(cac.assessment, Assessment::kNone);
 }
 
+TEST_F(ReportTest, ComparisonPeriodWithNoDataAtAll) {
+  BuildScenario();
+  // Long before any event or spend.
+  const TallyResult r = TallyPeriods(&index_, {kPeriod, {D(-100), D(-90)}},
+                                     spend_, Options());
+  EXPECT_TRUE(r.periods[1].groups.empty());
+  const Figures now = Derive(r.periods[0].total, 0.5);
+  const Figures before = Derive(r.periods[1].total, 0.5);
+  const Comparison revenue = Compare(MetricId::kRevenue,
+                                     Get(now, MetricId::kRevenue),
+                                     Get(before, MetricId::kRevenue));
+  EXPECT_THAT(revenue.previous, Optional(0.0));
+  EXPECT_THAT(revenue.change, Optional(200.0));
+  EXPECT_EQ(revenue.change_ratio, std::nullopt);
+  EXPECT_EQ(revenue.assessment, Assessment::kGood);
+  for (MetricId id : {MetricId::kCac, MetricId::kRoas, MetricId::kChurnRate,
+                      MetricId::kRetentionRate}) {
+    const Comparison c = Compare(id, Get(now, id), Get(before, id));
+    EXPECT_EQ(c.previous, std::nullopt) << Info(id).name;
+    EXPECT_EQ(c.change, std::nullopt) << Info(id).name;
+    EXPECT_EQ(c.direction, Direction::kNone) << Info(id).name;
+  }
+}
+
 TEST_F(ReportTest, EmptyPeriodHasZeroCountsAndUndefinedRates) {
   BuildScenario();
   const TallyResult r =
