@@ -334,7 +334,9 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
     std::vector<Cell> row;
     row.push_back({Date(c.start())});
     row.push_back({human ? ChannelLabel(c.channel()) : c.channel()});
-    row.push_back({absl::StrFormat(human ? "%.1f" : "%.6g", c.customers()), true});
+    row.push_back({human ? absl::StrFormat("%.1f", c.customers())
+                         : absl::StrFormat("%.6g", c.customers()),
+                   true});
     if (human) {
       row.push_back({FormatMoney(c.spend(), cur)});
       row.push_back({c.has_cac() ? FormatMoney(c.cac(), cur) : "n/a"});
