@@ -100,8 +100,8 @@ class EventStore {
   // Stores spend rows in one atomic write, each replacing the row with the
   // same (day, channel, campaign). Returns how many rows differed from what
   // was stored (new ones included). Rows must already be valid.
-  virtual absl::StatusOr<int64_t> WriteSpend(absl::string_view workspace,
-                                             const std::vector<SpendRow>& rows) = 0;
+  virtual absl::StatusOr<int64_t> WriteSpend(
+      absl::string_view workspace, const std::vector<SpendRow>& rows) = 0;
 
   // The workspace's spend rows with from_day <= day < to_day, by day, then
   // channel, then campaign.

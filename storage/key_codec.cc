@@ -253,8 +253,8 @@ absl::Status DecodeSpend(absl::string_view key, absl::string_view value,
   if (!ReadEscaped(&key, &workspace) || key.size() < 4) {
     return Corrupt("spend key");
   }
-  row->day = static_cast<int32_t>(
-      static_cast<uint32_t>(ReadBigEndian(key, 4)) ^ (uint32_t{1} << 31));
+  row->day = static_cast<int32_t>(static_cast<uint32_t>(ReadBigEndian(key, 4)) ^
+                                  (uint32_t{1} << 31));
   key.remove_prefix(4);
   if (!ReadEscaped(&key, &row->channel) || !ReadEscaped(&key, &row->campaign) ||
       !key.empty()) {

@@ -417,11 +417,13 @@ absl::StatusOr<std::vector<SpendRow>> RocksDbEventStore::ReadSpend(
   std::vector<SpendRow> rows;
   if (from_day >= to_day) return rows;
   const std::string end = storage::SpendDayKey(workspace, to_day);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(storage::SpendDayKey(workspace, from_day));
        it->Valid() && View(it->key()) < end; it->Next()) {
     SpendRow row;
-    RETURN_IF_ERROR(storage::DecodeSpend(View(it->key()), View(it->value()), &row));
+    RETURN_IF_ERROR(
+        storage::DecodeSpend(View(it->key()), View(it->value()), &row));
     rows.push_back(std::move(row));
   }
   RETURN_IF_ERROR(FromRocksDb(it->status()));
@@ -436,8 +438,8 @@ absl::Status RocksDbEventStore::PutMeta(absl::string_view workspace,
   if (value.empty()) {
     return FromRocksDb(db_->Delete(write_options_, key));
   }
-  return FromRocksDb(
-      db_->Put(write_options_, key, rocksdb::Slice(value.data(), value.size())));
+  return FromRocksDb(db_->Put(write_options_, key,
+                              rocksdb::Slice(value.data(), value.size())));
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
@@ -446,9 +448,10 @@ RocksDbEventStore::ReadMeta(absl::string_view workspace,
   const std::string ws_prefix = storage::MetaPrefix(workspace);
   const std::string prefix = absl::StrCat(ws_prefix, name_prefix);
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && absl::StartsWith(View(it->key()), prefix);
-       it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix);
+       it->Valid() && absl::StartsWith(View(it->key()), prefix); it->Next()) {
     out.emplace_back(std::string(View(it->key()).substr(ws_prefix.size())),
                      std::string(View(it->value())));
   }

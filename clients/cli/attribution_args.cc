@@ -69,8 +69,8 @@ absl::StatusOr<v1::ModelSpec> ParseModelFlag(absl::string_view m) {
   v1::ModelSpec out;
   v1::ModelSpec* spec = &out;
   v1::Model model;
-  if (!v1::Model_Parse(
-          absl::StrCat("MODEL_", absl::AsciiStrToUpper(parts[0])), &model) ||
+  if (!v1::Model_Parse(absl::StrCat("MODEL_", absl::AsciiStrToUpper(parts[0])),
+                       &model) ||
       model == v1::MODEL_UNSPECIFIED) {
     return Bad("model", absl::StrCat("\"", parts[0],
                                      "\" is not first_touch, last_touch, "

@@ -546,7 +546,8 @@ int ReportCommand(client::AttributionClient& client, const std::string& kind,
   return Usage();
 }
 
-int SettingsCommand(client::AttributionClient& client, bool set, Format format) {
+int SettingsCommand(client::AttributionClient& client, bool set,
+                    Format format) {
   const std::string workspace = absl::GetFlag(FLAGS_workspace);
   auto settings = client.GetSettings(workspace);
   if (!settings.ok()) return Fail("settings", settings.status());
@@ -572,7 +573,8 @@ int SettingsCommand(client::AttributionClient& client, bool set, Format format) 
          {std::pair{&FLAGS_lookback, next.mutable_lookback()},
           std::pair{&FLAGS_horizon, next.mutable_retention_horizon()}}) {
       if (const std::string v = absl::GetFlag(*flag); !v.empty()) {
-        auto d = ParseDurationFlag(flag == &FLAGS_lookback ? "lookback" : "horizon", v);
+        auto d = ParseDurationFlag(
+            flag == &FLAGS_lookback ? "lookback" : "horizon", v);
         if (!d.ok()) return Fail("usage", d.status());
         *field = *d;
       }
@@ -585,15 +587,16 @@ int SettingsCommand(client::AttributionClient& client, bool set, Format format) 
     return kOk;
   }
   Table table;
-  table.columns = {"workspace", "reporting_currency", "gross_margin", "model",
-                   "lookback_days", "retention_horizon_days"};
+  table.columns = {"workspace", "reporting_currency", "gross_margin",
+                   "model",     "lookback_days",      "retention_horizon_days"};
   table.rows.push_back(
       {{settings->workspace()},
        {settings->reporting_currency()},
        {absl::StrFormat("%g", settings->gross_margin()), true},
        {ModelName(settings->model())},
        {absl::StrFormat("%g", settings->lookback().seconds() / 86400.0), true},
-       {absl::StrFormat("%g", settings->retention_horizon().seconds() / 86400.0),
+       {absl::StrFormat("%g",
+                        settings->retention_horizon().seconds() / 86400.0),
         true}});
   Print(table, format, /*single=*/true, std::cout);
   return kOk;

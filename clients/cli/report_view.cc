@@ -28,7 +28,8 @@ absl::StatusOr<v1::ReportPeriod> Period(absl::string_view from_flag,
   if (from.empty()) return Bad(from_flag, "is required (a date, 2026-07-01)");
   if (to.empty()) return Bad(to_flag, "is required (a date, exclusive)");
   v1::ReportPeriod p;
-  absl::StatusOr<google::protobuf::Timestamp> start = ParseWhen(from_flag, from);
+  absl::StatusOr<google::protobuf::Timestamp> start =
+      ParseWhen(from_flag, from);
   if (!start.ok()) return start.status();
   absl::StatusOr<google::protobuf::Timestamp> end = ParseWhen(to_flag, to);
   if (!end.ok()) return end.status();
@@ -89,9 +90,9 @@ std::string WithThousands(double v, int decimals) {
 // "3 new customers", "0.5 new customers", "1 new customer".
 std::string Customers(double v) {
   const bool whole = std::fabs(v - std::round(v)) < 1e-9;
-  return absl::StrCat(WithThousands(v, whole ? 0 : 1),
-                      whole && std::round(v) == 1 ? " new customer"
-                                                  : " new customers");
+  return absl::StrCat(
+      WithThousands(v, whole ? 0 : 1),
+      whole && std::round(v) == 1 ? " new customer" : " new customers");
 }
 
 std::string Percent(double ratio) {
@@ -156,7 +157,8 @@ absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
   } else if (!a.compare.empty() && a.compare != "previous") {
     std::vector<std::string> parts = absl::StrSplit(a.compare, "..");
     if (parts.size() != 2) {
-      return Bad("compare", "previous, none, or FROM..TO (2025-07-01..2025-10-01)");
+      return Bad("compare",
+                 "previous, none, or FROM..TO (2025-07-01..2025-10-01)");
     }
     absl::StatusOr<v1::ReportPeriod> p =
         Period("compare", parts[0], "compare", parts[1]);
@@ -195,7 +197,8 @@ absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
   } else {
     return Bad("granularity", "month or week");
   }
-  for (absl::string_view h : absl::StrSplit(a.horizons, ',', absl::SkipEmpty())) {
+  for (absl::string_view h :
+       absl::StrSplit(a.horizons, ',', absl::SkipEmpty())) {
     int days;
     if (!absl::SimpleAtoi(h, &days)) {
       return Bad("horizons", "whole days, comma-separated (30,60,90)");
@@ -207,13 +210,20 @@ absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
 
 std::string ChannelLabel(absl::string_view slug) {
   static const std::pair<const char*, const char*> kNames[] = {
-      {"facebook", "Facebook"},         {"instagram", "Instagram"},
-      {"x", "X"},                       {"linkedin", "LinkedIn"},
-      {"youtube", "YouTube"},           {"tiktok", "TikTok"},
-      {"pinterest", "Pinterest"},       {"reddit", "Reddit"},
-      {"email", "Email"},               {"organic_search", "Search (organic)"},
-      {"paid_search", "Search ads"},    {"display", "Display ads"},
-      {"referral", "Referrals"},        {"direct", "Direct"},
+      {"facebook", "Facebook"},
+      {"instagram", "Instagram"},
+      {"x", "X"},
+      {"linkedin", "LinkedIn"},
+      {"youtube", "YouTube"},
+      {"tiktok", "TikTok"},
+      {"pinterest", "Pinterest"},
+      {"reddit", "Reddit"},
+      {"email", "Email"},
+      {"organic_search", "Search (organic)"},
+      {"paid_search", "Search ads"},
+      {"display", "Display ads"},
+      {"referral", "Referrals"},
+      {"direct", "Direct"},
   };
   if (slug.empty()) return "All channels";
   for (const auto& [s, name] : kNames) {
@@ -244,11 +254,12 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
   const bool by_campaign =
       r.request().group_by() == v1::GROUP_BY_CHANNEL_CAMPAIGN;
   if (human) {
-    t.columns = {"channel", "figure", "this period", "previous", "change",
-                 "trend"};
+    t.columns = {"channel",  "figure", "this period",
+                 "previous", "change", "trend"};
   } else {
-    t.columns = {"channel",  "campaign",     "metric",    "value", "previous",
-                 "change",   "change_ratio", "direction", "assessment"};
+    t.columns = {"channel",      "campaign",  "metric",
+                 "value",        "previous",  "change",
+                 "change_ratio", "direction", "assessment"};
   }
   auto add = [&](const std::string& channel, const std::string& campaign,
                  const v1::ChannelFigures& f) {
@@ -256,16 +267,15 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
       const auto id = static_cast<MetricId>(i);
       const v1::Metric& m = MetricOf(f, id);
       if (!human) {
-        t.rows.push_back(
-            {{channel},
-             {campaign},
-             {Info(id).name},
-             Raw(m.has_value(), m.value()),
-             Raw(m.has_previous(), m.previous()),
-             Raw(m.has_change(), m.change()),
-             Raw(m.has_change_ratio(), m.change_ratio()),
-             {v1::Direction_Name(m.direction())},
-             {v1::Assessment_Name(m.assessment())}});
+        t.rows.push_back({{channel},
+                          {campaign},
+                          {Info(id).name},
+                          Raw(m.has_value(), m.value()),
+                          Raw(m.has_previous(), m.previous()),
+                          Raw(m.has_change(), m.change()),
+                          Raw(m.has_change_ratio(), m.change_ratio()),
+                          {v1::Direction_Name(m.direction())},
+                          {v1::Assessment_Name(m.assessment())}});
         continue;
       }
       std::string change;
@@ -299,8 +309,8 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
 
 Table CashFlowTable(const v1::CashFlowResponse& r, bool human) {
   Table t;
-  t.columns = {"channel", "from", "revenue_in", "spend_out", "net",
-               "running_net"};
+  t.columns = {"channel",   "from", "revenue_in",
+               "spend_out", "net",  "running_net"};
   auto add = [&](const v1::CashFlowSeries& s) {
     for (const v1::CashFlowPoint& p : s.points()) {
       auto money = [&](double v) -> Cell {
@@ -322,8 +332,8 @@ Table CashFlowTable(const v1::CashFlowResponse& r, bool human) {
 
 Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
   Table t;
-  t.columns = {"cohort", "channel", "customers", "spend", "cac",
-               "payback_days"};
+  t.columns = {"cohort", "channel", "customers",
+               "spend",  "cac",     "payback_days"};
   for (int32_t days : r.request().horizon_days()) {
     t.columns.push_back(absl::StrCat("retained_", days, "d"));
     t.columns.push_back(absl::StrCat("revenue_per_customer_", days, "d"));
@@ -340,8 +350,8 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
     if (human) {
       row.push_back({FormatMoney(c.spend(), cur)});
       row.push_back({c.has_cac() ? FormatMoney(c.cac(), cur) : "n/a"});
-      row.push_back({c.has_payback_days() ? absl::StrCat(c.payback_days())
-                                          : "not yet"});
+      row.push_back(
+          {c.has_payback_days() ? absl::StrCat(c.payback_days()) : "not yet"});
     } else {
       row.push_back(Raw(true, c.spend()));
       row.push_back(Raw(c.has_cac(), c.cac()));
@@ -349,7 +359,8 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
     }
     for (const v1::CohortHorizon& h : c.horizons()) {
       if (human) {
-        row.push_back({h.has_retention_rate() ? Percent(h.retention_rate()) : "-"});
+        row.push_back(
+            {h.has_retention_rate() ? Percent(h.retention_rate()) : "-"});
         row.push_back({h.has_revenue_per_customer()
                            ? FormatMoney(h.revenue_per_customer(), cur)
                            : "-"});
@@ -358,7 +369,8 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
                            : "-"});
       } else {
         row.push_back(Raw(h.has_retention_rate(), h.retention_rate()));
-        row.push_back(Raw(h.has_revenue_per_customer(), h.revenue_per_customer()));
+        row.push_back(
+            Raw(h.has_revenue_per_customer(), h.revenue_per_customer()));
         row.push_back(Raw(h.has_ltv_to_cac(), h.ltv_to_cac()));
       }
     }
@@ -370,8 +382,8 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
 Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
                  absl::string_view currency, bool human) {
   Table t;
-  t.columns = {"goal", "channel", "metric", "target", "from", "to",
-               "actual", "expected_to_date", "elapsed", "status"};
+  t.columns = {"goal", "channel", "metric",           "target",  "from",
+               "to",   "actual",  "expected_to_date", "elapsed", "status"};
   for (const v1::GoalProgress& p : g) {
     const std::optional<MetricId> id = MetricByName(p.goal().metric());
     auto value = [&](bool has, double v) -> Cell {
@@ -420,8 +432,8 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
   const v1::Metric& spend = MetricOf(total, MetricId::kSpend);
   out.push_back(absl::StrCat(
       "From ", Date(r.request().period().start()), " to ",
-      Date(r.request().period().end()), " (exclusive): ",
-      Customers(customers.value()),
+      Date(r.request().period().end()),
+      " (exclusive): ", Customers(customers.value()),
       change_words(customers, "more", "fewer"), "; revenue ",
       FormatMoney(revenue.value(), cur), change_words(revenue, "more", "less"),
       "; marketing spend ", FormatMoney(spend.value(), cur), "."));
@@ -438,10 +450,12 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
     const v1::Metric& cac = MetricOf(row->figures(), MetricId::kCac);
     const v1::Metric& cost = MetricOf(row->figures(), MetricId::kSpend);
     std::string name = ChannelLabel(row->channel());
-    if (!row->campaign().empty()) absl::StrAppend(&name, " (", row->campaign(), ")");
+    if (!row->campaign().empty())
+      absl::StrAppend(&name, " (", row->campaign(), ")");
     if (n.value() <= 0) {
       if (cost.value() > 0) {
-        out.push_back(absl::StrCat(name, " cost ", FormatMoney(cost.value(), cur),
+        out.push_back(absl::StrCat(name, " cost ",
+                                   FormatMoney(cost.value(), cur),
                                    " and brought no new customers."));
       }
       continue;
@@ -451,10 +465,11 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
     if (cac.has_value() && cost.value() > 0) {
       absl::StrAppend(&s, " at ", FormatMoney(cac.value(), cur), " each");
       if (cac.has_change_ratio() && cac.direction() != v1::DIRECTION_FLAT) {
-        absl::StrAppend(&s, absl::StrFormat(
-                                ", %.0f%% %s", std::fabs(cac.change_ratio()) * 100,
-                                cac.change_ratio() < 0 ? "cheaper" : "dearer"),
-                        than);
+        absl::StrAppend(
+            &s,
+            absl::StrFormat(", %.0f%% %s", std::fabs(cac.change_ratio()) * 100,
+                            cac.change_ratio() < 0 ? "cheaper" : "dearer"),
+            than);
       }
     } else {
       absl::StrAppend(&s, " with no recorded spend");
@@ -463,28 +478,30 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
   }
   const v1::Metric& churn = MetricOf(total, MetricId::kChurnRate);
   if (churn.has_value()) {
-    std::string s = absl::StrCat("Customers lost (churn): ", Percent(churn.value()));
+    std::string s =
+        absl::StrCat("Customers lost (churn): ", Percent(churn.value()));
     if (churn.has_previous() && churn.direction() != v1::DIRECTION_FLAT &&
         churn.direction() != v1::DIRECTION_UNSPECIFIED) {
-      absl::StrAppend(&s, ", ", churn.direction() == v1::DIRECTION_UP ? "up" : "down",
-                      " from ", Percent(churn.previous()),
-                      churn.assessment() == v1::ASSESSMENT_BAD ? " (worse)"
-                                                               : " (better)");
+      absl::StrAppend(
+          &s, ", ", churn.direction() == v1::DIRECTION_UP ? "up" : "down",
+          " from ", Percent(churn.previous()),
+          churn.assessment() == v1::ASSESSMENT_BAD ? " (worse)" : " (better)");
     }
     out.push_back(s + ".");
   }
   const v1::Metric& profit = MetricOf(total, MetricId::kProfitContribution);
-  out.push_back(absl::StrCat("Profit after marketing: ",
-                             FormatMoney(profit.value(), cur),
-                             change_words(profit, "more", "less"), "."));
+  out.push_back(
+      absl::StrCat("Profit after marketing: ", FormatMoney(profit.value(), cur),
+                   change_words(profit, "more", "less"), "."));
   for (const v1::GoalProgress& g : r.goals()) {
-    std::string status = v1::GoalStatus_Name(g.status()).substr(strlen("GOAL_STATUS_"));
+    std::string status =
+        v1::GoalStatus_Name(g.status()).substr(strlen("GOAL_STATUS_"));
     status = absl::AsciiStrToLower(status);
     std::replace(status.begin(), status.end(), '_', ' ');
     const std::optional<MetricId> id = MetricByName(g.goal().metric());
     out.push_back(absl::StrCat(
-        "Goal \"", g.goal().name(), "\" (", ChannelLabel(g.goal().channel()), ", ",
-        id ? Info(*id).label : g.goal().metric(), " target ",
+        "Goal \"", g.goal().name(), "\" (", ChannelLabel(g.goal().channel()),
+        ", ", id ? Info(*id).label : g.goal().metric(), " target ",
         id ? FormatValue(*id, g.goal().target(), cur) : "", "): ", status,
         g.has_actual() && id
             ? absl::StrCat(", ", FormatValue(*id, g.actual(), cur), " so far")

@@ -17,13 +17,13 @@ namespace attribution::cli {
 
 struct ReportArgs {
   std::string workspace;
-  std::string from, to;    // Dates; `to` is exclusive.
-  std::string compare;     // "" or "previous", "none", or "FROM..TO".
-  std::string model;       // "" for the workspace default.
-  std::string lookback;    // "" for the workspace default.
-  std::string group_by;    // channel | campaign
-  std::string granularity; // day | week | month
-  std::string horizons;    // "30,60,90"
+  std::string from, to;     // Dates; `to` is exclusive.
+  std::string compare;      // "" or "previous", "none", or "FROM..TO".
+  std::string model;        // "" for the workspace default.
+  std::string lookback;     // "" for the workspace default.
+  std::string group_by;     // channel | campaign
+  std::string granularity;  // day | week | month
+  std::string horizons;     // "30,60,90"
 };
 
 absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(

@@ -60,9 +60,8 @@ void AddKey(const std::string& api_key, grpc::ClientContext* context) {
 }
 
 template <typename Response, typename Stub, typename Request, typename Method>
-absl::StatusOr<Response> Unary(Stub& stub,
-                               const std::string& api_key, Method method,
-                               const Request& request) {
+absl::StatusOr<Response> Unary(Stub& stub, const std::string& api_key,
+                               Method method, const Request& request) {
   grpc::ClientContext context;
   AddKey(api_key, &context);
   Response response;
@@ -190,26 +189,30 @@ absl::StatusOr<Response> AttributionClient::Report(Method method,
 
 absl::StatusOr<v1::RecordSpendResponse> AttributionClient::RecordSpend(
     const v1::RecordSpendRequest& request) {
-  return Report<v1::RecordSpendResponse>(&v1::ReportService::StubInterface::RecordSpend, request);
+  return Report<v1::RecordSpendResponse>(
+      &v1::ReportService::StubInterface::RecordSpend, request);
 }
 
 absl::StatusOr<v1::WorkspaceSettings> AttributionClient::GetSettings(
     absl::string_view workspace) {
   v1::GetSettingsRequest request;
   request.set_workspace(std::string(workspace));
-  return Report<v1::WorkspaceSettings>(&v1::ReportService::StubInterface::GetSettings, request);
+  return Report<v1::WorkspaceSettings>(
+      &v1::ReportService::StubInterface::GetSettings, request);
 }
 
 absl::StatusOr<v1::WorkspaceSettings> AttributionClient::UpdateSettings(
     const v1::WorkspaceSettings& settings) {
   v1::UpdateSettingsRequest request;
   *request.mutable_settings() = settings;
-  return Report<v1::WorkspaceSettings>(&v1::ReportService::StubInterface::UpdateSettings, request);
+  return Report<v1::WorkspaceSettings>(
+      &v1::ReportService::StubInterface::UpdateSettings, request);
 }
 
 absl::StatusOr<v1::BusinessGoal> AttributionClient::SetGoal(
     const v1::SetGoalRequest& request) {
-  return Report<v1::BusinessGoal>(&v1::ReportService::StubInterface::SetGoal, request);
+  return Report<v1::BusinessGoal>(&v1::ReportService::StubInterface::SetGoal,
+                                  request);
 }
 
 absl::StatusOr<v1::DeleteGoalResponse> AttributionClient::DeleteGoal(
@@ -217,29 +220,35 @@ absl::StatusOr<v1::DeleteGoalResponse> AttributionClient::DeleteGoal(
   v1::DeleteGoalRequest request;
   request.set_workspace(std::string(workspace));
   request.set_name(std::string(name));
-  return Report<v1::DeleteGoalResponse>(&v1::ReportService::StubInterface::DeleteGoal, request);
+  return Report<v1::DeleteGoalResponse>(
+      &v1::ReportService::StubInterface::DeleteGoal, request);
 }
 
 absl::StatusOr<v1::ListGoalsResponse> AttributionClient::ListGoals(
     absl::string_view workspace) {
   v1::ListGoalsRequest request;
   request.set_workspace(std::string(workspace));
-  return Report<v1::ListGoalsResponse>(&v1::ReportService::StubInterface::ListGoals, request);
+  return Report<v1::ListGoalsResponse>(
+      &v1::ReportService::StubInterface::ListGoals, request);
 }
 
 absl::StatusOr<v1::ChannelReportResponse> AttributionClient::ChannelReport(
     const v1::ChannelReportRequest& request) {
-  return Report<v1::ChannelReportResponse>(&v1::ReportService::StubInterface::ChannelReport, request);
+  return Report<v1::ChannelReportResponse>(
+      &v1::ReportService::StubInterface::ChannelReport, request);
 }
 
 absl::StatusOr<v1::CashFlowResponse> AttributionClient::CashFlow(
     const v1::CashFlowRequest& request) {
-  return Report<v1::CashFlowResponse>(&v1::ReportService::StubInterface::CashFlow, request);
+  return Report<v1::CashFlowResponse>(
+      &v1::ReportService::StubInterface::CashFlow, request);
 }
 
 absl::StatusOr<v1::RetentionCohortsResponse>
-AttributionClient::RetentionCohorts(const v1::RetentionCohortsRequest& request) {
-  return Report<v1::RetentionCohortsResponse>(&v1::ReportService::StubInterface::RetentionCohorts, request);
+AttributionClient::RetentionCohorts(
+    const v1::RetentionCohortsRequest& request) {
+  return Report<v1::RetentionCohortsResponse>(
+      &v1::ReportService::StubInterface::RetentionCohorts, request);
 }
 
 }  // namespace attribution::client

@@ -107,8 +107,8 @@ class AttributionClient {
   absl::StatusOr<v1::WorkspaceSettings> UpdateSettings(
       const v1::WorkspaceSettings& settings);
   absl::StatusOr<v1::BusinessGoal> SetGoal(const v1::SetGoalRequest& request);
-  absl::StatusOr<v1::DeleteGoalResponse> DeleteGoal(
-      absl::string_view workspace, absl::string_view name);
+  absl::StatusOr<v1::DeleteGoalResponse> DeleteGoal(absl::string_view workspace,
+                                                    absl::string_view name);
   absl::StatusOr<v1::ListGoalsResponse> ListGoals(absl::string_view workspace);
   absl::StatusOr<v1::ChannelReportResponse> ChannelReport(
       const v1::ChannelReportRequest& request);

@@ -110,7 +110,6 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
   return absl::OkStatus();
 }
 
-
 // Defined after its caller, which only adds the field prefix.
 absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
                             bool models_optional, AttributeQuery* out,

@@ -273,8 +273,8 @@ BatchError AttributionServiceImpl::ValidateBatch(
         e.currency != currency) {
       return {absl::InvalidArgumentError(absl::StrCat(
                   "events[", i, "].conversion.currency: \"", e.currency,
-                  "\" is not the workspace's reporting currency \"",
-                  currency, "\"")),
+                  "\" is not the workspace's reporting currency \"", currency,
+                  "\"")),
               static_cast<int>(i)};
     }
   }

@@ -74,12 +74,12 @@ absl::Status ReportDefaults(const v1::WorkspaceSettings& settings,
   if (model != nullptr) {
     RETURN_IF_ERROR(ParseModel(*model, "model", &o->model, applied_model));
   } else {
-    RETURN_IF_ERROR(
-        ParseModel(settings.model(), "settings.model", &o->model, applied_model));
+    RETURN_IF_ERROR(ParseModel(settings.model(), "settings.model", &o->model,
+                               applied_model));
   }
   if (lookback != nullptr) {
-    RETURN_IF_ERROR(
-        DurationUs(*lookback, "lookback", kSecondUs, kMaxPeriodUs, &o->lookback_us));
+    RETURN_IF_ERROR(DurationUs(*lookback, "lookback", kSecondUs, kMaxPeriodUs,
+                               &o->lookback_us));
   } else {
     o->lookback_us = settings.lookback().seconds() * kSecondUs +
                      settings.lookback().nanos() / 1000;
@@ -106,17 +106,17 @@ absl::StatusOr<std::string> ReportCurrency(
     seen.erase(reporting);
     if (!seen.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "the workspace holds purchases or spend in ", absl::StrJoin(seen, ", "),
-          ", not in its reporting currency ", reporting,
-          "; erase them or correct the data"));
+          "the workspace holds purchases or spend in ",
+          absl::StrJoin(seen, ", "), ", not in its reporting currency ",
+          reporting, "; erase them or correct the data"));
     }
     return reporting;
   }
   if (seen.size() > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "purchases and spend are in several currencies (",
-        absl::StrJoin(seen, ", "),
-        "): reports need one; keep one currency a workspace"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("purchases and spend are in several currencies (",
+                     absl::StrJoin(seen, ", "),
+                     "): reports need one; keep one currency a workspace"));
   }
   return seen.empty() ? std::string() : *seen.begin();
 }
@@ -224,10 +224,10 @@ grpc::ServerUnaryReactor* ReportServiceImpl::Serve(
 }
 
 absl::Status ReportServiceImpl::Prepare(
-    grpc::CallbackServerContext* context,
-    const v1::WorkspaceSettings& settings, const v1::ModelSpec* model,
-    const google::protobuf::Duration* lookback, v1::ModelSpec* applied_model,
-    google::protobuf::Duration* applied_lookback, ReportOptions* o) {
+    grpc::CallbackServerContext* context, const v1::WorkspaceSettings& settings,
+    const v1::ModelSpec* model, const google::protobuf::Duration* lookback,
+    v1::ModelSpec* applied_model, google::protobuf::Duration* applied_lookback,
+    ReportOptions* o) {
   RETURN_IF_ERROR(ReportDefaults(settings, model, lookback, applied_model,
                                  applied_lookback, o));
   o->now_us = absl::ToUnixMicros(clock_.Now());
@@ -310,7 +310,8 @@ absl::Status ReportServiceImpl::RecordSpendImpl(
     row.amount_micros = in.amount_micros();
     row.currency = in.currency();
   }
-  ASSIGN_OR_RETURN(int64_t changed, store_.WriteSpend(request.workspace(), rows));
+  ASSIGN_OR_RETURN(int64_t changed,
+                   store_.WriteSpend(request.workspace(), rows));
   response->set_rows(static_cast<int64_t>(rows.size()));
   response->set_changed(changed);
   return absl::OkStatus();
@@ -328,13 +329,12 @@ grpc::ServerUnaryReactor* ReportServiceImpl::RecordSpend(
 grpc::ServerUnaryReactor* ReportServiceImpl::GetSettings(
     grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
     v1::WorkspaceSettings* response) {
-  return Serve(context, request->workspace(), Role::kReader,
-               [&]() -> absl::Status {
-                 RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
-                 ASSIGN_OR_RETURN(*response,
-                                  settings_.Get(request->workspace()));
-                 return absl::OkStatus();
-               });
+  return Serve(
+      context, request->workspace(), Role::kReader, [&]() -> absl::Status {
+        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+        ASSIGN_OR_RETURN(*response, settings_.Get(request->workspace()));
+        return absl::OkStatus();
+      });
 }
 
 absl::Status ReportServiceImpl::UpdateSettingsImpl(
@@ -361,8 +361,7 @@ absl::Status ReportServiceImpl::UpdateSettingsImpl(
 
 grpc::ServerUnaryReactor* ReportServiceImpl::UpdateSettings(
     grpc::CallbackServerContext* context,
-    const v1::UpdateSettingsRequest* request,
-    v1::WorkspaceSettings* response) {
+    const v1::UpdateSettingsRequest* request, v1::WorkspaceSettings* response) {
   return Serve(context, request->settings().workspace(), Role::kAdmin,
                [&] { return UpdateSettingsImpl(*request, response); });
 }
@@ -400,15 +399,15 @@ absl::Status ReportServiceImpl::SetGoalImpl(const v1::SetGoalRequest& request,
                absl::StrCat("unknown metric \"", goal.metric(), "\"; one of ",
                             absl::StrJoin(names, ", ")));
   }
-  if (!std::isfinite(goal.target())) return Bad("goal.target", "must be finite");
+  if (!std::isfinite(goal.target()))
+    return Bad("goal.target", "must be finite");
   TimeRange period;
   RETURN_IF_ERROR(ParsePeriod(goal.period(), "goal.period", &period));
   ASSIGN_OR_RETURN(std::vector<v1::BusinessGoal> goals,
                    ReadGoals(request.workspace()));
-  const bool exists =
-      std::any_of(goals.begin(), goals.end(), [&](const v1::BusinessGoal& g) {
-        return g.name() == goal.name();
-      });
+  const bool exists = std::any_of(
+      goals.begin(), goals.end(),
+      [&](const v1::BusinessGoal& g) { return g.name() == goal.name(); });
   if (!exists && goals.size() >= static_cast<size_t>(kMaxGoals)) {
     return absl::ResourceExhaustedError(
         absl::StrCat("goal: the workspace has ", kMaxGoals,
@@ -431,19 +430,21 @@ grpc::ServerUnaryReactor* ReportServiceImpl::SetGoal(
 grpc::ServerUnaryReactor* ReportServiceImpl::DeleteGoal(
     grpc::CallbackServerContext* context, const v1::DeleteGoalRequest* request,
     v1::DeleteGoalResponse* response) {
-  return Serve(context, request->workspace(), Role::kWriter,
-               [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
-    RETURN_IF_ERROR(ValidateWorkspace(request->name(), "name"));
-    const std::string name = absl::StrCat(kGoalPrefix, request->name());
-    ASSIGN_OR_RETURN(auto found, store_.ReadMeta(request->workspace(), name));
-    const bool exists =
-        std::any_of(found.begin(), found.end(),
-                    [&](const auto& entry) { return entry.first == name; });
-    if (exists) RETURN_IF_ERROR(store_.PutMeta(request->workspace(), name, ""));
-    response->set_deleted(exists);
-    return absl::OkStatus();
-  });
+  return Serve(
+      context, request->workspace(), Role::kWriter, [&]() -> absl::Status {
+        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+        RETURN_IF_ERROR(ValidateWorkspace(request->name(), "name"));
+        const std::string name = absl::StrCat(kGoalPrefix, request->name());
+        ASSIGN_OR_RETURN(auto found,
+                         store_.ReadMeta(request->workspace(), name));
+        const bool exists =
+            std::any_of(found.begin(), found.end(),
+                        [&](const auto& entry) { return entry.first == name; });
+        if (exists)
+          RETURN_IF_ERROR(store_.PutMeta(request->workspace(), name, ""));
+        response->set_deleted(exists);
+        return absl::OkStatus();
+      });
 }
 
 absl::Status ReportServiceImpl::GoalsProgress(
@@ -464,8 +465,8 @@ absl::Status ReportServiceImpl::GoalsProgress(
       continue;
     }
     full.push_back(p);
-    periods.push_back({p.start_us, std::max(p.start_us + 1,
-                                            GoalMeasuredEnd(p, now))});
+    periods.push_back(
+        {p.start_us, std::max(p.start_us + 1, GoalMeasuredEnd(p, now))});
     chosen.push_back(std::move(g));
   }
   if (chosen.empty()) return absl::OkStatus();
@@ -512,12 +513,12 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
     v1::ListGoalsResponse* response) {
   return Serve(context, request->workspace(), Role::kReader,
                [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
-    ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
-                     settings_.Get(request->workspace()));
-    return GoalsProgress(context, request->workspace(), settings, nullptr,
-                         response->mutable_goals());
-  });
+                 RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+                 ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                                  settings_.Get(request->workspace()));
+                 return GoalsProgress(context, request->workspace(), settings,
+                                      nullptr, response->mutable_goals());
+               });
 }
 
 // --- ChannelReport ---------------------------------------------------------
@@ -538,7 +539,8 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
       return Bad("compare", "is not allowed with no_comparison");
     }
   } else if (request.has_compare()) {
-    RETURN_IF_ERROR(ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
+    RETURN_IF_ERROR(
+        ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
   } else {
     const int64_t length = periods[0].end_us - periods[0].start_us;
     periods.push_back({periods[0].start_us - length, periods[0].start_us});
@@ -558,7 +560,8 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
       o.by_campaign = true;
       break;
     default:
-      return Bad("group_by", absl::StrCat("unknown value ", request.group_by()));
+      return Bad("group_by",
+                 absl::StrCat("unknown value ", request.group_by()));
   }
   TallyResult tallies;
   std::string currency;
@@ -593,9 +596,9 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
       continue;
     }
     auto prev_it = before->groups.find(name);
-    const Figures previous = Derive(
-        prev_it == before->groups.end() ? empty : prev_it->second,
-        o.gross_margin);
+    const Figures previous =
+        Derive(prev_it == before->groups.end() ? empty : prev_it->second,
+               o.gross_margin);
     FiguresToProto(current, &previous, row->mutable_figures());
   }
   const Figures total = Derive(now.total, o.gross_margin);

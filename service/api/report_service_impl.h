@@ -45,18 +45,16 @@ class ReportServiceImpl final : public v1::ReportService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::DeleteGoalRequest* request,
       v1::DeleteGoalResponse* response) override;
-  grpc::ServerUnaryReactor* ListGoals(
-      grpc::CallbackServerContext* context,
-      const v1::ListGoalsRequest* request,
-      v1::ListGoalsResponse* response) override;
+  grpc::ServerUnaryReactor* ListGoals(grpc::CallbackServerContext* context,
+                                      const v1::ListGoalsRequest* request,
+                                      v1::ListGoalsResponse* response) override;
   grpc::ServerUnaryReactor* ChannelReport(
       grpc::CallbackServerContext* context,
       const v1::ChannelReportRequest* request,
       v1::ChannelReportResponse* response) override;
-  grpc::ServerUnaryReactor* CashFlow(
-      grpc::CallbackServerContext* context,
-      const v1::CashFlowRequest* request,
-      v1::CashFlowResponse* response) override;
+  grpc::ServerUnaryReactor* CashFlow(grpc::CallbackServerContext* context,
+                                     const v1::CashFlowRequest* request,
+                                     v1::CashFlowResponse* response) override;
   grpc::ServerUnaryReactor* RetentionCohorts(
       grpc::CallbackServerContext* context,
       const v1::RetentionCohortsRequest* request,
@@ -107,12 +105,10 @@ class ReportServiceImpl final : public v1::ReportService::CallbackService {
       absl::string_view workspace);
   // Progress of `goals` (those with `only_overlapping` set: only goals whose
   // period overlaps it), measured with the workspace's defaults.
-  absl::Status GoalsProgress(grpc::CallbackServerContext* context,
-                             absl::string_view workspace,
-                             const v1::WorkspaceSettings& settings,
-                             const TimeRange* only_overlapping,
-                             google::protobuf::RepeatedPtrField<
-                                 v1::GoalProgress>* out);
+  absl::Status GoalsProgress(
+      grpc::CallbackServerContext* context, absl::string_view workspace,
+      const v1::WorkspaceSettings& settings, const TimeRange* only_overlapping,
+      google::protobuf::RepeatedPtrField<v1::GoalProgress>* out);
 
   EventStore& store_;
   Clock& clock_;

@@ -27,8 +27,8 @@ absl::StatusOr<v1::WorkspaceSettings> ApplySettingsDefaults(
   if (!in.reporting_currency().empty() &&
       !IsKnownCurrency(in.reporting_currency())) {
     return Bad("reporting_currency",
-               absl::StrCat("unknown ISO 4217 code \"",
-                            in.reporting_currency(), "\""));
+               absl::StrCat("unknown ISO 4217 code \"", in.reporting_currency(),
+                            "\""));
   }
   if (in.has_gross_margin()) {
     if (!(in.gross_margin() >= 0 && in.gross_margin() <= 1)) {
@@ -78,7 +78,8 @@ absl::StatusOr<v1::WorkspaceSettings> WorkspaceSettingsStore::Get(
   return settings;
 }
 
-absl::Status WorkspaceSettingsStore::Put(const v1::WorkspaceSettings& settings) {
+absl::Status WorkspaceSettingsStore::Put(
+    const v1::WorkspaceSettings& settings) {
   // Under the lock, so that the cache never holds older settings than the
   // store.
   absl::MutexLock lock(&mu_);

@@ -13,22 +13,20 @@ namespace {
 
 constexpr MetricInfo kMetrics[kMetricCount] = {
     {"reach", "Customers reached", Polarity::kUpIsGood, true, false, false},
-    {"new_prospects", "New prospects", Polarity::kUpIsGood, true, false,
-     false},
+    {"new_prospects", "New prospects", Polarity::kUpIsGood, true, false, false},
     {"leads", "Leads", Polarity::kUpIsGood, true, false, false},
-    {"new_customers", "New customers", Polarity::kUpIsGood, true, false,
-     false},
-    {"lead_to_customer_rate", "Leads who became customers",
-     Polarity::kUpIsGood, false, false, true},
+    {"new_customers", "New customers", Polarity::kUpIsGood, true, false, false},
+    {"lead_to_customer_rate", "Leads who became customers", Polarity::kUpIsGood,
+     false, false, true},
     {"prospect_to_customer_rate", "Prospects who became customers",
      Polarity::kUpIsGood, false, false, true},
     {"revenue", "Revenue", Polarity::kUpIsGood, true, true, false},
-    {"revenue_per_customer", "Revenue per customer", Polarity::kUpIsGood,
-     false, true, false},
-    {"repeat_purchase_rate", "Customers who bought again",
-     Polarity::kUpIsGood, false, false, true},
-    {"retention_rate", "Customers retained", Polarity::kUpIsGood, false,
-     false, true},
+    {"revenue_per_customer", "Revenue per customer", Polarity::kUpIsGood, false,
+     true, false},
+    {"repeat_purchase_rate", "Customers who bought again", Polarity::kUpIsGood,
+     false, false, true},
+    {"retention_rate", "Customers retained", Polarity::kUpIsGood, false, false,
+     true},
     {"churn_rate", "Customers lost (churn)", Polarity::kDownIsGood, false,
      false, true},
     {"spend", "Marketing spend", Polarity::kDownIsGood, true, true, false},
@@ -36,8 +34,8 @@ constexpr MetricInfo kMetrics[kMetricCount] = {
      false},
     {"roas", "Revenue per 1 spent (ROAS)", Polarity::kUpIsGood, false, false,
      false},
-    {"profit_contribution", "Profit after marketing", Polarity::kUpIsGood,
-     true, true, false},
+    {"profit_contribution", "Profit after marketing", Polarity::kUpIsGood, true,
+     true, false},
     {"roi", "Return on marketing (ROI)", Polarity::kUpIsGood, false, false,
      true},
     {"positive_share", "Positive reactions", Polarity::kUpIsGood, false, false,
@@ -402,14 +400,14 @@ TallyResult TallyPeriods(const WorkspaceIndex* index,
           // The customer's acquisition credit (all time).
           wk.acquired_by.clear();
           int64_t acquired_revenue = 0;
-          ForEachConversion(acq, [&](auto keys, auto times, int64_t at,
-                                     int64_t revenue) {
-            acq_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
-            for (size_t i = 0; i < keys.size(); ++i) {
-              AddKeyCredit(&wk.acquired_by, keys[i], wk.w[i]);
-            }
-            acquired_revenue = revenue;
-          });
+          ForEachConversion(
+              acq, [&](auto keys, auto times, int64_t at, int64_t revenue) {
+                acq_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+                for (size_t i = 0; i < keys.size(); ++i) {
+                  AddKeyCredit(&wk.acquired_by, keys[i], wk.w[i]);
+                }
+                acquired_revenue = revenue;
+              });
           for (size_t p = 0; p < periods.size(); ++p) {
             const int64_t s = periods[p].start_us, e = periods[p].end_us;
             auto in = [&](int64_t at) { return at >= s && at < e; };
@@ -460,15 +458,15 @@ TallyResult TallyPeriods(const WorkspaceIndex* index,
               groups[facts.first_touch_key].new_prospects += 1;
             }
             // Leads.
-            ForEachConversion(leads, [&](auto keys, auto times, int64_t at,
-                                         int64_t) {
-              if (!in(at)) return;
-              total.leads += 1;
-              lead_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
-              for (size_t i = 0; i < keys.size(); ++i) {
-                groups[keys[i]].leads += wk.w[i];
-              }
-            });
+            ForEachConversion(
+                leads, [&](auto keys, auto times, int64_t at, int64_t) {
+                  if (!in(at)) return;
+                  total.leads += 1;
+                  lead_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+                  for (size_t i = 0; i < keys.size(); ++i) {
+                    groups[keys[i]].leads += wk.w[i];
+                  }
+                });
             // Purchases: the first over its acquisition path, later ones
             // over repeat-purchase paths.
             int purchases = 0;
@@ -485,19 +483,19 @@ TallyResult TallyPeriods(const WorkspaceIndex* index,
                 AddKeyCredit(&wk.purchase_credit, key, w);
               }
             }
-            ForEachConversion(rep, [&](auto keys, auto times, int64_t at,
-                                       int64_t revenue) {
-              if (!in(at)) return;
-              ++purchases;
-              repeated = true;
-              total.revenue_micros += static_cast<double>(revenue);
-              rep_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
-              for (size_t i = 0; i < keys.size(); ++i) {
-                groups[keys[i]].revenue_micros +=
-                    wk.w[i] * static_cast<double>(revenue);
-                AddKeyCredit(&wk.purchase_credit, keys[i], wk.w[i]);
-              }
-            });
+            ForEachConversion(
+                rep, [&](auto keys, auto times, int64_t at, int64_t revenue) {
+                  if (!in(at)) return;
+                  ++purchases;
+                  repeated = true;
+                  total.revenue_micros += static_cast<double>(revenue);
+                  rep_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+                  for (size_t i = 0; i < keys.size(); ++i) {
+                    groups[keys[i]].revenue_micros +=
+                        wk.w[i] * static_cast<double>(revenue);
+                    AddKeyCredit(&wk.purchase_credit, keys[i], wk.w[i]);
+                  }
+                });
             if (purchases > 0) {
               total.buyers += 1;
               total.base_buyers += 1;

@@ -49,12 +49,12 @@ inline constexpr int kMetricCount = 19;
 enum class Polarity { kUpIsGood, kDownIsGood, kNeutral };
 
 struct MetricInfo {
-  const char* name;     // The ChannelFigures field name.
-  const char* label;    // Plain words for a report table.
+  const char* name;   // The ChannelFigures field name.
+  const char* label;  // Plain words for a report table.
   Polarity polarity;
-  bool additive;        // Adds up over time (counts and money).
-  bool money;           // In the reporting currency.
-  bool rate;            // A share, shown as a percentage.
+  bool additive;  // Adds up over time (counts and money).
+  bool money;     // In the reporting currency.
+  bool rate;      // A share, shown as a percentage.
 };
 const MetricInfo& Info(MetricId id);
 std::optional<MetricId> MetricByName(absl::string_view name);

@@ -29,8 +29,8 @@ namespace attribution {
 namespace {
 
 constexpr int64_t kDay = 86400;
-constexpr int64_t kQ3 = 1'751'328'000;   // 2025-07-01
-constexpr int64_t kQ4 = 1'759'276'800;   // 2025-10-01
+constexpr int64_t kQ3 = 1'751'328'000;  // 2025-07-01
+constexpr int64_t kQ4 = 1'759'276'800;  // 2025-10-01
 constexpr int64_t kJul = kQ3;
 
 void SetPeriod(v1::ReportPeriod* p, int64_t start, int64_t end) {
@@ -45,14 +45,15 @@ int64_t LoadSpend(client::AttributionClient& client) {
   auto flush = [&] {
     if (req.spend_size() == 0) return;
     auto r = client.RecordSpend(req);
-    if (!r.ok()) std::fprintf(stderr, "RecordSpend: %s\n", r.status().ToString().c_str());
+    if (!r.ok())
+      std::fprintf(stderr, "RecordSpend: %s\n", r.status().ToString().c_str());
     rows += req.spend_size();
     req.clear_spend();
   };
   req.set_workspace("bench");
   for (int64_t day = bench::kStart; day < bench::kEnd; day += kDay) {
-    const absl::CivilDay civil = absl::ToCivilDay(absl::FromUnixSeconds(day),
-                                                  absl::UTCTimeZone());
+    const absl::CivilDay civil =
+        absl::ToCivilDay(absl::FromUnixSeconds(day), absl::UTCTimeZone());
     for (const bench::Weighted& w : bench::kChannels) {
       if (std::string(w.name) == "direct") continue;
       for (int k = 0; k < 8; ++k) {
@@ -60,7 +61,8 @@ int64_t LoadSpend(client::AttributionClient& client) {
         s->set_date(absl::FormatCivilTime(civil));
         s->set_channel(w.name);
         s->set_campaign(absl::StrCat("campaign_", k));
-        s->set_amount_micros(w.weight * (50 + (day / kDay + k) % 100) * 1'000'000);
+        s->set_amount_micros(w.weight * (50 + (day / kDay + k) % 100) *
+                             1'000'000);
         s->set_currency("EUR");
       }
     }
@@ -72,7 +74,8 @@ int64_t LoadSpend(client::AttributionClient& client) {
 
 template <typename T>
 bool Ok(const absl::StatusOr<T>& r, const char* what) {
-  if (!r.ok()) std::fprintf(stderr, "%s: %s\n", what, r.status().ToString().c_str());
+  if (!r.ok())
+    std::fprintf(stderr, "%s: %s\n", what, r.status().ToString().c_str());
   return r.ok();
 }
 
@@ -87,7 +90,8 @@ int Run() {
   }
   auto client = (*server)->NewClient();
   const absl::Time load_start = absl::Now();
-  const int64_t events = bench::Load(*client, customers, /*report_extras=*/true);
+  const int64_t events =
+      bench::Load(*client, customers, /*report_extras=*/true);
   const int64_t spend = LoadSpend(*client);
   v1::WorkspaceSettings settings;
   settings.set_workspace("bench");
@@ -98,7 +102,8 @@ int Run() {
     v1::SetGoalRequest goal;
     goal.set_workspace("bench");
     goal.mutable_goal()->set_name(absl::StrCat("q3-", metric));
-    goal.mutable_goal()->set_channel(std::string(metric) == "cac" ? "instagram" : "");
+    goal.mutable_goal()->set_channel(std::string(metric) == "cac" ? "instagram"
+                                                                  : "");
     goal.mutable_goal()->set_metric(metric);
     goal.mutable_goal()->set_target(100);
     SetPeriod(goal.mutable_goal()->mutable_period(), kQ3, kQ4);
@@ -165,20 +170,25 @@ int Run() {
     rows = r->cohorts_size();
     return true;
   });
-  std::printf("\nRetentionCohorts, monthly, 2025-H1, horizons 30..365 (%d rows):\n"
-              "  %-24s %6.3f s\n", rows, "linear (default)", cohort_time);
+  std::printf(
+      "\nRetentionCohorts, monthly, 2025-H1, horizons 30..365 (%d rows):\n"
+      "  %-24s %6.3f s\n",
+      rows, "linear (default)", cohort_time);
   cohorts.set_granularity(v1::GRANULARITY_WEEK);
-  std::printf("  %-24s %6.3f s\n", "linear, weekly", bench::MedianSeconds(repeats, [&] {
-                return Ok(client->RetentionCohorts(cohorts), "RetentionCohorts");
-              }));
+  std::printf(
+      "  %-24s %6.3f s\n", "linear, weekly", bench::MedianSeconds(repeats, [&] {
+        return Ok(client->RetentionCohorts(cohorts), "RetentionCohorts");
+      }));
 
   v1::CashFlowRequest flow;
   flow.set_workspace("bench");
   SetPeriod(flow.mutable_period(), kQ3, kQ4);
-  std::printf("\nCashFlow, daily, 2025-Q3:\n  %-24s %6.3f s\n", "linear (default)",
-              bench::MedianSeconds(repeats, [&] { return Ok(client->CashFlow(flow), "CashFlow"); }));
-  std::printf("\nListGoals (3 goals, one period):\n  %-24s %6.3f s\n", "linear (default)",
-              bench::MedianSeconds(repeats, [&] {
+  std::printf("\nCashFlow, daily, 2025-Q3:\n  %-24s %6.3f s\n",
+              "linear (default)", bench::MedianSeconds(repeats, [&] {
+                return Ok(client->CashFlow(flow), "CashFlow");
+              }));
+  std::printf("\nListGoals (3 goals, one period):\n  %-24s %6.3f s\n",
+              "linear (default)", bench::MedianSeconds(repeats, [&] {
                 return Ok(client->ListGoals("bench"), "ListGoals");
               }));
   std::printf("\nserver RSS %.1f MiB\n",

@@ -27,7 +27,8 @@ int32_t Day(int n) { return kDay0 + n; }
 
 class ReportTest : public ::testing::Test {
  protected:
-  void Touch(const std::string& customer, int64_t at, const std::string& channel,
+  void Touch(const std::string& customer, int64_t at,
+             const std::string& channel,
              Sentiment sentiment = Sentiment::kUnspecified,
              const std::string& campaign = "") {
     Event e;
@@ -54,7 +55,8 @@ class ReportTest : public ::testing::Test {
     index_.Insert(e, [] { return size_t{0}; });
   }
   void Spend(int day, const std::string& channel, double amount) {
-    spend_.push_back({Day(day), channel, "", std::llround(amount * 1e6), "USD"});
+    spend_.push_back(
+        {Day(day), channel, "", std::llround(amount * 1e6), "USD"});
   }
 
   // The hand-built workspace of the ChannelReport tests; every figure below
@@ -110,8 +112,8 @@ const TimeRange kCompare{D(0), D(10)};
 
 TEST_F(ReportTest, TotalsOfThePeriodByHand) {
   BuildScenario();
-  const TallyResult r = TallyPeriods(&index_, {kPeriod, kCompare}, spend_,
-                                     Options());
+  const TallyResult r =
+      TallyPeriods(&index_, {kPeriod, kCompare}, spend_, Options());
   ASSERT_FALSE(r.cancelled);
   const Figures f = Derive(r.periods[0].total, 0.5);
   EXPECT_THAT(Get(f, MetricId::kReach), Optional(2.0));  // A, B; D untouched.
@@ -128,7 +130,7 @@ TEST_F(ReportTest, TotalsOfThePeriodByHand) {
   EXPECT_THAT(Get(f, MetricId::kRetentionRate),
               Optional(DoubleNear(1.0 / 3, 1e-12)));  // A bought again.
   EXPECT_THAT(Get(f, MetricId::kChurnRate),
-              Optional(DoubleNear(1.0 / 3, 1e-12)));  // B churned.
+              Optional(DoubleNear(1.0 / 3, 1e-12)));      // B churned.
   EXPECT_THAT(Get(f, MetricId::kSpend), Optional(95.0));  // 40+20+10+25
   EXPECT_THAT(Get(f, MetricId::kCac), Optional(DoubleNear(95.0 / 3, 1e-9)));
   EXPECT_THAT(Get(f, MetricId::kRoas), Optional(DoubleNear(200.0 / 95, 1e-12)));
@@ -162,7 +164,8 @@ TEST_F(ReportTest, ChannelFiguresUnderLinearByHand) {
   EXPECT_THAT(Get(ig, MetricId::kChurnRate), Optional(0.0));
   EXPECT_THAT(Get(ig, MetricId::kSpend), Optional(60.0));
   EXPECT_THAT(Get(ig, MetricId::kCac), Optional(120.0));
-  EXPECT_THAT(Get(ig, MetricId::kRoas), Optional(DoubleNear(100.0 / 60, 1e-12)));
+  EXPECT_THAT(Get(ig, MetricId::kRoas),
+              Optional(DoubleNear(100.0 / 60, 1e-12)));
   EXPECT_THAT(Get(ig, MetricId::kProfitContribution), Optional(-10.0));
   EXPECT_THAT(Get(ig, MetricId::kRoi), Optional(DoubleNear(-10.0 / 60, 1e-12)));
   EXPECT_THAT(Get(ig, MetricId::kPositiveShare), Optional(0.5));
@@ -236,14 +239,14 @@ TEST_F(ReportTest, ComparisonPeriodWithNoPurchases) {
 TEST_F(ReportTest, ComparisonPeriodWithNoDataAtAll) {
   BuildScenario();
   // Long before any event or spend.
-  const TallyResult r = TallyPeriods(&index_, {kPeriod, {D(-100), D(-90)}},
-                                     spend_, Options());
+  const TallyResult r =
+      TallyPeriods(&index_, {kPeriod, {D(-100), D(-90)}}, spend_, Options());
   EXPECT_TRUE(r.periods[1].groups.empty());
   const Figures now = Derive(r.periods[0].total, 0.5);
   const Figures before = Derive(r.periods[1].total, 0.5);
-  const Comparison revenue = Compare(MetricId::kRevenue,
-                                     Get(now, MetricId::kRevenue),
-                                     Get(before, MetricId::kRevenue));
+  const Comparison revenue =
+      Compare(MetricId::kRevenue, Get(now, MetricId::kRevenue),
+              Get(before, MetricId::kRevenue));
   EXPECT_THAT(revenue.previous, Optional(0.0));
   EXPECT_THAT(revenue.change, Optional(200.0));
   EXPECT_EQ(revenue.change_ratio, std::nullopt);
@@ -270,15 +273,15 @@ TEST_F(ReportTest, EmptyPeriodHasZeroCountsAndUndefinedRates) {
     EXPECT_EQ(t.reach + t.new_customers + t.revenue_micros + t.leads, 0)
         << name.first;
   }
-  for (MetricId id : {MetricId::kReach, MetricId::kNewCustomers,
-                      MetricId::kRevenue, MetricId::kSpend,
-                      MetricId::kProfitContribution}) {
+  for (MetricId id :
+       {MetricId::kReach, MetricId::kNewCustomers, MetricId::kRevenue,
+        MetricId::kSpend, MetricId::kProfitContribution}) {
     EXPECT_THAT(Get(f, id), Optional(0.0)) << Info(id).name;
   }
-  for (MetricId id : {MetricId::kCac, MetricId::kRoas, MetricId::kRoi,
-                      MetricId::kRetentionRate, MetricId::kRevenuePerCustomer,
-                      MetricId::kRepeatPurchaseRate,
-                      MetricId::kLeadToCustomerRate}) {
+  for (MetricId id :
+       {MetricId::kCac, MetricId::kRoas, MetricId::kRoi,
+        MetricId::kRetentionRate, MetricId::kRevenuePerCustomer,
+        MetricId::kRepeatPurchaseRate, MetricId::kLeadToCustomerRate}) {
     EXPECT_EQ(Get(f, id), std::nullopt) << Info(id).name;
   }
   // No events at all behaves the same.
@@ -296,8 +299,8 @@ TEST_F(ReportTest, PeriodBoundaryIsMidnightUtc) {
   Convert("next", D(20), ConversionKind::kPurchase, 9);
   Spend(19, "instagram", 1);
   Spend(20, "instagram", 2);
-  const TallyResult r = TallyPeriods(&index_, {kPeriod, {D(20), D(21)}},
-                                     spend_, Options());
+  const TallyResult r =
+      TallyPeriods(&index_, {kPeriod, {D(20), D(21)}}, spend_, Options());
   EXPECT_EQ(r.periods[0].total.new_customers, 1);
   EXPECT_EQ(r.periods[0].total.revenue_micros, 7e6);
   EXPECT_EQ(r.periods[0].total.spend_micros, 1'000'000);
@@ -341,11 +344,10 @@ TEST_F(ReportTest, CreditsAddUpUnderEveryModel) {
     }
   }
   double first_leads = 0, first_customers = 0, first_revenue = 0;
-  for (ModelKind kind :
-       {ModelKind::kFirstTouch, ModelKind::kLastTouch,
-        ModelKind::kLastNonDirect, ModelKind::kLinear,
-        ModelKind::kPositionBased, ModelKind::kTimeDecay, ModelKind::kMarkov,
-        ModelKind::kShapley}) {
+  for (ModelKind kind : {ModelKind::kFirstTouch, ModelKind::kLastTouch,
+                         ModelKind::kLastNonDirect, ModelKind::kLinear,
+                         ModelKind::kPositionBased, ModelKind::kTimeDecay,
+                         ModelKind::kMarkov, ModelKind::kShapley}) {
     ReportOptions o = Options(kind);
     o.lookback_us = 3 * kDayUs;  // Leaves some conversions untouched.
     const TallyResult r = TallyPeriods(&index_, {{D(0), D(20)}}, {}, o);
@@ -421,8 +423,8 @@ TEST_F(ReportTest, CohortsByHand) {
   const CohortRow& total = r.rows[0];
   EXPECT_EQ(total.start_day, Day(0));
   EXPECT_EQ(total.channel, "");
-  EXPECT_EQ(total.customers, 3);                     // A, B, D.
-  EXPECT_DOUBLE_EQ(total.spend, 130);                // 65 + 10 + 25 + 30.
+  EXPECT_EQ(total.customers, 3);       // A, B, D.
+  EXPECT_DOUBLE_EQ(total.spend, 130);  // 65 + 10 + 25 + 30.
   EXPECT_THAT(total.cac, Optional(DoubleNear(130.0 / 3, 1e-9)));
   EXPECT_EQ(total.horizons[0].retention_rate, 0.0);  // A rebought on day 2.
   EXPECT_THAT(total.horizons[0].revenue_per_customer, Optional(50.0));

@@ -1,5 +1,6 @@
-// The storage key and value codecs (events and spend) on arbitrary bytes: decoding never
-// crashes, and a key that decodes encodes back to the same bytes.
+// The storage key and value codecs (events and spend) on arbitrary bytes:
+// decoding never crashes, and a key that decodes encodes back to the same
+// bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -78,15 +78,14 @@ class ReportServerTest : public ::testing::Test {
   void ImportScenario() {
     WriteFile(dir_.path() + "/events.csv", kEvents);
     WriteFile(dir_.path() + "/spend.csv", kSpend);
-    CommandResult settings =
-        Ctl({"settings", "set", "--currency=USD", "--gross-margin=0.5",
-             "--horizon=5d"});
+    CommandResult settings = Ctl({"settings", "set", "--currency=USD",
+                                  "--gross-margin=0.5", "--horizon=5d"});
     ASSERT_EQ(settings.exit_code, 0) << settings.err;
     CommandResult events =
         Ctl({"import", "events", dir_.path() + "/events.csv"});
     ASSERT_EQ(events.exit_code, 0) << events.err;
-    CommandResult spend = Ctl({"--format=json", "import", "spend",
-                               dir_.path() + "/spend.csv"});
+    CommandResult spend =
+        Ctl({"--format=json", "import", "spend", dir_.path() + "/spend.csv"});
     EXPECT_EQ(spend.exit_code, 1);  // One row rejected.
     EXPECT_THAT(spend.err, HasSubstr("line 5: rejected: spend[3].currency"));
     EXPECT_THAT(spend.out, HasSubstr("\"stored\":6"));
@@ -164,8 +163,8 @@ TEST_F(ReportServerTest, ReimportingSpendChangesNoFigure) {
   ImportScenario();
   Report();
   const std::string before = last_json_;
-  CommandResult again = Ctl({"--format=json", "import", "spend",
-                             dir_.path() + "/spend.csv"});
+  CommandResult again =
+      Ctl({"--format=json", "import", "spend", dir_.path() + "/spend.csv"});
   EXPECT_THAT(again.out, HasSubstr("\"changed\":0"));
   Report();
   EXPECT_EQ(last_json_, before);
@@ -183,7 +182,8 @@ TEST_F(ReportServerTest, CashFlowCohortsGoalsAndSummary) {
                             "--from=2026-01-11", "--to=2026-01-21"});
   ASSERT_EQ(flow.exit_code, 0) << flow.err;
   v1::CashFlowResponse cash;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(flow.out, &cash).ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(flow.out, &cash).ok());
   ASSERT_EQ(cash.total().points_size(), 10);
   EXPECT_EQ(cash.total().points(9).running_net(), 200 - 95);
 
@@ -192,7 +192,8 @@ TEST_F(ReportServerTest, CashFlowCohortsGoalsAndSummary) {
            "--to=2026-02-01", "--horizons=1,5"});
   ASSERT_EQ(cohorts.exit_code, 0) << cohorts.err;
   v1::RetentionCohortsResponse c;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(cohorts.out, &c).ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(cohorts.out, &c).ok());
   ASSERT_GT(c.cohorts_size(), 0);
   EXPECT_EQ(c.cohorts(0).channel(), "");
   EXPECT_EQ(c.cohorts(0).customers(), 3);
@@ -241,9 +242,9 @@ TEST_F(ReportServerTest, BadInputNamesTheField) {
   auto* bad = spend.add_spend();
   *bad = *ok;
   bad->set_date("2026-13-01");
-  EXPECT_THAT(client_->RecordSpend(spend).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("spend[1].date")));
+  EXPECT_THAT(
+      client_->RecordSpend(spend).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("spend[1].date")));
   bad->set_date("2026-01-02");
   bad->set_currency("EUR");
   EXPECT_THAT(client_->RecordSpend(spend).status(),
@@ -288,9 +289,9 @@ TEST_F(ReportServerTest, BadInputNamesTheField) {
   report.mutable_period()->mutable_start()->set_seconds(1767225600);
   report.mutable_model()->set_model(v1::MODEL_MARKOV);
   report.mutable_model()->set_order(9);
-  EXPECT_THAT(client_->ChannelReport(report).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("model.order")));
+  EXPECT_THAT(
+      client_->ChannelReport(report).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model.order")));
   report.mutable_model()->set_order(2);
   EXPECT_TRUE(client_->ChannelReport(report).ok());
 

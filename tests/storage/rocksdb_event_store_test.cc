@@ -191,7 +191,8 @@ TEST_F(RocksDbEventStoreTest, SpendReplacesADayAndReadsByDayRange) {
   ASSERT_TRUE(changed.ok());
   EXPECT_EQ(*changed, 0);
   // A new amount for a day replaces the old one.
-  changed = store->WriteSpend("ws", {{100, "instagram", "spring", 6'000'000, "USD"}});
+  changed =
+      store->WriteSpend("ws", {{100, "instagram", "spring", 6'000'000, "USD"}});
   EXPECT_EQ(*changed, 1);
   ASSERT_TRUE(store->WriteSpend("other", {{100, "x", "", 1, "EUR"}}).ok());
 
@@ -199,9 +200,10 @@ TEST_F(RocksDbEventStoreTest, SpendReplacesADayAndReadsByDayRange) {
   store = Open();  // Durable.
   auto read = store->ReadSpend("ws", 100, 101);
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_THAT(*read, ElementsAre(SpendRow{100, "instagram", "", 1'000'000, "USD"},
-                                 SpendRow{100, "instagram", "spring", 6'000'000,
-                                          "USD"}));
+  EXPECT_THAT(
+      *read,
+      ElementsAre(SpendRow{100, "instagram", "", 1'000'000, "USD"},
+                  SpendRow{100, "instagram", "spring", 6'000'000, "USD"}));
   read = store->ReadSpend("ws", -10, 200);
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->size(), 4u);
@@ -219,14 +221,16 @@ TEST_F(RocksDbEventStoreTest, MetaValuesArePerWorkspaceAndDeletable) {
   ASSERT_TRUE(store->PutMeta("ws2", "goal/c", "3").ok());
   auto goals = store->ReadMeta("ws", "goal/");
   ASSERT_TRUE(goals.ok());
-  EXPECT_THAT(*goals, ElementsAre(std::pair<std::string, std::string>("goal/a", "1"),
-                                  std::pair<std::string, std::string>("goal/b", "2")));
+  EXPECT_THAT(*goals,
+              ElementsAre(std::pair<std::string, std::string>("goal/a", "1"),
+                          std::pair<std::string, std::string>("goal/b", "2")));
   ASSERT_TRUE(store->PutMeta("ws", "goal/a", "").ok());
   store.reset();
   store = Open();
   goals = store->ReadMeta("ws", "goal/");
   ASSERT_TRUE(goals.ok());
-  EXPECT_THAT(*goals, ElementsAre(std::pair<std::string, std::string>("goal/b", "2")));
+  EXPECT_THAT(*goals,
+              ElementsAre(std::pair<std::string, std::string>("goal/b", "2")));
 }
 
 }  // namespace
