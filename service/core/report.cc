@@ -46,8 +46,6 @@ constexpr MetricInfo kMetrics[kMetricCount] = {
      false, true},
 };
 
-constexpr uint64_t kNoKey = ~uint64_t{0};
-
 std::optional<double> Ratio(double num, double den) {
   if (den == 0) return std::nullopt;
   return num / den;
@@ -790,7 +788,7 @@ CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
     std::vector<double> curve;  // Revenue micros by day since acquisition.
     int64_t spend_micros = 0;
   };
-  // Key: bucket << 32 | channel id, or kNoKey's low bits for the total.
+  // Key: bucket << 32 | channel id, or | kTotal for all channels.
   constexpr uint64_t kTotal = 0xffffffffu;
   auto new_acc = [&](size_t b) {
     Acc a;
