@@ -492,6 +492,18 @@ int PrintReport(const google::protobuf::Message& response, const Table& human,
   return kOk;
 }
 
+// Sends a report request built from the flags and prints the answer:
+// table(response, human) as a table or CSV, the message itself as JSON.
+template <typename Request, typename Call, typename ToTable>
+int RunReport(const absl::StatusOr<Request>& request, Format format, Call call,
+              ToTable table) {
+  if (!request.ok()) return Fail("usage", request.status());
+  auto response = call(*request);
+  if (!response.ok()) return Fail("report", response.status());
+  return PrintReport(*response, table(*response, true), table(*response, false),
+                     format);
+}
+
 int ReportCommand(client::AttributionClient& client, const std::string& kind,
                   Format format) {
   const ReportArgs args = ReportFlags();
@@ -517,20 +529,16 @@ int ReportCommand(client::AttributionClient& client, const std::string& kind,
                        ChannelReportTable(*response, false), format);
   }
   if (kind == "cashflow") {
-    auto request = BuildCashFlowRequest(args);
-    if (!request.ok()) return Fail("usage", request.status());
-    auto response = client.CashFlow(*request);
-    if (!response.ok()) return Fail("report", response.status());
-    return PrintReport(*response, CashFlowTable(*response, true),
-                       CashFlowTable(*response, false), format);
+    return RunReport(
+        BuildCashFlowRequest(args), format,
+        [&](const auto& r) { return client.CashFlow(r); },
+        [](const auto& r, bool human) { return CashFlowTable(r, human); });
   }
   if (kind == "cohorts") {
-    auto request = BuildCohortsRequest(args);
-    if (!request.ok()) return Fail("usage", request.status());
-    auto response = client.RetentionCohorts(*request);
-    if (!response.ok()) return Fail("report", response.status());
-    return PrintReport(*response, CohortsTable(*response, true),
-                       CohortsTable(*response, false), format);
+    return RunReport(
+        BuildCohortsRequest(args), format,
+        [&](const auto& r) { return client.RetentionCohorts(r); },
+        [](const auto& r, bool human) { return CohortsTable(r, human); });
   }
   if (kind == "goals") {
     auto settings = client.GetSettings(args.workspace);

@@ -18,7 +18,6 @@ namespace attribution::api {
 namespace {
 
 constexpr int64_t kSecondUs = 1'000'000;
-constexpr int64_t kMinReportUs = 946'684'800'000'000;    // 2000-01-01
 constexpr int64_t kMaxReportUs = 4'102'444'800'000'000;  // 2100-01-01
 constexpr int64_t kMaxPeriodUs = 3650 * kDayUs;
 constexpr int kMaxHorizons = 24;
@@ -43,7 +42,7 @@ absl::Status ParsePeriod(const v1::ReportPeriod& in, const std::string& field,
       return Bad(f, "must be midnight UTC (a whole day)");
     }
     const int64_t us = ts->seconds() * kSecondUs;
-    if (us < kMinReportUs || us > kMaxReportUs) {
+    if (us < kMinOccurredAtUs || us > kMaxReportUs) {
       return Bad(f, "must be between 2000-01-01 and 2100-01-01");
     }
   }

@@ -812,8 +812,9 @@ CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
       std::vector<double> w;
       KeyCredits acquired_by;
       absl::flat_hash_map<uint64_t, Acc> acc;
-      std::vector<uint8_t> retained;
+      std::vector<uint8_t> observed, retained;
       std::vector<double> revenue;
+      std::vector<std::pair<size_t, double>> purchases;  // Day, revenue.
     };
     std::vector<std::unique_ptr<Worker>> workers;
     for (int t = 0; t < threads; ++t) {
@@ -839,13 +840,34 @@ CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
             }
           });
           wk.acquired_by.push_back({kTotal, 1.0});
-          // Per horizon: observed, retained, revenue so far.
+          // The customer's own figures, once; each key adds them weighted.
+          // Per horizon: observed, retained, revenue so far; and the
+          // revenue of each purchase by day since acquisition.
+          wk.observed.assign(horizons, 0);
           wk.retained.assign(horizons, 0);
           wk.revenue.assign(horizons, 0.0);
           for (size_t h = 0; h < horizons; ++h) {
             const int64_t end = t0 + horizon_days[h] * kDayUs;
+            wk.observed[h] = end <= o.now_us;
             wk.retained[h] =
                 facts.retained_at_us != kNone && facts.retained_at_us <= end;
+          }
+          wk.purchases.clear();
+          for (const IndexedEvent& x : ev) {
+            if (x.at_us < t0 ||
+                x.conversion_kind() != ConversionKind::kPurchase) {
+              continue;
+            }
+            const double revenue =
+                static_cast<double>(index->revenue_micros(x));
+            const int64_t since = x.at_us - t0;
+            for (size_t h = 0; h < horizons; ++h) {
+              if (wk.observed[h] && since <= horizon_days[h] * kDayUs) {
+                wk.revenue[h] += revenue;
+              }
+            }
+            wk.purchases.push_back(
+                {static_cast<size_t>(since / kDayUs), revenue});
           }
           for (const auto& [key, a] : wk.acquired_by) {
             auto [it, inserted] = wk.acc.try_emplace(uint64_t{b} << 32 | key);
@@ -853,26 +875,13 @@ CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
             Acc& acc = it->second;
             acc.customers += a;
             for (size_t h = 0; h < horizons; ++h) {
-              if (t0 + horizon_days[h] * kDayUs > o.now_us) continue;
+              if (!wk.observed[h]) continue;
               acc.observed[h] += a;
               if (wk.retained[h]) acc.retained[h] += a;
+              acc.revenue[h] += a * wk.revenue[h];
             }
-            for (const IndexedEvent& x : ev) {
-              if (x.at_us < t0 ||
-                  x.conversion_kind() != ConversionKind::kPurchase) {
-                continue;
-              }
-              const double revenue =
-                  a * static_cast<double>(index->revenue_micros(x));
-              const int64_t since = x.at_us - t0;
-              for (size_t h = 0; h < horizons; ++h) {
-                if (t0 + horizon_days[h] * kDayUs <= o.now_us &&
-                    since <= horizon_days[h] * kDayUs) {
-                  acc.revenue[h] += revenue;
-                }
-              }
-              const size_t day = static_cast<size_t>(since / kDayUs);
-              if (day < acc.curve.size()) acc.curve[day] += revenue;
+            for (const auto& [day, revenue] : wk.purchases) {
+              if (day < acc.curve.size()) acc.curve[day] += a * revenue;
             }
           }
         });

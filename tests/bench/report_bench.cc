@@ -31,7 +31,6 @@ namespace {
 constexpr int64_t kDay = 86400;
 constexpr int64_t kQ3 = 1'751'328'000;  // 2025-07-01
 constexpr int64_t kQ4 = 1'759'276'800;  // 2025-10-01
-constexpr int64_t kJul = kQ3;
 
 void SetPeriod(v1::ReportPeriod* p, int64_t start, int64_t end) {
   p->mutable_start()->set_seconds(start);
@@ -162,7 +161,7 @@ int Run() {
 
   v1::RetentionCohortsRequest cohorts;
   cohorts.set_workspace("bench");
-  SetPeriod(cohorts.mutable_period(), bench::kStart, kJul);
+  SetPeriod(cohorts.mutable_period(), bench::kStart, kQ3);  // 2025-H1
   int rows = 0;
   const double cohort_time = bench::MedianSeconds(repeats, [&] {
     auto r = client->RetentionCohorts(cohorts);
