@@ -43,7 +43,7 @@ struct EraseResult {
 };
 
 struct WorkspaceSummary {
-  WorkspaceIndex::Stats stats;
+  IndexStats stats;
   std::vector<std::string> channels;
 };
 
@@ -92,10 +92,12 @@ class EventStore {
 
   virtual WorkspaceSummary Describe(absl::string_view workspace) = 0;
 
-  // Runs `fn` on the workspace's journey index (null if the workspace holds
-  // no events) under a read lock: writes wait until it returns, reads don't.
+  // Runs `fn` on a snapshot of the workspace's journey index (null if the
+  // workspace holds no events): every event whose commit returned before the
+  // call, none committed after. No lock is held while `fn` runs, so writes
+  // and journey reads go on meanwhile.
   virtual void ReadIndex(absl::string_view workspace,
-                         absl::FunctionRef<void(const WorkspaceIndex*)> fn) = 0;
+                         absl::FunctionRef<void(const IndexSnapshot*)> fn) = 0;
 
   // Stores spend rows in one atomic write, each replacing the row with the
   // same (day, channel, campaign). Returns how many rows differed from what
@@ -118,8 +120,11 @@ class EventStore {
   ReadMeta(absl::string_view workspace, absl::string_view name_prefix) = 0;
 
   // Writes a consistent, openable copy of the whole store to `dir` (which
-  // must not exist) while writes go on; returns the sequence number it holds
-  // everything up to. Events committed before the call are in it.
+  // must not exist: AlreadyExists otherwise, and nothing is touched) while
+  // writes go on; returns the sequence number it holds everything up to.
+  // Events committed before the call are in it. The copy is built in a
+  // private folder beside `dir` whose name no backup name can take
+  // ("~staging-..."), then renamed into place.
   virtual absl::StatusOr<uint64_t> Backup(const std::string& dir) = 0;
 
   // Flushes memtables to disk. For shutdown.

@@ -100,7 +100,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
 }
 
 absl::Status RocksDbEventStore::RebuildIndex() {
-  absl::MutexLock lock(&index_mu_);
+  absl::MutexLock lock(&write_mu_);
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -150,7 +150,7 @@ absl::StatusOr<bool> RocksDbEventStore::IsStored(absl::string_view workspace,
   storage::DecodedKey key;
   for (uint32_t ci : candidates) {
     const std::string prefix =
-        storage::CustomerPrefix(workspace, index->customer(ci).id);
+        storage::CustomerPrefix(workspace, index->customer_id(ci));
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions()));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
@@ -238,7 +238,6 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
   std::vector<const Event*> fresh_events;
   fresh_events.reserve(events.size());
   {
-    absl::ReaderMutexLock index_lock(&index_mu_);
     const WorkspaceIndex* index = index_.Find(workspace);
     if (index != nullptr) {
       // Every event's index entries are random accesses into large tables:
@@ -261,7 +260,8 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
       fresh[i] = true;
       fresh_events.push_back(&e);
     }
-    if (index != nullptr) RETURN_IF_ERROR(index->CheckCapacity(fresh_events));
+    // A new workspace's first batch is checked too (index is null then).
+    RETURN_IF_ERROR(CheckChannelCapacity(index, fresh_events));
   }
   if (fresh_events.empty()) return result;
 
@@ -278,18 +278,19 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
       write_options_, result.duplicates > 0 ? &only_fresh : &prepared.batch)));
   result.stored = static_cast<int64_t>(fresh_events.size());
 
-  absl::MutexLock index_lock(&index_mu_);
   WorkspaceIndex& index = index_.GetOrCreate(workspace);
+  std::vector<const Event*> ordered;
+  ordered.reserve(fresh_events.size());
   for (uint32_t i : prepared.key_order) {
-    if (!fresh[i]) continue;
-    const Event& e = events[i];
-    index.Insert(e, [&]() -> size_t {
-      // Rare (two events of a customer in the same microsecond): storage
-      // orders ties by event_id, and holds every event of this batch.
-      absl::StatusOr<size_t> n = CountTiesBefore(workspace, e);
-      return n.ok() ? *n : SIZE_MAX;  // On a read error: after its ties.
-    });
+    if (fresh[i]) ordered.push_back(&events[i]);
   }
+  // One step for snapshots: a query sees the whole batch or none of it.
+  index.InsertBatch(ordered, [&](size_t i) -> size_t {
+    // Rare (two events of a customer in the same microsecond): storage
+    // orders ties by event_id, and holds every event of this batch.
+    absl::StatusOr<size_t> n = CountTiesBefore(workspace, *ordered[i]);
+    return n.ok() ? *n : SIZE_MAX;  // On a read error: after its ties.
+  });
   return result;
 }
 
@@ -298,15 +299,12 @@ absl::StatusOr<JourneyPage> RocksDbEventStore::ReadJourney(
     const JourneyCursor* after, size_t limit) {
   JourneyPage page;
   {
-    absl::ReaderMutexLock lock(&index_mu_);
     const WorkspaceIndex* index = index_.Find(workspace);
-    const WorkspaceIndex::Customer* c =
-        index == nullptr ? nullptr : index->FindCustomer(customer_id);
-    if (c == nullptr || c->events.empty()) {
+    if (index == nullptr ||
+        !index->FindCustomerSummary(customer_id, &page.first_purchase_at_us)) {
       return absl::NotFoundError(
           absl::StrCat("customer_id: no events for \"", customer_id, "\""));
     }
-    page.first_purchase_at_us = index->FirstPurchaseAt(customer_id);
   }
   const std::string prefix = storage::CustomerPrefix(workspace, customer_id);
   const std::string upper = PrefixSuccessor(prefix);
@@ -364,7 +362,6 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
   RETURN_IF_ERROR(FromRocksDb(it->status()));
   if (hashes.empty()) return result;
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
-  absl::MutexLock index_lock(&index_mu_);
   if (WorkspaceIndex* index = index_.FindMutable(workspace)) {
     index->EraseCustomer(customer_id, hashes);
   }
@@ -373,7 +370,6 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
 
 WorkspaceSummary RocksDbEventStore::Describe(absl::string_view workspace) {
   WorkspaceSummary summary;
-  absl::ReaderMutexLock lock(&index_mu_);
   if (const WorkspaceIndex* index = index_.Find(workspace)) {
     summary.stats = index->stats();
     summary.channels = index->channels();
@@ -461,9 +457,14 @@ RocksDbEventStore::ReadMeta(absl::string_view workspace,
 
 void RocksDbEventStore::ReadIndex(
     absl::string_view workspace,
-    absl::FunctionRef<void(const WorkspaceIndex*)> fn) {
-  absl::ReaderMutexLock lock(&index_mu_);
-  fn(index_.Find(workspace));
+    absl::FunctionRef<void(const IndexSnapshot*)> fn) {
+  const WorkspaceIndex* index = index_.Find(workspace);
+  if (index == nullptr) {
+    fn(nullptr);
+    return;
+  }
+  const IndexSnapshot snapshot = index->Snapshot();
+  fn(&snapshot);
 }
 
 absl::StatusOr<uint64_t> RocksDbEventStore::Backup(const std::string& dir) {

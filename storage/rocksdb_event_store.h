@@ -65,7 +65,7 @@ class RocksDbEventStore final : public EventStore {
       absl::string_view workspace, absl::string_view customer_id) override;
   WorkspaceSummary Describe(absl::string_view workspace) override;
   void ReadIndex(absl::string_view workspace,
-                 absl::FunctionRef<void(const WorkspaceIndex*)> fn) override;
+                 absl::FunctionRef<void(const IndexSnapshot*)> fn) override;
   absl::StatusOr<int64_t> WriteSpend(
       absl::string_view workspace, const std::vector<SpendRow>& rows) override;
   absl::StatusOr<std::vector<SpendRow>> ReadSpend(absl::string_view workspace,
@@ -86,7 +86,7 @@ class RocksDbEventStore final : public EventStore {
   // True if the workspace already stores an event with `event`'s id.
   absl::StatusOr<bool> IsStored(absl::string_view workspace,
                                 const WorkspaceIndex* index, const Event& event)
-      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // How many stored events of the customer at event.occurred_at_us have an id
   // that sorts before event.event_id.
   absl::StatusOr<size_t> CountTiesBefore(absl::string_view workspace,
@@ -96,10 +96,11 @@ class RocksDbEventStore final : public EventStore {
   const std::unique_ptr<rocksdb::DB> db_;
 
   // Serialises writers, so that the duplicate check and the write are one
-  // step. Taken before index_mu_.
+  // step. Readers never take it: queries read index snapshots, journeys
+  // read RocksDB.
   absl::Mutex write_mu_;
-  absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
-  JourneyIndex index_ ABSL_GUARDED_BY(index_mu_);
+  // Internally synchronised; its one writer runs under write_mu_.
+  JourneyIndex index_;
 };
 
 }  // namespace attribution

@@ -215,7 +215,7 @@ absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
   return absl::OkStatus();
 }
 
-std::vector<bool> ChannelFilter(const WorkspaceIndex& index,
+std::vector<bool> ChannelFilter(const IndexSnapshot& index,
                                 const AttributeQuery& query) {
   if (query.include_channels.empty() && query.exclude_channels.empty()) {
     return {};

@@ -43,7 +43,7 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
                         ModelParams* out, v1::ModelSpec* applied);
 
 // channel_allowed for `index` from the query's include/exclude lists.
-std::vector<bool> ChannelFilter(const WorkspaceIndex& index,
+std::vector<bool> ChannelFilter(const IndexSnapshot& index,
                                 const AttributeQuery& query);
 
 }  // namespace attribution::api

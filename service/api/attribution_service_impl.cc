@@ -422,7 +422,7 @@ absl::Status AttributionServiceImpl::AttributeImpl(
                                         response->mutable_request()));
   query.paths.cancelled = StopWhen(context);
   PathSet paths;
-  store_.ReadIndex(request.workspace(), [&](const WorkspaceIndex* index) {
+  store_.ReadIndex(request.workspace(), [&](const IndexSnapshot* index) {
     if (index == nullptr) return;  // No data: every total is 0.
     query.paths.channel_allowed = ChannelFilter(*index, query);
     paths = ExtractPaths(*index, query.paths, options_.query_threads);
@@ -511,10 +511,10 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
         m.kind == ModelKind::kMarkov || m.kind == ModelKind::kShapley;
   }
   absl::Status status;
-  store_.ReadIndex(selection.workspace(), [&](const WorkspaceIndex* index) {
-    const WorkspaceIndex::Customer* customer =
-        index == nullptr ? nullptr : index->FindCustomer(request.customer_id());
-    if (customer == nullptr || customer->events.size() != journey.size()) {
+  store_.ReadIndex(selection.workspace(), [&](const IndexSnapshot* index) {
+    std::optional<IndexSnapshot::Customer> customer;
+    if (index != nullptr) customer = index->FindCustomer(request.customer_id());
+    if (!customer.has_value() || customer->events.size() != journey.size()) {
       status = absl::AbortedError(
           "customer_id: the journey changed during the call; retry");
       return;
@@ -648,7 +648,7 @@ absl::Status AttributionServiceImpl::TopPathsImpl(
   response->set_collapse_repeats(request.collapse_repeats());
   PathSet paths;
   store_.ReadIndex(
-      request.selection().workspace(), [&](const WorkspaceIndex* index) {
+      request.selection().workspace(), [&](const IndexSnapshot* index) {
         if (index == nullptr) return;
         query.paths.channel_allowed = ChannelFilter(*index, query);
         paths = ExtractPaths(*index, query.paths, options_.query_threads);

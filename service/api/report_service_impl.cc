@@ -93,7 +93,7 @@ absl::Status ReportDefaults(const v1::WorkspaceSettings& settings,
 // The currency a report is in. FailedPrecondition if purchases or spend are
 // in another currency than the reporting one, or in several with none set.
 absl::StatusOr<std::string> ReportCurrency(
-    const v1::WorkspaceSettings& settings, const WorkspaceIndex* index,
+    const v1::WorkspaceSettings& settings, const IndexSnapshot* index,
     const std::vector<SpendRow>& spend) {
   std::set<std::string> seen;
   if (index != nullptr) {
@@ -244,7 +244,7 @@ absl::Status ReportServiceImpl::WithData(absl::string_view workspace,
   ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
                    store_.ReadSpend(workspace, first_day, end_day));
   absl::Status status;
-  store_.ReadIndex(workspace, [&](const WorkspaceIndex* index) {
+  store_.ReadIndex(workspace, [&](const IndexSnapshot* index) {
     absl::StatusOr<std::string> c = ReportCurrency(settings, index, spend);
     status = c.status();
     if (!status.ok()) return;
@@ -346,7 +346,7 @@ absl::Status ReportServiceImpl::UpdateSettingsImpl(
     // Every purchase and every spend row must already be in it.
     const absl::Status currency =
         WithData(workspace, applied, kMinSpendDay, kEndSpendDay, nullptr,
-                 [](const WorkspaceIndex*, const std::vector<SpendRow>&) {});
+                 [](const IndexSnapshot*, const std::vector<SpendRow>&) {});
     if (absl::IsFailedPrecondition(currency)) {
       return absl::FailedPreconditionError(
           absl::StrCat("settings.reporting_currency: ", currency.message()));
@@ -478,7 +478,7 @@ absl::Status ReportServiceImpl::GoalsProgress(
   TallyResult tallies;
   RETURN_IF_ERROR(WithData(
       workspace, settings, FirstDay(periods), EndDay(periods), nullptr,
-      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+      [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         tallies = TallyPeriods(index, periods, spend, o);
       }));
   if (tallies.cancelled) return Stopped(context);
@@ -567,7 +567,7 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
   RETURN_IF_ERROR(WithData(
       request.workspace(), settings, FirstDay(periods), EndDay(periods),
       &currency,
-      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+      [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         tallies = TallyPeriods(index, periods, spend, o);
       }));
   if (tallies.cancelled) return Stopped(context);
@@ -653,7 +653,7 @@ absl::Status ReportServiceImpl::CashFlowImpl(
   RETURN_IF_ERROR(WithData(
       request.workspace(), settings, DayOf(period.start_us),
       DayOf(period.end_us), &currency,
-      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+      [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         flow = ComputeCashFlow(index, period, weekly, spend, o);
       }));
   if (flow.cancelled) return Stopped(context);
@@ -739,7 +739,7 @@ absl::Status ReportServiceImpl::CohortsImpl(
   RETURN_IF_ERROR(WithData(
       request.workspace(), settings, DayOf(period.start_us),
       DayOf(period.end_us), &currency,
-      [&](const WorkspaceIndex* index, const std::vector<SpendRow>& spend) {
+      [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         cohorts = ComputeCohorts(index, period, weekly, horizons, spend, o);
       }));
   if (cohorts.cancelled) return Stopped(context);

@@ -27,7 +27,7 @@ Stage GoalStage(Goal goal) {
 }
 
 // The group a raw key names (see RawPaths).
-Group GroupOfKey(const WorkspaceIndex& index, uint64_t key, bool by_campaign) {
+Group GroupOfKey(const IndexSnapshot& index, uint64_t key, bool by_campaign) {
   Group g;
   g.channel =
       index.channel_name(static_cast<uint16_t>(by_campaign ? key >> 32 : key));
@@ -45,10 +45,10 @@ using RawPaths = RawJourneys;
 
 class Extractor {
  public:
-  Extractor(const WorkspaceIndex& index, const PathQuery& q, RawPaths& out)
+  Extractor(const IndexSnapshot& index, const PathQuery& q, RawPaths& out)
       : index_(index), q_(q), out_(out), goal_stage_(GoalStage(q.goal)) {}
 
-  void Customer(const std::vector<IndexedEvent>& ev) {
+  void Customer(absl::Span<const IndexedEvent> ev) {
     purchases_.clear();
     const ConversionKind kind = q_.goal == Goal::kLead
                                     ? ConversionKind::kLead
@@ -75,7 +75,7 @@ class Extractor {
  private:
   static constexpr int64_t kNone = INT64_MIN;
 
-  void Acquisition(const std::vector<IndexedEvent>& ev) {
+  void Acquisition(absl::Span<const IndexedEvent> ev) {
     if (purchases_.empty() || ev[purchases_[0]].at_us >= q_.end_us) {
       // No purchase by the window's end: a prospect who did not convert.
       AddNonConverting(ev, kNone);
@@ -89,7 +89,7 @@ class Extractor {
 
   // `purchases_` holds the goal's conversions. REPEAT_PURCHASE skips the
   // first (the acquisition); LEAD (`first_counts`) does not.
-  void RepeatPurchase(const std::vector<IndexedEvent>& ev,
+  void RepeatPurchase(absl::Span<const IndexedEvent> ev,
                       bool first_counts = false) {
     int64_t last_before_end = kNone;
     for (size_t k = 0; k < purchases_.size(); ++k) {
@@ -110,7 +110,7 @@ class Extractor {
     if (last_before_end != kNone) AddNonConverting(ev, last_before_end);
   }
 
-  void Retention(const std::vector<IndexedEvent>& ev) {
+  void Retention(absl::Span<const IndexedEvent> ev) {
     if (purchases_.empty()) return;
     const int64_t t0 = ev[purchases_[0]].at_us;
     if (t0 < q_.start_us || t0 >= q_.end_us) return;
@@ -166,7 +166,7 @@ class Extractor {
   // A journey that did not convert by the window's end: anchored at its last
   // touch in the window (after `after`), where the customer dropped off, and
   // bounded by the lookback like a converting one. None if no such touch.
-  void AddNonConverting(const std::vector<IndexedEvent>& ev, int64_t after) {
+  void AddNonConverting(absl::Span<const IndexedEvent> ev, int64_t after) {
     if (q_.converting_only) return;
     int64_t last = kNone;
     for (const IndexedEvent& e : ev) {
@@ -182,7 +182,7 @@ class Extractor {
 
   // Touches with lo <= at <= hi and at > after (kNone: no such bound).
   // `conversion_pos`: where the conversion is among `ev` (converting only).
-  void AddJourney(const std::vector<IndexedEvent>& ev, int64_t lo, int64_t hi,
+  void AddJourney(absl::Span<const IndexedEvent> ev, int64_t lo, int64_t hi,
                   int64_t after, int64_t conversion_us, bool converted,
                   int64_t revenue, size_t conversion_pos) {
     uint32_t n = 0;
@@ -218,7 +218,7 @@ class Extractor {
     if (out_.record_positions) out_.conversion_pos.push_back(conversion_pos);
   }
 
-  const WorkspaceIndex& index_;
+  const IndexSnapshot& index_;
   const PathQuery& q_;
   RawPaths& out_;
   const Stage goal_stage_;
@@ -227,7 +227,7 @@ class Extractor {
 
 }  // namespace
 
-PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
+PathSet ExtractPaths(const IndexSnapshot& index, const PathQuery& query,
                      int threads) {
   const size_t customers = index.customer_count();
   threads = std::max(1, std::min<int>(threads, 64));
@@ -306,14 +306,14 @@ void RawJourneys::Clear() {
 }
 
 struct JourneyScanner::Impl {
-  Impl(const WorkspaceIndex& index, const PathQuery& q)
+  Impl(const IndexSnapshot& index, const PathQuery& q)
       : query(q), extractor(index, query, raw) {}
   const PathQuery query;  // The extractor keeps a reference.
   RawJourneys raw;
   Extractor extractor;
 };
 
-JourneyScanner::JourneyScanner(const WorkspaceIndex& index,
+JourneyScanner::JourneyScanner(const IndexSnapshot& index,
                                const PathQuery& query)
     : impl_(std::make_unique<Impl>(index, query)) {
   impl_->raw.keep_untouched = true;
@@ -321,8 +321,7 @@ JourneyScanner::JourneyScanner(const WorkspaceIndex& index,
 
 JourneyScanner::~JourneyScanner() = default;
 
-const RawJourneys& JourneyScanner::Scan(
-    const std::vector<IndexedEvent>& events) {
+const RawJourneys& JourneyScanner::Scan(absl::Span<const IndexedEvent> events) {
   impl_->raw.Clear();
   impl_->extractor.Customer(events);
   return impl_->raw;
@@ -654,7 +653,7 @@ int FindGroup(const std::vector<Group>& table, const Group& group) {
 }
 
 std::vector<CustomerConversion> ExtractCustomer(
-    const WorkspaceIndex& index, const WorkspaceIndex::Customer& customer,
+    const IndexSnapshot& index, const IndexSnapshot::Customer& customer,
     const PathQuery& query, std::vector<Group>* group_table) {
   RawPaths raw;
   raw.record_positions = true;

@@ -102,7 +102,7 @@ struct PathSet {
 
 // The goal's journeys in `index` for `query`. Scans customers on `threads`
 // threads; the result does not depend on the thread count.
-PathSet ExtractPaths(const WorkspaceIndex& index, const PathQuery& query,
+PathSet ExtractPaths(const IndexSnapshot& index, const PathQuery& query,
                      int threads);
 
 // Credit of each group under one model: conversions and revenue (micros, as
@@ -188,11 +188,11 @@ struct RawJourneys {
 // one per thread.
 class JourneyScanner {
  public:
-  JourneyScanner(const WorkspaceIndex& index, const PathQuery& query);
+  JourneyScanner(const IndexSnapshot& index, const PathQuery& query);
   ~JourneyScanner();
   // The customer's journeys of the query's goal, untouched conversions
   // included. Valid until the next call.
-  const RawJourneys& Scan(const std::vector<IndexedEvent>& events);
+  const RawJourneys& Scan(absl::Span<const IndexedEvent> events);
 
  private:
   struct Impl;
@@ -217,7 +217,7 @@ struct CustomerConversion {
 // the window, also those without touches). `group_table` receives the
 // customer's groups, sorted as a PathSet's are.
 std::vector<CustomerConversion> ExtractCustomer(
-    const WorkspaceIndex& index, const WorkspaceIndex::Customer& customer,
+    const IndexSnapshot& index, const IndexSnapshot::Customer& customer,
     const PathQuery& query, std::vector<Group>* group_table);
 
 // Id of `group` in a sorted group table, or -1.

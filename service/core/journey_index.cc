@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
@@ -14,24 +17,213 @@ uint64_t EventIdHash(absl::string_view event_id) {
   return absl::Hash<absl::string_view>{}(event_id);
 }
 
-absl::Status WorkspaceIndex::CheckCapacity(
-    absl::Span<const Event* const> events) const {
-  if (channels_.size() + events.size() <= kMaxChannelsPerWorkspace) {
+namespace index_internal {
+
+EventList::Rep* EventList::Allocate(uint32_t capacity) {
+  Rep* rep = static_cast<Rep*>(
+      ::operator new(sizeof(Rep) + sizeof(IndexedEvent) * capacity));
+  new (&rep->refs) std::atomic<uint32_t>(1);
+  rep->size = 0;
+  rep->capacity = capacity;
+  rep->unused = 0;
+  return rep;
+}
+
+void EventList::Release() {
+  if (rep_ != nullptr &&
+      rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    ::operator delete(rep_);
+  }
+  rep_ = nullptr;
+}
+
+EventList::EventList(const EventList& other) : rep_(other.rep_) {
+  if (rep_ != nullptr) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+EventList& EventList::operator=(const EventList& other) {
+  if (this != &other) {
+    if (other.rep_ != nullptr) {
+      other.rep_->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    Release();
+    rep_ = other.rep_;
+  }
+  return *this;
+}
+
+EventList& EventList::operator=(EventList&& other) noexcept {
+  if (this != &other) {
+    Release();
+    rep_ = other.rep_;
+    other.rep_ = nullptr;
+  }
+  return *this;
+}
+
+absl::Span<const IndexedEvent> EventList::events() const {
+  if (rep_ == nullptr) return {};
+  return absl::Span<const IndexedEvent>(rep_->data(), rep_->size);
+}
+
+size_t EventList::heap_bytes() const {
+  return rep_ == nullptr ? 0
+                         : sizeof(Rep) + sizeof(IndexedEvent) * rep_->capacity;
+}
+
+EventList EventList::Copy() const {
+  EventList out;
+  const uint32_t n = rep_ == nullptr ? 0 : rep_->size;
+  out.rep_ = Allocate(n + 1);
+  if (n > 0)
+    std::memcpy(out.rep_->data(), rep_->data(), n * sizeof(IndexedEvent));
+  out.rep_->size = n;
+  return out;
+}
+
+void EventList::Insert(size_t pos, const IndexedEvent& e) {
+  assert(exclusive());
+  if (rep_ == nullptr) rep_ = Allocate(1);
+  if (rep_->size == rep_->capacity) {
+    // Most journeys are short: grow by half, at least by two events.
+    const uint32_t cap =
+        rep_->capacity + std::max<uint32_t>(2, rep_->capacity / 2);
+    Rep* grown = Allocate(cap);
+    std::memcpy(grown->data(), rep_->data(), rep_->size * sizeof(IndexedEvent));
+    grown->size = rep_->size;
+    ::operator delete(rep_);
+    rep_ = grown;
+  }
+  IndexedEvent* d = rep_->data();
+  std::memmove(d + pos + 1, d + pos, (rep_->size - pos) * sizeof(IndexedEvent));
+  d[pos] = e;
+  ++rep_->size;
+}
+
+}  // namespace index_internal
+
+using index_internal::CustomerChunk;
+using index_internal::EventList;
+using index_internal::kChunkBits;
+using index_internal::kChunkSize;
+
+// --- IndexSnapshot
+
+std::optional<IndexSnapshot::Customer> IndexSnapshot::FindCustomer(
+    absl::string_view customer_id) const {
+  if (owner_ == nullptr) return std::nullopt;
+  std::optional<uint32_t> slot = owner_->LookupCustomer(customer_id);
+  // Slots are never reused, so a slot made after the snapshot is simply
+  // outside it.
+  if (!slot.has_value() || *slot >= customer_count()) return std::nullopt;
+  return customer(*slot);
+}
+
+std::optional<int64_t> IndexSnapshot::FirstPurchaseAt(
+    absl::string_view customer_id) const {
+  std::optional<Customer> c = FindCustomer(customer_id);
+  if (!c.has_value()) return std::nullopt;
+  for (const IndexedEvent& e : c->events) {
+    if (!e.is_touchpoint() &&
+        e.conversion_kind() == ConversionKind::kPurchase) {
+      return e.at_us;
+    }
+  }
+  return std::nullopt;
+}
+
+int IndexSnapshot::ChannelId(absl::string_view name) const {
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    if (channels_[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int64_t IndexSnapshot::CampaignId(absl::string_view name) const {
+  for (size_t i = 0; i < campaigns_.size(); ++i) {
+    if (campaigns_[i] == name) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+// --- WorkspaceIndex
+
+absl::Status CheckChannelCapacity(const WorkspaceIndex* index,
+                                  absl::Span<const Event* const> events) {
+  const size_t known = index == nullptr ? 0 : index->channel_count();
+  if (known + events.size() <= kMaxChannelsPerWorkspace) {
     return absl::OkStatus();  // Cannot exceed it, however many are new.
   }
   absl::flat_hash_set<absl::string_view> fresh;
   for (const Event* e : events) {
     if (e->type == EventType::kTouchpoint &&
-        !channel_ids_.contains(e->channel)) {
+        (index == nullptr || !index->HasChannel(e->channel))) {
       fresh.insert(e->channel);
     }
   }
-  if (channels_.size() + fresh.size() > kMaxChannelsPerWorkspace) {
-    return absl::ResourceExhaustedError(absl::StrCat("workspace would exceed ",
-                                                     kMaxChannelsPerWorkspace,
-                                                     " distinct channels"));
+  if (known + fresh.size() > kMaxChannelsPerWorkspace) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("workspace would exceed ", kMaxChannelsPerWorkspace,
+                     " distinct channels (it holds ", known,
+                     ", the batch adds ", fresh.size(), ")"));
   }
   return absl::OkStatus();
+}
+
+WorkspaceIndex::WorkspaceIndex() = default;
+WorkspaceIndex::~WorkspaceIndex() = default;
+
+IndexSnapshot WorkspaceIndex::Snapshot() const {
+  IndexSnapshot s;
+  s.owner_ = this;
+  absl::MutexLock lock(&mu_);
+  s.chunks_.assign(chunks_.begin(), chunks_.end());
+  s.customer_ids_ = customer_ids_;
+  s.campaigns_ = campaigns_;
+  s.revenues_ = revenues_;
+  s.channels_ = channels_;
+  s.currencies_ = currencies_;
+  s.stats_ = stats_;
+  return s;
+}
+
+WorkspaceIndex::Stats WorkspaceIndex::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+std::vector<std::string> WorkspaceIndex::channels() const {
+  absl::MutexLock lock(&mu_);
+  return channels_;
+}
+
+std::optional<uint32_t> WorkspaceIndex::LookupCustomer(
+    absl::string_view customer_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = customer_map_.find(customer_id);
+  if (it == customer_map_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool WorkspaceIndex::FindCustomerSummary(
+    absl::string_view customer_id,
+    std::optional<int64_t>* first_purchase) const {
+  absl::MutexLock lock(&mu_);
+  auto it = customer_map_.find(customer_id);
+  if (it == customer_map_.end()) return false;
+  const uint32_t ci = it->second;
+  absl::Span<const IndexedEvent> events =
+      chunks_[ci >> kChunkBits]->lists[ci & (kChunkSize - 1)].events();
+  if (events.empty()) return false;
+  first_purchase->reset();
+  for (const IndexedEvent& e : events) {
+    if (!e.is_touchpoint() &&
+        e.conversion_kind() == ConversionKind::kPurchase) {
+      *first_purchase = e.at_us;
+      break;
+    }
+  }
+  return true;
 }
 
 std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(uint64_t hash) const {
@@ -45,9 +237,11 @@ std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(uint64_t hash) const {
   return out;
 }
 
-void WorkspaceIndex::Prefetch(const Event& event) const {
+void WorkspaceIndex::Prefetch(const Event& event) const
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // The writer is the only thread that changes customer_map_.
   id_hashes_.prefetch(EventIdHash(event.event_id));
-  customer_ids_.prefetch(event.customer_id);
+  customer_map_.prefetch(event.customer_id);
 }
 
 uint16_t WorkspaceIndex::InternChannel(const std::string& name) {
@@ -65,14 +259,34 @@ uint32_t WorkspaceIndex::InternCampaign(const std::string& name) {
 }
 
 uint32_t WorkspaceIndex::CustomerIndex(const std::string& id) {
-  auto [it, inserted] =
-      customer_ids_.try_emplace(id, static_cast<uint32_t>(customers_.size()));
-  if (inserted) customers_.push_back(Customer{id, {}});
-  return it->second;
+  auto it = customer_map_.find(id);
+  if (it != customer_map_.end()) return it->second;
+  const auto ci = static_cast<uint32_t>(customer_ids_.size());
+  customer_ids_.push_back(id);
+  customer_map_.emplace(customer_ids_[ci], ci);
+  if ((ci >> kChunkBits) == chunks_.size()) {
+    chunks_.push_back(std::make_shared<CustomerChunk>());
+  }
+  return ci;
 }
 
-void WorkspaceIndex::Insert(const Event& event,
-                            absl::FunctionRef<size_t()> ties_before) {
+EventList& WorkspaceIndex::MutableList(uint32_t customer) {
+  std::shared_ptr<CustomerChunk>& chunk = chunks_[customer >> kChunkBits];
+  // Only this writer makes new references (snapshots copy under mu_, which
+  // it holds), so a count of 1 cannot grow behind its back.
+  if (chunk.use_count() > 1) {
+    chunk = std::make_shared<CustomerChunk>(*chunk);
+  } else {
+    // Pairs with the release of the last snapshot that held the chunk.
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  EventList& list = chunk->lists[customer & (kChunkSize - 1)];
+  if (!list.exclusive()) list = list.Copy();
+  return list;
+}
+
+void WorkspaceIndex::InsertLocked(const Event& event,
+                                  absl::FunctionRef<size_t()> ties_before) {
   IndexedEvent rec{};
   rec.at_us = event.occurred_at_us;
   if (event.type == EventType::kTouchpoint) {
@@ -95,11 +309,11 @@ void WorkspaceIndex::Insert(const Event& event,
     }
   }
   const uint32_t ci = CustomerIndex(event.customer_id);
-  std::vector<IndexedEvent>& events = customers_[ci].events;
+  EventList& list = MutableList(ci);
+  absl::Span<const IndexedEvent> events = list.events();
   if (events.empty()) ++stats_.customers;
-  if (events.empty() || events.back().at_us < rec.at_us) {
-    events.push_back(rec);  // The common case: events arrive in time order.
-  } else {
+  size_t pos = events.size();
+  if (!events.empty() && events.back().at_us >= rec.at_us) {
     auto first = std::lower_bound(
         events.begin(), events.end(), rec.at_us,
         [](const IndexedEvent& e, int64_t t) { return e.at_us < t; });
@@ -109,8 +323,9 @@ void WorkspaceIndex::Insert(const Event& event,
     const size_t ties = last - first;
     // Clamped: a caller that cannot tell puts the event after its ties.
     const size_t before = ties == 0 ? 0 : std::min(ties_before(), ties);
-    events.insert(first + static_cast<ptrdiff_t>(before), rec);
+    pos = static_cast<size_t>(first - events.begin()) + before;
   }
+  list.Insert(pos, rec);
   const uint64_t hash = EventIdHash(event.event_id);
   auto [it, inserted] = id_hashes_.try_emplace(hash, ci);
   if (!inserted && it->second != ci) {
@@ -121,22 +336,37 @@ void WorkspaceIndex::Insert(const Event& event,
   }
 }
 
+void WorkspaceIndex::InsertBatch(
+    absl::Span<const Event* const> events,
+    absl::FunctionRef<size_t(size_t)> ties_before) {
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < events.size(); ++i) {
+    InsertLocked(*events[i], [&] { return ties_before(i); });
+  }
+}
+
+void WorkspaceIndex::Insert(const Event& event,
+                            absl::FunctionRef<size_t()> ties_before) {
+  absl::MutexLock lock(&mu_);
+  InsertLocked(event, ties_before);
+}
+
 void WorkspaceIndex::EraseCustomer(absl::string_view customer_id,
                                    absl::Span<const uint64_t> event_id_hashes) {
-  auto found = customer_ids_.find(customer_id);
-  if (found == customer_ids_.end()) return;
+  absl::MutexLock lock(&mu_);
+  auto found = customer_map_.find(customer_id);
+  if (found == customer_map_.end()) return;
   const uint32_t ci = found->second;
-  Customer& c = customers_[ci];
-  for (const IndexedEvent& e : c.events) {
+  EventList& list = MutableList(ci);
+  for (const IndexedEvent& e : list.events()) {
     if (e.is_touchpoint()) {
       --stats_.touchpoints;
     } else {
       --stats_.conversions;
     }
   }
-  if (!c.events.empty()) --stats_.customers;
-  c.events.clear();
-  c.events.shrink_to_fit();
+  if (list.size() > 0) --stats_.customers;
+  list = EventList();
   for (uint64_t hash : event_id_hashes) {
     auto it = id_hashes_.find(hash);
     if (it == id_hashes_.end()) continue;
@@ -157,36 +387,22 @@ void WorkspaceIndex::EraseCustomer(absl::string_view customer_id,
   }
 }
 
-const WorkspaceIndex::Customer* WorkspaceIndex::FindCustomer(
-    absl::string_view customer_id) const {
-  auto it = customer_ids_.find(customer_id);
-  return it == customer_ids_.end() ? nullptr : &customers_[it->second];
-}
-
-std::optional<int64_t> WorkspaceIndex::FirstPurchaseAt(
-    absl::string_view customer_id) const {
-  const Customer* c = FindCustomer(customer_id);
-  if (c == nullptr) return std::nullopt;
-  for (const IndexedEvent& e : c->events) {
-    if (e.conversion_kind() == ConversionKind::kPurchase &&
-        !e.is_touchpoint()) {
-      return e.at_us;
-    }
-  }
-  return std::nullopt;
-}
+// --- JourneyIndex
 
 const WorkspaceIndex* JourneyIndex::Find(absl::string_view workspace) const {
+  absl::MutexLock lock(&mu_);
   auto it = workspaces_.find(workspace);
   return it == workspaces_.end() ? nullptr : it->second.get();
 }
 
 WorkspaceIndex* JourneyIndex::FindMutable(absl::string_view workspace) {
+  absl::MutexLock lock(&mu_);
   auto it = workspaces_.find(workspace);
   return it == workspaces_.end() ? nullptr : it->second.get();
 }
 
 WorkspaceIndex& JourneyIndex::GetOrCreate(absl::string_view workspace) {
+  absl::MutexLock lock(&mu_);
   auto& slot = workspaces_[workspace];
   if (slot == nullptr) slot = std::make_unique<WorkspaceIndex>();
   return *slot;

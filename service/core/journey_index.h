@@ -2,19 +2,29 @@
 // customer's events as 16-byte records in time order, with channels and
 // campaigns interned as small integers. Attribution scans this; RocksDB is the
 // durable truth it is rebuilt from at start.
+//
+// Queries read an IndexSnapshot: an immutable view of the workspace as it was
+// when the snapshot was taken, which needs no lock while it is read. Writers
+// go on meanwhile; what a snapshot shares with the live index is copied on
+// the writer's side before it is changed (per chunk of customers and per
+// customer), so a snapshot costs a few pointer copies to take and nothing to
+// keep while no write touches what it sees.
 #ifndef ATTRIBUTION_SERVICE_CORE_JOURNEY_INDEX_H_
 #define ATTRIBUTION_SERVICE_CORE_JOURNEY_INDEX_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "service/core/event.h"
 
@@ -50,36 +60,231 @@ static_assert(sizeof(IndexedEvent) == 16);
 // Hash of an event id used to recognise duplicates without a disk read.
 uint64_t EventIdHash(absl::string_view event_id);
 
-// The index of one workspace. Not thread-safe: the owner synchronises.
-class WorkspaceIndex {
+namespace index_internal {
+
+// One customer's events: a reference-counted, heap-allocated array. A list
+// whose count is 1 belongs to the live index alone and may change in place;
+// otherwise a snapshot shares it and the writer copies it first. 8 bytes.
+class EventList {
  public:
-  struct Customer {
-    std::string id;
-    std::vector<IndexedEvent> events;  // Ordered by (at_us, event_id).
+  EventList() = default;
+  EventList(const EventList& other);
+  EventList& operator=(const EventList& other);
+  EventList(EventList&& other) noexcept : rep_(other.rep_) {
+    other.rep_ = nullptr;
+  }
+  EventList& operator=(EventList&& other) noexcept;
+  ~EventList() { Release(); }
+
+  absl::Span<const IndexedEvent> events() const;
+  size_t size() const { return rep_ == nullptr ? 0 : rep_->size; }
+  // True if no snapshot shares the list.
+  bool exclusive() const {
+    return rep_ == nullptr || rep_->refs.load(std::memory_order_acquire) == 1;
+  }
+  // Inserts `e` at `pos`; the list must be exclusive.
+  void Insert(size_t pos, const IndexedEvent& e);
+  // A new exclusive list with the same events and room for one more.
+  EventList Copy() const;
+  // Heap bytes held (for memory figures).
+  size_t heap_bytes() const;
+
+ private:
+  struct Rep {
+    std::atomic<uint32_t> refs;
+    uint32_t size;
+    uint32_t capacity;
+    uint32_t unused;
+    IndexedEvent* data() { return reinterpret_cast<IndexedEvent*>(this + 1); }
   };
-  struct Stats {
-    int64_t customers = 0;
-    int64_t touchpoints = 0;
-    int64_t conversions = 0;
+  static_assert(sizeof(Rep) == 16);
+  static Rep* Allocate(uint32_t capacity);
+  void Release();
+
+  Rep* rep_ = nullptr;
+};
+
+// Append-only array whose elements never move: a snapshot reads the first
+// `size` elements, fixed at the time it was taken, while the writer appends.
+template <typename T>
+class AppendOnly {
+ public:
+  static constexpr size_t kBlockBits = 12;
+  static constexpr size_t kBlock = size_t{1} << kBlockBits;
+  using Directory = std::vector<T*>;
+
+  size_t size() const { return size_; }
+  const T& operator[](size_t i) const {
+    return (*dir_)[i >> kBlockBits][i & (kBlock - 1)];
+  }
+  // Appends; the caller publishes the new size to readers under its lock.
+  void push_back(T value) {
+    if ((size_ & (kBlock - 1)) == 0 && (size_ >> kBlockBits) == dir_->size()) {
+      owned_.push_back(std::make_unique<T[]>(kBlock));
+      auto grown = std::make_shared<Directory>(*dir_);
+      grown->push_back(owned_.back().get());
+      dir_ = std::move(grown);
+    }
+    (*dir_)[size_ >> kBlockBits][size_ & (kBlock - 1)] = std::move(value);
+    ++size_;
+  }
+  std::shared_ptr<const Directory> directory() const { return dir_; }
+
+ private:
+  std::vector<std::unique_ptr<T[]>> owned_;
+  std::shared_ptr<Directory> dir_ = std::make_shared<Directory>();
+  size_t size_ = 0;
+};
+
+// A view of the first `size` elements of an AppendOnly, as a snapshot saw it.
+template <typename T>
+class AppendOnlyView {
+ public:
+  AppendOnlyView() = default;
+  AppendOnlyView(const AppendOnly<T>& array)
+      : dir_(array.directory()), size_(array.size()) {}
+  size_t size() const { return size_; }
+  const T& operator[](size_t i) const {
+    return (
+        *dir_)[i >> AppendOnly<T>::kBlockBits][i & (AppendOnly<T>::kBlock - 1)];
+  }
+
+ private:
+  std::shared_ptr<const typename AppendOnly<T>::Directory> dir_;
+  size_t size_ = 0;
+};
+
+// A fixed run of customer slots, shared between the live index and the
+// snapshots taken since it last changed.
+inline constexpr size_t kChunkBits = 10;
+inline constexpr size_t kChunkSize = size_t{1} << kChunkBits;
+struct CustomerChunk {
+  EventList lists[kChunkSize];
+};
+
+}  // namespace index_internal
+
+class WorkspaceIndex;
+
+// Index statistics of one workspace.
+struct IndexStats {
+  int64_t customers = 0;
+  int64_t touchpoints = 0;
+  int64_t conversions = 0;
+};
+
+// An immutable view of one workspace's index at one instant: every event
+// committed before it was taken, none committed after. Cheap to copy; reads
+// need no lock and are safe from any number of threads. It must not outlive
+// the WorkspaceIndex it came from.
+class IndexSnapshot {
+ public:
+  using Stats = IndexStats;
+  struct Customer {
+    absl::string_view id;
+    absl::Span<const IndexedEvent> events;  // Ordered by (at_us, event_id).
   };
 
-  // ResourceExhausted if storing `events` would take the workspace past
-  // kMaxChannelsPerWorkspace distinct channels.
-  absl::Status CheckCapacity(absl::Span<const Event* const> events) const;
+  // Customer slots, erased ones included (their event lists are empty).
+  size_t customer_count() const { return customer_ids_.size(); }
+  Customer customer(uint32_t index) const {
+    return {customer_ids_[index],
+            chunks_[index >> index_internal::kChunkBits]
+                ->lists[index & (index_internal::kChunkSize - 1)]
+                .events()};
+  }
+  // Null if the customer had no slot when the snapshot was taken.
+  std::optional<Customer> FindCustomer(absl::string_view customer_id) const;
+  // The first purchase of the customer, if any.
+  std::optional<int64_t> FirstPurchaseAt(absl::string_view customer_id) const;
+
+  // Id of a channel slug, or -1 if the workspace had not seen it.
+  int ChannelId(absl::string_view name) const;
+  // Id of a campaign name, or -1 if the workspace had not seen it.
+  int64_t CampaignId(absl::string_view name) const;
+  const std::string& channel_name(uint16_t id) const { return channels_[id]; }
+  const std::vector<std::string>& channels() const { return channels_; }
+  const std::string& campaign_name(uint32_t id) const { return campaigns_[id]; }
+  int64_t revenue_micros(const IndexedEvent& e) const {
+    return e.is_touchpoint() ? 0 : revenues_[e.ref];
+  }
+  // The currencies purchases were stored with, in first-seen order.
+  const std::vector<std::string>& currencies() const { return currencies_; }
+  Stats stats() const { return stats_; }
+
+ private:
+  friend class WorkspaceIndex;
+  const WorkspaceIndex* owner_ = nullptr;
+  std::vector<std::shared_ptr<const index_internal::CustomerChunk>> chunks_;
+  index_internal::AppendOnlyView<std::string> customer_ids_;
+  index_internal::AppendOnlyView<std::string> campaigns_;
+  index_internal::AppendOnlyView<int64_t> revenues_;
+  std::vector<std::string> channels_;
+  std::vector<std::string> currencies_;
+  Stats stats_;
+};
+
+// ResourceExhausted if storing `events` would take a workspace that holds
+// `index`'s channels (none when null: a new workspace) past
+// kMaxChannelsPerWorkspace distinct channels. Checked on every batch,
+// whatever its size.
+absl::Status CheckChannelCapacity(const WorkspaceIndex* index,
+                                  absl::Span<const Event* const> events);
+
+// The live index of one workspace. One writer at a time (the owner
+// serialises Insert and EraseCustomer, and calls the write-side lookups only
+// from that writer); Snapshot, FindCustomerSummary, stats and channels may be
+// called from any thread at any time.
+class WorkspaceIndex {
+ public:
+  using Stats = IndexStats;
+
+  WorkspaceIndex();
+  ~WorkspaceIndex();
+  WorkspaceIndex(const WorkspaceIndex&) = delete;
+  WorkspaceIndex& operator=(const WorkspaceIndex&) = delete;
+
+  // --- Reads, from any thread.
+
+  // Everything committed so far, frozen. A few microseconds: it copies one
+  // pointer per kChunkSize customers and the channel names.
+  IndexSnapshot Snapshot() const;
+  Stats stats() const;
+  std::vector<std::string> channels() const;
+  // The first purchase of the customer (nullopt in `first_purchase` if
+  // none); false if the customer has no events.
+  bool FindCustomerSummary(absl::string_view customer_id,
+                           std::optional<int64_t>* first_purchase) const;
+
+  // --- The writer's side.
 
   // Indexes of the customers that may hold an event with this id hash (the
   // hash can collide, so the caller confirms against storage). Empty if no
   // stored event has the hash.
   std::vector<uint32_t> CustomersWithIdHash(uint64_t hash) const;
+  // The id of a customer slot.
+  const std::string& customer_id(uint32_t index) const
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {  // Only the writer appends.
+    return customer_ids_[index];
+  }
+  bool HasChannel(absl::string_view name) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return channel_ids_.contains(name);
+  }
+  size_t channel_count() const { return channel_ids_.size(); }
 
   // Brings the index entries `event` will touch (its id hash, its customer)
   // into cache, so that a batch can issue every miss up front. No effect on
   // the contents.
   void Prefetch(const Event& event) const;
 
-  // Adds a committed event. Only when the customer already has events at
-  // the same at_us is `ties_before` called: it must return how many of them
-  // have an event_id that sorts before this one's (the index keeps no ids).
+  // Adds committed events, in order, atomically for snapshots: a snapshot
+  // sees all of them or none. Only when a customer already has events at
+  // the same at_us is `ties_before(i)` called for events[i]: it must return
+  // how many of them have an event_id that sorts before this one's (the
+  // index keeps no ids).
+  void InsertBatch(absl::Span<const Event* const> events,
+                   absl::FunctionRef<size_t(size_t)> ties_before);
+  // One event; for tests and the rebuild at start.
   void Insert(const Event& event, absl::FunctionRef<size_t()> ties_before);
 
   // Removes every event of the customer; `event_id_hashes` are the hashes of
@@ -87,58 +292,51 @@ class WorkspaceIndex {
   void EraseCustomer(absl::string_view customer_id,
                      absl::Span<const uint64_t> event_id_hashes);
 
-  // Null if the customer has never had an event.
-  const Customer* FindCustomer(absl::string_view customer_id) const;
-  const Customer& customer(uint32_t index) const { return customers_[index]; }
-  // Customer slots, erased ones included (their event lists are empty).
-  size_t customer_count() const { return customers_.size(); }
-  // Id of a channel slug, or -1 if the workspace never saw it.
-  int ChannelId(absl::string_view name) const {
-    auto it = channel_ids_.find(name);
-    return it == channel_ids_.end() ? -1 : it->second;
-  }
-
-  // The first purchase of the customer, if any.
-  std::optional<int64_t> FirstPurchaseAt(absl::string_view customer_id) const;
-
-  // Id of a campaign name, or -1 if the workspace never saw it.
-  int64_t CampaignId(absl::string_view name) const {
-    auto it = campaign_ids_.find(name);
-    return it == campaign_ids_.end() ? -1 : it->second;
-  }
-  // The currencies purchases were stored with, in first-seen order (erasure
-  // does not remove one; a restart rebuilds the list from what is stored).
-  const std::vector<std::string>& currencies() const { return currencies_; }
-
-  const std::string& channel_name(uint16_t id) const { return channels_[id]; }
-  const std::vector<std::string>& channels() const { return channels_; }
-  const std::string& campaign_name(uint32_t id) const { return campaigns_[id]; }
-  int64_t revenue_micros(const IndexedEvent& e) const {
-    return e.is_touchpoint() ? 0 : revenues_[e.ref];
-  }
-  Stats stats() const { return stats_; }
-
  private:
-  uint16_t InternChannel(const std::string& name);
-  uint32_t InternCampaign(const std::string& name);
-  uint32_t CustomerIndex(const std::string& id);
+  friend class IndexSnapshot;
+  // The customer's slot, or nullopt. Takes mu_.
+  std::optional<uint32_t> LookupCustomer(absl::string_view customer_id) const;
+  void InsertLocked(const Event& event, absl::FunctionRef<size_t()> ties_before)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The customer's list, made exclusive to the live index (copying its
+  // chunk and the list itself if a snapshot shares them).
+  index_internal::EventList& MutableList(uint32_t customer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint16_t InternChannel(const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t InternCampaign(const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t CustomerIndex(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::vector<std::string> channels_;
+  // Guards what snapshots and readers copy or look up: the chunk table, the
+  // sizes of the append-only arrays, channels, currencies, stats and the
+  // customer map. The writer-only tables (id hashes, campaign map) need no
+  // lock: only the single writer touches them.
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<index_internal::CustomerChunk>> chunks_
+      ABSL_GUARDED_BY(mu_);
+  index_internal::AppendOnly<std::string> customer_ids_ ABSL_GUARDED_BY(mu_);
+  index_internal::AppendOnly<std::string> campaigns_ ABSL_GUARDED_BY(mu_);
+  index_internal::AppendOnly<int64_t> revenues_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> channels_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> currencies_ ABSL_GUARDED_BY(mu_);
+  // Keys view the strings in customer_ids_, which never move.
+  absl::flat_hash_map<absl::string_view, uint32_t> customer_map_
+      ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+
+  // Writer only.
   absl::flat_hash_map<std::string, uint16_t> channel_ids_;
-  std::vector<std::string> campaigns_;
   absl::flat_hash_map<std::string, uint32_t> campaign_ids_;
-  std::vector<int64_t> revenues_;
-  std::vector<std::string> currencies_;
-  std::vector<Customer> customers_;
-  absl::flat_hash_map<std::string, uint32_t> customer_ids_;
   // Event id hash -> the customer holding it. A hash held by events of more
   // than one customer also lists the others in id_hash_collisions_.
   absl::flat_hash_map<uint64_t, uint32_t> id_hashes_;
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> id_hash_collisions_;
-  Stats stats_;
 };
 
-// Every workspace's index. Not thread-safe: the owner synchronises.
+// Every workspace's index. Thread-safe; a workspace, once created, lives as
+// long as the JourneyIndex.
 class JourneyIndex {
  public:
   // Null if the workspace holds no events.
@@ -147,7 +345,9 @@ class JourneyIndex {
   WorkspaceIndex& GetOrCreate(absl::string_view workspace);
 
  private:
-  absl::flat_hash_map<std::string, std::unique_ptr<WorkspaceIndex>> workspaces_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<WorkspaceIndex>> workspaces_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace attribution

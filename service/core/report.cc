@@ -56,7 +56,7 @@ uint64_t KeyOf(const IndexedEvent& e, bool by_campaign) {
                      : uint64_t{e.channel};
 }
 
-GroupName NameOf(const WorkspaceIndex& index, uint64_t key, bool by_campaign) {
+GroupName NameOf(const IndexSnapshot& index, uint64_t key, bool by_campaign) {
   if (!by_campaign) return {index.channel_name(static_cast<uint16_t>(key)), ""};
   return {index.channel_name(static_cast<uint16_t>(key >> 32)),
           index.campaign_name(static_cast<uint32_t>(key))};
@@ -88,7 +88,7 @@ class Crediter {
     std::vector<uint32_t> channels;
   };
 
-  Crediter(const WorkspaceIndex& index, const ReportOptions& o, Goal goal,
+  Crediter(const IndexSnapshot& index, const ReportOptions& o, Goal goal,
            TimeRange fit)
       : model_(o.model), by_campaign_(o.by_campaign) {
     for (const std::string& name : index.channels()) {
@@ -228,7 +228,7 @@ constexpr int64_t kNone = INT64_MIN;
 // Runs fn(worker, customer) for every customer slot, each worker on its own
 // thread over a contiguous range. False if cancelled.
 template <typename Fn>
-bool ForEachCustomer(const WorkspaceIndex& index, int threads,
+bool ForEachCustomer(const IndexSnapshot& index, int threads,
                      const std::function<bool()>& cancelled, Fn fn) {
   const size_t customers = index.customer_count();
   std::atomic<bool> stopped{false};
@@ -288,7 +288,7 @@ struct CustomerFacts {
   // Their first purchase after acquisition, if no churn came before it.
   int64_t retained_at_us = kNone;
 
-  void Compute(const std::vector<IndexedEvent>& ev, bool by_campaign) {
+  void Compute(absl::Span<const IndexedEvent> ev, bool by_campaign) {
     *this = CustomerFacts();
     bool churned = false;
     for (const IndexedEvent& e : ev) {
@@ -345,7 +345,7 @@ void Tally::Add(const Tally& o) {
   spend_micros += o.spend_micros;
 }
 
-TallyResult TallyPeriods(const WorkspaceIndex* index,
+TallyResult TallyPeriods(const IndexSnapshot* index,
                          absl::Span<const TimeRange> periods,
                          absl::Span<const SpendRow> spend,
                          const ReportOptions& o) {
@@ -367,7 +367,7 @@ TallyResult TallyPeriods(const WorkspaceIndex* index,
     }
     const int threads = std::max(1, std::min(o.threads, 64));
     struct Worker {
-      Worker(const WorkspaceIndex& index, const ReportOptions& o)
+      Worker(const IndexSnapshot& index, const ReportOptions& o)
           : leads(index, AllTime(Goal::kLead, o)),
             acquisition(index, AllTime(Goal::kAcquisition, o)),
             repeats(index, AllTime(Goal::kRepeatPurchase, o)) {}
@@ -388,7 +388,7 @@ TallyResult TallyPeriods(const WorkspaceIndex* index,
     }
     const bool completed = ForEachCustomer(
         *index, threads, o.cancelled,
-        [&](int t, const std::vector<IndexedEvent>& ev) {
+        [&](int t, absl::Span<const IndexedEvent> ev) {
           Worker& wk = *workers[t];
           CustomerFacts facts;
           facts.Compute(ev, o.by_campaign);
@@ -669,7 +669,7 @@ std::vector<double> Zeros(size_t n) { return std::vector<double>(n, 0.0); }
 
 }  // namespace
 
-CashFlowResult ComputeCashFlow(const WorkspaceIndex* index, TimeRange period,
+CashFlowResult ComputeCashFlow(const IndexSnapshot* index, TimeRange period,
                                bool weekly, absl::Span<const SpendRow> spend,
                                const ReportOptions& options) {
   ReportOptions o = options;
@@ -698,7 +698,7 @@ CashFlowResult ComputeCashFlow(const WorkspaceIndex* index, TimeRange period,
     }
     const int threads = std::max(1, std::min(o.threads, 64));
     struct Worker {
-      Worker(const WorkspaceIndex& index, const ReportOptions& o)
+      Worker(const IndexSnapshot& index, const ReportOptions& o)
           : acquisition(index, AllTime(Goal::kAcquisition, o)),
             repeats(index, AllTime(Goal::kRepeatPurchase, o)) {}
       JourneyScanner acquisition, repeats;
@@ -714,7 +714,7 @@ CashFlowResult ComputeCashFlow(const WorkspaceIndex* index, TimeRange period,
     }
     const bool completed = ForEachCustomer(
         *index, threads, o.cancelled,
-        [&](int t, const std::vector<IndexedEvent>& ev) {
+        [&](int t, absl::Span<const IndexedEvent> ev) {
           Worker& wk = *workers[t];
           auto credit = [&](const Crediter& crediter) {
             return [&](auto keys, auto times, int64_t at, int64_t revenue) {
@@ -765,7 +765,7 @@ CashFlowResult ComputeCashFlow(const WorkspaceIndex* index, TimeRange period,
   return result;
 }
 
-CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
+CohortResult ComputeCohorts(const IndexSnapshot* index, TimeRange period,
                             bool weekly, absl::Span<const int32_t> horizon_days,
                             absl::Span<const SpendRow> spend,
                             const ReportOptions& options) {
@@ -805,7 +805,7 @@ CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
     }
     const int threads = std::max(1, std::min(o.threads, 64));
     struct Worker {
-      Worker(const WorkspaceIndex& index, const ReportOptions& o)
+      Worker(const IndexSnapshot& index, const ReportOptions& o)
           : acquisition(index, AllTime(Goal::kAcquisition, o)) {}
       JourneyScanner acquisition;
       Crediter::Scratch scratch;
@@ -822,7 +822,7 @@ CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
     }
     const bool completed = ForEachCustomer(
         *index, threads, o.cancelled,
-        [&](int t, const std::vector<IndexedEvent>& ev) {
+        [&](int t, absl::Span<const IndexedEvent> ev) {
           Worker& wk = *workers[t];
           CustomerFacts facts;
           facts.Compute(ev, false);

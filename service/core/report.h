@@ -119,7 +119,7 @@ struct TallyResult {
 // Scans every customer once for all `periods`, and adds `spend` (rows of
 // any day: each lands in the periods holding its day). `index` may be null
 // (no events).
-TallyResult TallyPeriods(const WorkspaceIndex* index,
+TallyResult TallyPeriods(const IndexSnapshot* index,
                          absl::Span<const TimeRange> periods,
                          absl::Span<const SpendRow> spend,
                          const ReportOptions& options);
@@ -160,7 +160,7 @@ struct CashFlowResult {
 };
 
 // Buckets are days, or calendar weeks (Monday) cut to the period.
-CashFlowResult ComputeCashFlow(const WorkspaceIndex* index, TimeRange period,
+CashFlowResult ComputeCashFlow(const IndexSnapshot* index, TimeRange period,
                                bool weekly, absl::Span<const SpendRow> spend,
                                const ReportOptions& options);
 
@@ -189,7 +189,7 @@ struct CohortResult {
   bool cancelled = false;
 };
 
-CohortResult ComputeCohorts(const WorkspaceIndex* index, TimeRange period,
+CohortResult ComputeCohorts(const IndexSnapshot* index, TimeRange period,
                             bool weekly, absl::Span<const int32_t> horizon_days,
                             absl::Span<const SpendRow> spend,
                             const ReportOptions& options);

@@ -59,7 +59,8 @@ class Journeys {
     index_.Insert(e, [] { return SIZE_MAX; });
     return *this;
   }
-  const WorkspaceIndex& index() const { return index_; }
+  // What queries read: a snapshot of everything added so far.
+  IndexSnapshot index() const { return index_.Snapshot(); }
 
  private:
   WorkspaceIndex index_;
