@@ -20,6 +20,14 @@
 
 namespace attribution {
 
+// The payload that marks a storage error as "the disk is full": the write
+// stored nothing and can be retried once space is freed. Such errors are
+// Unavailable.
+inline constexpr char kDiskFullPayload[] = "attribution.v1/disk-full";
+inline bool IsDiskFull(const absl::Status& s) {
+  return !s.ok() && s.GetPayload(kDiskFullPayload).has_value();
+}
+
 struct WriteResult {
   int64_t stored = 0;
   int64_t duplicates = 0;

@@ -1,6 +1,13 @@
 #include "storage/rocksdb_event_store.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <tuple>
 #include <utility>
@@ -43,7 +50,16 @@ rocksdb::Slice ToSlice(absl::string_view s) {
 absl::Status FromRocksDb(const rocksdb::Status& s) {
   if (s.ok()) return absl::OkStatus();
   const std::string msg = absl::StrCat("rocksdb: ", s.ToString());
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  if (s.IsNoSpace()) {
+    // Not RESOURCE_EXHAUSTED, which callers read as "this batch is over a
+    // limit": a full disk is the server's condition, and goes away.
+    absl::Status full = absl::UnavailableError(absl::StrCat(
+        "the server's disk is full; nothing was stored, retry once space is "
+        "freed (",
+        msg, ")"));
+    full.SetPayload(kDiskFullPayload, absl::Cord("1"));
+    return full;
+  }
   if (s.IsCorruption()) return absl::DataLossError(msg);
   if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
     return absl::UnavailableError(msg);
@@ -66,6 +82,12 @@ rocksdb::Options MakeRocksDbOptions(const StorageOptions& options) {
   // duplicate cheap.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // No fallocate: RocksDB would otherwise preallocate each write-ahead log
+  // file to about the write buffer size (70 MB here), so that after a full
+  // disk writes resumed only once that much was free. Without it they
+  // resume as soon as the next batch fits; the cost is a little more file
+  // fragmentation.
+  o.allow_fallocate = false;
   if (options.env != nullptr) o.env = options.env;
   return o;
 }
@@ -468,13 +490,49 @@ void RocksDbEventStore::ReadIndex(
 }
 
 absl::StatusOr<uint64_t> RocksDbEventStore::Backup(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(dir);
+  if (fs::exists(fs::symlink_status(target, ec))) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(target.filename().string(), " exists"));
+  }
+  // RocksDB's checkpoint builds in "<dir>.tmp" and deletes whatever is
+  // there first; so it builds inside a private folder whose name no backup
+  // name can take ('~' is outside the name rules), and the result is renamed
+  // into place without replacing anything.
+  static std::atomic<uint64_t> counter{0};
+  const fs::path staging =
+      target.parent_path() /
+      absl::StrCat("~staging-", getpid(), "-", counter.fetch_add(1));
+  fs::remove_all(staging, ec);
+  if (!fs::create_directory(staging, ec)) {
+    return absl::InternalError(
+        absl::StrCat("cannot create a staging folder: ", ec.message()));
+  }
+  const fs::path built = staging / "backup";
   rocksdb::Checkpoint* raw = nullptr;
-  RETURN_IF_ERROR(FromRocksDb(rocksdb::Checkpoint::Create(db_.get(), &raw)));
+  absl::Status status =
+      FromRocksDb(rocksdb::Checkpoint::Create(db_.get(), &raw));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   uint64_t sequence = 0;
   // log_size_for_flush = 0: memtables are flushed first, so the copy is SST
   // files (hard links where the filesystem allows) plus a short WAL.
-  RETURN_IF_ERROR(FromRocksDb(checkpoint->CreateCheckpoint(dir, 0, &sequence)));
+  if (status.ok()) {
+    status =
+        FromRocksDb(checkpoint->CreateCheckpoint(built.string(), 0, &sequence));
+  }
+  if (status.ok() && renameat2(AT_FDCWD, built.c_str(), AT_FDCWD,
+                               target.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    status = err == EEXIST
+                 ? absl::AlreadyExistsError(
+                       absl::StrCat(target.filename().string(), " exists"))
+                 : absl::InternalError(absl::StrCat(
+                       "cannot move the backup into place: ", strerror(err)));
+  }
+  fs::remove_all(staging, ec);
+  RETURN_IF_ERROR(status);
   return sequence;
 }
 
@@ -486,6 +544,10 @@ absl::Status RestoreBackup(const std::string& backup_dir,
       !fs::exists(fs::path(backup_dir) / "CURRENT", ec)) {
     return absl::NotFoundError(
         absl::StrCat(backup_dir, " is not a backup (no CURRENT file)"));
+  }
+  if (fs::exists(data_dir, ec) && !fs::is_directory(data_dir, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        data_dir, " is a file: restore only into a new or empty folder"));
   }
   if (fs::exists(data_dir, ec) && !fs::is_empty(data_dir, ec)) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -95,6 +95,21 @@ const KeyRing::Key* KeyRing::Find(absl::string_view authorization) const {
   return found;
 }
 
+std::string KeyRing::KeyId(absl::string_view authorization) {
+  absl::string_view presented = authorization;
+  if (!absl::ConsumePrefix(&presented, "Bearer ") || presented.empty()) {
+    return "";
+  }
+  const std::array<uint8_t, 32> hash = Sha256(presented);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "key:";
+  for (int i = 0; i < 6; ++i) {
+    id.push_back(kHex[hash[i] >> 4]);
+    id.push_back(kHex[hash[i] & 15]);
+  }
+  return id;
+}
+
 absl::Status KeyRing::Authenticate(absl::string_view authorization) const {
   if (Find(authorization) == nullptr) {
     return absl::UnauthenticatedError(

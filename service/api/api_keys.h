@@ -41,6 +41,12 @@ class KeyRing {
 
   size_t size() const { return keys_.size(); }
 
+  // A short, stable name of the key `authorization` presents, for logs and
+  // per-key limits: "key:" and the first 12 hex digits of its SHA-256 (the
+  // key file's hash, so an operator can find the line). "" if no key is
+  // presented. Never the key itself.
+  static std::string KeyId(absl::string_view authorization);
+
  private:
   struct Key {
     std::array<uint8_t, 32> hash;

@@ -28,6 +28,10 @@ absl::Status DurationUs(const google::protobuf::Duration& d,
   }
   *out = d.seconds() * kSecondUs + d.nanos() / 1000;
   if (*out < min_us || *out > max_us) {
+    if (min_us > 0 && min_us < kSecondUs) {
+      return Bad(field, absl::StrCat("must be more than 0 s and at most ",
+                                     max_us / kDayUs, " days"));
+    }
     return Bad(field, absl::StrCat("must be ", min_us / kSecondUs, " s to ",
                                    max_us / kDayUs, " days"));
   }

@@ -4,6 +4,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
 #include "service/api/grpc_status.h"
+#include "service/api/raw_calls.h"
 #include "service/core/status_macros.h"
 
 namespace attribution::api {
@@ -49,18 +51,33 @@ absl::Status DecodePageToken(absl::string_view token, JourneyCursor* cursor) {
   return absl::OkStatus();
 }
 
-// One IngestEvents stream, as a two-stage pipeline: the gRPC thread reads
-// and validates a batch and hands it to the service's write queue, then reads
-// the next while that one is committed. Acks are written in request order; at
-// most kMaxQueuedBatches batches of a stream wait in the queue, which bounds
-// its memory and pushes back on the client through gRPC flow control.
-class IngestReactor final
-    : public grpc::ServerBidiReactor<v1::IngestEventsRequest,
-                                     v1::IngestEventsResponse> {
+// A stream refused at its start.
+class RefusedStream final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  IngestReactor(AttributionServiceImpl& service, std::string authorization)
-      : service_(service), authorization_(std::move(authorization)) {
-    StartRead(&request_);
+  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+// One IngestEvents stream, as a two-stage pipeline: the gRPC thread reads,
+// parses and validates a batch and hands it to the service's write queue,
+// then reads the next while that one is committed. Acks are written in
+// request order; at most kMaxQueuedBatches batches of a stream wait in the
+// queue, which bounds its memory and pushes back on the client through gRPC
+// flow control. The stream takes a slot (StreamSlots) when its first batch
+// is authorised, and gives it back when it ends.
+class IngestStream final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  IngestStream(AttributionServiceImpl& service, std::string authorization)
+      : service_(service),
+        authorization_(std::move(authorization)),
+        key_id_(KeyRing::KeyId(authorization_)) {
+    last_active_ = service_.clock().Now();
+    service_.StreamOpened(this);
+    StartRead(&request_bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -71,32 +88,52 @@ class IngestReactor final
       return;
     }
     auto batch = std::make_shared<Batch>();
-    batch->sequence = request_.sequence();
+    v1::IngestEventsRequest request;
     std::vector<Event> events;
-    // Checked per batch against the current keys: a stream may mix
-    // workspaces, and a key revoked on SIGHUP stops at its next batch.
-    if (absl::Status s = service_.Authorize(
-            authorization_, request_.workspace(), Role::kWriter);
-        !s.ok()) {
-      batch->error = {std::move(s), -1};
+    const std::string bytes = BytesOf(request_bytes_);
+    absl::Status parsed = ParseStrict(bytes, &request);
+    if (!parsed.ok()) {
+      // Rejected in its ack like any bad batch, with its sequence if that
+      // much of it can be read, and the event it names.
+      batch->sequence =
+          TopLevelVarint(bytes, v1::IngestEventsRequest::kSequenceFieldNumber);
+      const int index = EventIndexOf(parsed.message());
+      batch->error = {std::move(parsed), index};
     } else {
-      batch->error = service_.ValidateBatch(request_.workspace(),
-                                            request_.events(), &events);
+      batch->sequence = request.sequence();
+      // Checked per batch against the current keys: a stream may mix
+      // workspaces, and a key revoked on SIGHUP stops at its next batch.
+      if (absl::Status s = service_.Authorize(
+              authorization_, request.workspace(), Role::kWriter);
+          !s.ok()) {
+        batch->error = {std::move(s), -1};
+      } else if (absl::Status slot = TakeSlot(request.workspace());
+                 !slot.ok()) {
+        absl::MutexLock lock(&mu_);
+        reads_done_ = true;
+        MaybeFinishLocked(ToGrpcStatus(slot));
+        return;
+      } else {
+        batch->error = service_.ValidateBatch(request.workspace(),
+                                              request.events(), &events);
+      }
     }
     if (batch->error.status.ok()) {
       // Encoded here, on the gRPC thread, while the write queue commits the
       // previous batch.
       batch->prepared =
-          service_.PrepareBatch(request_.workspace(), std::move(events));
+          service_.PrepareBatch(request.workspace(), std::move(events));
     }
     {
       absl::MutexLock lock(&mu_);
       ++queued_;
+      last_active_ = service_.clock().Now();
     }
     service_.write_queue().Push([this, batch] { Commit(*batch); });
     absl::MutexLock lock(&mu_);
+    if (finished_) return;
     if (queued_ < kMaxQueuedBatches) {
-      StartRead(&request_);
+      StartRead(&request_bytes_);
     } else {
       read_paused_ = true;  // Resumed by Commit().
     }
@@ -105,6 +142,7 @@ class IngestReactor final
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     pending_.pop_front();
+    last_active_ = service_.clock().Now();
     if (!ok) {  // The client went away; no ack can reach it.
       writing_ = false;
       pending_.clear();
@@ -113,14 +151,36 @@ class IngestReactor final
       return;
     }
     if (!pending_.empty()) {
-      StartWrite(&pending_.front());
+      StartWriteLocked();
     } else {
       writing_ = false;
       MaybeFinishLocked(grpc::Status::OK);
     }
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    service_.StreamClosed(this);
+    {
+      absl::MutexLock lock(&mu_);
+      ReleaseSlotLocked();
+    }
+    delete this;
+  }
+
+  // From the watchdog: ends the stream if it has been idle, with nothing of
+  // it pending, since `idle_before`.
+  void EndIfIdle(absl::Time idle_before, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || queued_ > 0 || writing_ || last_active_ > idle_before) {
+      return;
+    }
+    reads_done_ = true;
+    MaybeFinishLocked(grpc::Status(
+        grpc::StatusCode::DEADLINE_EXCEEDED,
+        absl::StrCat("IngestEvents stream idle for ",
+                     absl::FormatDuration(timeout),
+                     " (--stream_idle_timeout); open a new stream")));
+  }
 
  private:
   static constexpr int kMaxQueuedBatches = 4;
@@ -131,14 +191,35 @@ class IngestReactor final
     std::unique_ptr<PreparedBatch> prepared;  // Set when error is OK.
   };
 
+  // The stream's slot, taken at its first authorised batch.
+  absl::Status TakeSlot(const std::string& workspace) {
+    absl::MutexLock lock(&mu_);
+    if (slotted_) return absl::OkStatus();
+    RETURN_IF_ERROR(service_.stream_slots().Acquire(key_id_, workspace));
+    slotted_ = true;
+    slot_workspace_ = workspace;
+    return absl::OkStatus();
+  }
+
+  void ReleaseSlotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!slotted_) return;
+    slotted_ = false;
+    service_.stream_slots().Release(key_id_, slot_workspace_);
+  }
+
+  void StartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ToByteBuffer(pending_.front(), &write_bytes_);
+    StartWrite(&write_bytes_);
+  }
+
   // On the write queue's thread.
   void Commit(Batch& batch) {
     v1::IngestEventsResponse response;
     response.set_sequence(batch.sequence);
     absl::Status storage_status;
     absl::MutexLock lock(&mu_);
-    if (!final_status_.ok()) {
-      // The stream already failed: store nothing more of it.
+    if (!final_status_.ok() || finished_) {
+      // The stream already failed or ended: store nothing more of it.
     } else {
       if (batch.error.status.ok()) {
         WriteResult result;
@@ -161,18 +242,19 @@ class IngestReactor final
         pending_.push_back(std::move(response));
         if (!writing_) {
           writing_ = true;
-          StartWrite(&pending_.front());
+          StartWriteLocked();
         }
       }
     }
     --queued_;
+    last_active_ = service_.clock().Now();
     if (!storage_status.ok()) {
       // Storage failed: the stream cannot promise durability any more.
       reads_done_ = true;
       MaybeFinishLocked(ToGrpcStatus(storage_status));
-    } else if (read_paused_ && final_status_.ok()) {
+    } else if (read_paused_ && final_status_.ok() && !finished_) {
       read_paused_ = false;
-      StartRead(&request_);
+      StartRead(&request_bytes_);
     } else {
       MaybeFinishLocked(grpc::Status::OK);
     }
@@ -186,39 +268,123 @@ class IngestReactor final
     if (finished_ || !reads_done_ || queued_ > 0 || writing_) return;
     finished_ = true;
     // The slot is free before the client can see the end and open another.
-    service_.StreamEnded();
+    ReleaseSlotLocked();
     Finish(final_status_);
   }
 
   AttributionServiceImpl& service_;
   const std::string authorization_;
+  const std::string key_id_;
   // Filled by gRPC between StartRead() and OnReadDone(); read only there.
-  v1::IngestEventsRequest request_;
+  grpc::ByteBuffer request_bytes_;
   absl::Mutex mu_;
+  bool slotted_ ABSL_GUARDED_BY(mu_) = false;
+  std::string slot_workspace_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::IngestEventsResponse> pending_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer write_bytes_ ABSL_GUARDED_BY(mu_);
   int queued_ ABSL_GUARDED_BY(mu_) = 0;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_active_ ABSL_GUARDED_BY(mu_);
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
-// A stream refused at its start.
-class RefusedStream final
-    : public grpc::ServerBidiReactor<v1::IngestEventsRequest,
-                                     v1::IngestEventsResponse> {
- public:
-  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
+// --- StreamSlots
 
-}  // namespace
+StreamSlots::StreamSlots(const ServiceOptions& options)
+    : max_total_(options.max_concurrent_streams),
+      max_per_key_(options.max_streams_per_key),
+      max_per_workspace_(options.max_streams_per_workspace) {}
+
+absl::Status StreamSlots::Acquire(const std::string& key_id,
+                                  const std::string& workspace) {
+  absl::MutexLock lock(&mu_);
+  if (total_ >= max_total_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server already has ", max_total_,
+        " IngestEvents streams open (--max_concurrent_streams); retry later"));
+  }
+  if (!key_id.empty() && per_key_[key_id] >= max_per_key_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this API key already has ", max_per_key_,
+        " IngestEvents streams open (--max_streams_per_key); retry later"));
+  }
+  if (per_workspace_[workspace] >= max_per_workspace_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "workspace \"", workspace, "\" already has ", max_per_workspace_,
+        " IngestEvents streams open (--max_streams_per_workspace); retry "
+        "later"));
+  }
+  ++total_;
+  if (!key_id.empty()) ++per_key_[key_id];
+  ++per_workspace_[workspace];
+  return absl::OkStatus();
+}
+
+void StreamSlots::Release(const std::string& key_id,
+                          const std::string& workspace) {
+  absl::MutexLock lock(&mu_);
+  --total_;
+  if (!key_id.empty() && --per_key_[key_id] == 0) per_key_.erase(key_id);
+  if (--per_workspace_[workspace] == 0) per_workspace_.erase(workspace);
+}
+
+int StreamSlots::total() const {
+  absl::MutexLock lock(&mu_);
+  return total_;
+}
 
 AttributionServiceImpl::AttributionServiceImpl(EventStore& store, Clock& clock,
                                                ServiceOptions options,
                                                WorkspaceSettingsStore* settings)
-    : store_(store), clock_(clock), options_(options), settings_(settings) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      settings_(settings),
+      slots_(options_),
+      query_pool_(std::max(1, options_.query_workers), /*nice_increment=*/10),
+      watchdog_([this] { WatchStreams(); }) {}
+
+AttributionServiceImpl::~AttributionServiceImpl() {
+  {
+    absl::MutexLock lock(&streams_mu_);
+    stopping_ = true;
+  }
+  watchdog_.join();
+}
+
+void AttributionServiceImpl::StreamOpened(IngestStream* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  streams_.insert(stream);
+}
+
+void AttributionServiceImpl::StreamClosed(IngestStream* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  streams_.erase(stream);
+}
+
+void AttributionServiceImpl::WatchStreams() {
+  const absl::Duration timeout = options_.stream_idle_timeout;
+  // Checks a few times per timeout, at most once a second.
+  const absl::Duration tick =
+      timeout <= absl::ZeroDuration()
+          ? absl::Seconds(1)
+          : std::min(absl::Seconds(1),
+                     std::max(absl::Milliseconds(50), timeout / 4));
+  absl::MutexLock lock(&streams_mu_);
+  while (!stopping_) {
+    streams_mu_.AwaitWithTimeout(absl::Condition(&stopping_), tick);
+    if (stopping_ || timeout <= absl::ZeroDuration()) continue;
+    const absl::Time idle_before = clock_.Now() - timeout;
+    // A stream unregisters under streams_mu_ before it is deleted, so each
+    // one here is alive while it is asked.
+    for (IngestStream* stream : streams_) {
+      stream->EndIfIdle(idle_before, timeout);
+    }
+  }
+}
 
 void AttributionServiceImpl::SetKeys(KeyRing keys) {
   auto ring = std::make_shared<const KeyRing>(std::move(keys));
@@ -231,13 +397,17 @@ std::shared_ptr<const KeyRing> AttributionServiceImpl::Keys() {
   return keys_;
 }
 
-std::string AttributionServiceImpl::AuthorizationOf(
+absl::StatusOr<std::string> AttributionServiceImpl::AuthorizationOf(
     const grpc::CallbackServerContext& context) {
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  return it == metadata.end()
-             ? std::string()
-             : std::string(it->second.data(), it->second.size());
+  auto [first, last] = metadata.equal_range("authorization");
+  if (first == last) return std::string();
+  if (std::next(first) != last) {
+    return absl::UnauthenticatedError(
+        "authorization: sent more than once; send one `authorization: "
+        "Bearer KEY` header");
+  }
+  return std::string(first->second.data(), first->second.size());
 }
 
 absl::Status AttributionServiceImpl::Authorize(absl::string_view authorization,
@@ -250,7 +420,8 @@ absl::Status AttributionServiceImpl::Authorize(absl::string_view authorization,
 absl::Status AttributionServiceImpl::Authorize(
     const grpc::CallbackServerContext& context, absl::string_view workspace,
     Role role) {
-  return Authorize(AuthorizationOf(context), workspace, role);
+  ASSIGN_OR_RETURN(const std::string authorization, AuthorizationOf(context));
+  return Authorize(authorization, workspace, role);
 }
 
 BatchError AttributionServiceImpl::ValidateBatch(
@@ -289,57 +460,57 @@ absl::Status AttributionServiceImpl::CommitBatch(PreparedBatch& batch,
     *result = *written;
     return absl::OkStatus();
   }
-  if (absl::IsResourceExhausted(written.status())) {
-    // A workspace limit, not a storage failure: reject the batch only.
+  if (absl::IsResourceExhausted(written.status()) ||
+      IsDiskFull(written.status())) {
+    // A workspace limit or a full disk, not a broken store: reject the
+    // batch only. Nothing of it was stored; a full disk is retried later.
     *error = {written.status(), -1};
     return absl::OkStatus();
   }
   return written.status();
 }
 
-grpc::ServerUnaryReactor* AttributionServiceImpl::RecordEvents(
-    grpc::CallbackServerContext* context,
-    const v1::RecordEventsRequest* request,
+absl::Status AttributionServiceImpl::RecordEventsImpl(
+    const grpc::CallbackServerContext& context,
+    const v1::RecordEventsRequest& request,
     v1::RecordEventsResponse* response) {
-  if (absl::Status s = Authorize(*context, request->workspace(), Role::kWriter);
-      !s.ok()) {
-    return Done(context, s);
-  }
+  RETURN_IF_ERROR(Authorize(context, request.workspace(), Role::kWriter));
   WriteResult result;
   std::vector<Event> events;
   BatchError error =
-      ValidateBatch(request->workspace(), request->events(), &events);
-  absl::Status s = error.status;
-  if (s.ok()) {
-    s = CommitBatch(*PrepareBatch(request->workspace(), std::move(events)),
-                    &result, &error);
-  }
-  if (s.ok()) s = error.status;
-  if (s.ok()) {
-    response->set_stored(result.stored);
-    response->set_duplicates(result.duplicates);
-  }
-  return Done(context, s);
+      ValidateBatch(request.workspace(), request.events(), &events);
+  RETURN_IF_ERROR(error.status);
+  RETURN_IF_ERROR(CommitBatch(
+      *PrepareBatch(request.workspace(), std::move(events)), &result, &error));
+  RETURN_IF_ERROR(error.status);
+  response->set_stored(result.stored);
+  response->set_duplicates(result.duplicates);
+  return absl::OkStatus();
 }
 
-grpc::ServerBidiReactor<v1::IngestEventsRequest, v1::IngestEventsResponse>*
+grpc::ServerUnaryReactor* AttributionServiceImpl::RecordEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::RecordEventsRequest, v1::RecordEventsResponse>(
+      context, request, response, [&](const auto& req, auto* resp) {
+        return RecordEventsImpl(*context, req, resp);
+      });
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 AttributionServiceImpl::IngestEvents(grpc::CallbackServerContext* context) {
-  if (open_streams_.fetch_add(1) >= options_.max_concurrent_streams) {
-    open_streams_.fetch_sub(1);
-    return new RefusedStream(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("the server already has ", options_.max_concurrent_streams,
-                     " IngestEvents streams open (--max_concurrent_streams); "
-                     "retry later")));
+  absl::StatusOr<std::string> authorization = AuthorizationOf(*context);
+  if (!authorization.ok()) {
+    return new RefusedStream(ToGrpcStatus(authorization.status()));
   }
-  const std::string authorization = AuthorizationOf(*context);
   if (options_.auth_enabled) {
-    if (absl::Status s = Keys()->Authenticate(authorization); !s.ok()) {
-      open_streams_.fetch_sub(1);
+    if (absl::Status s = Keys()->Authenticate(*authorization); !s.ok()) {
       return new RefusedStream(ToGrpcStatus(s));
     }
   }
-  return new IngestReactor(*this, authorization);
+  // The slot is taken at the first authorised batch, not here: a key that
+  // may not write anywhere cannot hold one.
+  return new IngestStream(*this, *std::move(authorization));
 }
 
 absl::Status AttributionServiceImpl::GetJourneyImpl(
@@ -383,40 +554,44 @@ absl::Status AttributionServiceImpl::GetJourneyImpl(
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::GetJourney(
-    grpc::CallbackServerContext* context, const v1::GetJourneyRequest* request,
-    v1::GetJourneyResponse* response) {
-  if (absl::Status s = Authorize(*context, request->workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, GetJourneyImpl(*request, response));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::GetJourneyRequest, v1::GetJourneyResponse>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kReader));
+        return GetJourneyImpl(req, resp);
+      });
+}
+
+absl::Status AttributionServiceImpl::EraseCustomerImpl(
+    const v1::EraseCustomerRequest& request,
+    v1::EraseCustomerResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  RETURN_IF_ERROR(ValidateId(request.customer_id(), "customer_id"));
+  ASSIGN_OR_RETURN(
+      EraseResult erased,
+      store_.EraseCustomer(request.workspace(), request.customer_id()));
+  response->set_touchpoints_removed(erased.touchpoints);
+  response->set_conversions_removed(erased.conversions);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::EraseCustomer(
-    grpc::CallbackServerContext* context,
-    const v1::EraseCustomerRequest* request,
-    v1::EraseCustomerResponse* response) {
-  if (absl::Status s = Authorize(*context, request->workspace(), Role::kAdmin);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  absl::Status s = ValidateWorkspace(request->workspace());
-  if (s.ok()) s = ValidateId(request->customer_id(), "customer_id");
-  if (s.ok()) {
-    absl::StatusOr<EraseResult> erased =
-        store_.EraseCustomer(request->workspace(), request->customer_id());
-    s = erased.status();
-    if (s.ok()) {
-      response->set_touchpoints_removed(erased->touchpoints);
-      response->set_conversions_removed(erased->conversions);
-    }
-  }
-  return Done(context, s);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::EraseCustomerRequest, v1::EraseCustomerResponse>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kAdmin));
+        return EraseCustomerImpl(req, resp);
+      });
 }
 
 absl::Status AttributionServiceImpl::AttributeImpl(
     grpc::CallbackServerContext* context, const v1::AttributeRequest& request,
     v1::AttributeResponse* response) {
+  RETURN_IF_ERROR(Authorize(*context, request.workspace(), Role::kReader));
   AttributeQuery query;
   RETURN_IF_ERROR(ParseAttributeRequest(request, clock_.Now(), &query,
                                         response->mutable_request()));
@@ -471,19 +646,21 @@ absl::Status AttributionServiceImpl::AttributeImpl(
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::Attribute(
-    grpc::CallbackServerContext* context, const v1::AttributeRequest* request,
-    v1::AttributeResponse* response) {
-  if (absl::Status s = Authorize(*context, request->workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, AttributeImpl(context, *request, response));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRawOnPool<v1::AttributeRequest, v1::AttributeResponse>(
+      query_pool_, context, request, response,
+      [this, context](const auto& req, auto* resp) {
+        return AttributeImpl(context, req, resp);
+      });
 }
 
 absl::Status AttributionServiceImpl::ExplainCustomerImpl(
     grpc::CallbackServerContext* context,
     const v1::ExplainCustomerRequest& request,
     v1::ExplainCustomerResponse* response) {
+  RETURN_IF_ERROR(
+      Authorize(*context, request.selection().workspace(), Role::kReader));
   AttributeQuery query;
   const v1::AttributeRequest& selection = request.selection();
   RETURN_IF_ERROR(ParseAttributeRequest(selection, clock_.Now(), &query,
@@ -636,6 +813,8 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
 absl::Status AttributionServiceImpl::TopPathsImpl(
     grpc::CallbackServerContext* context, const v1::TopPathsRequest& request,
     v1::TopPathsResponse* response) {
+  RETURN_IF_ERROR(
+      Authorize(*context, request.selection().workspace(), Role::kReader));
   AttributeQuery query;
   RETURN_IF_ERROR(ParseAttributeRequest(
       request.selection(), clock_.Now(), &query, response->mutable_selection(),
@@ -711,81 +890,82 @@ absl::Status AttributionServiceImpl::TopPathsImpl(
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::ExplainCustomer(
-    grpc::CallbackServerContext* context,
-    const v1::ExplainCustomerRequest* request,
-    v1::ExplainCustomerResponse* response) {
-  if (absl::Status s =
-          Authorize(*context, request->selection().workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  return Done(context, ExplainCustomerImpl(context, *request, response));
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRawOnPool<v1::ExplainCustomerRequest,
+                        v1::ExplainCustomerResponse>(
+      query_pool_, context, request, response,
+      [this, context](const auto& req, auto* resp) {
+        return ExplainCustomerImpl(context, req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::TopPaths(
-    grpc::CallbackServerContext* context, const v1::TopPathsRequest* request,
-    v1::TopPathsResponse* response) {
-  if (absl::Status s =
-          Authorize(*context, request->selection().workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRawOnPool<v1::TopPathsRequest, v1::TopPathsResponse>(
+      query_pool_, context, request, response,
+      [this, context](const auto& req, auto* resp) {
+        return TopPathsImpl(context, req, resp);
+      });
+}
+
+absl::Status AttributionServiceImpl::CreateBackupImpl(
+    const v1::CreateBackupRequest& request,
+    v1::CreateBackupResponse* response) {
+  if (options_.backup_root.empty()) {
+    return absl::FailedPreconditionError(
+        "backups are disabled: start attributiond with --backup_root");
   }
-  return Done(context, TopPathsImpl(context, *request, response));
+  RETURN_IF_ERROR(ValidateWorkspace(request.name(), "name"));  // Slug rules.
+  const std::string path =
+      absl::StrCat(options_.backup_root, "/", request.name());
+  const absl::Time taken_at = clock_.Now();
+  absl::StatusOr<uint64_t> sequence = store_.Backup(path);
+  if (absl::IsAlreadyExists(sequence.status())) {
+    // The caller's name, not the server's folder layout.
+    return absl::AlreadyExistsError(absl::StrCat(
+        "name: a backup named \"", request.name(), "\" already exists"));
+  }
+  RETURN_IF_ERROR(sequence.status());
+  response->set_path(path);
+  response->set_sequence_number(*sequence);
+  TimeToProto(absl::ToUnixMicros(taken_at), response->mutable_taken_at());
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::CreateBackup(
-    grpc::CallbackServerContext* context,
-    const v1::CreateBackupRequest* request,
-    v1::CreateBackupResponse* response) {
-  if (absl::Status s = Authorize(*context, "*", Role::kAdmin); !s.ok()) {
-    return Done(context, s);
-  }
-  absl::Status s;
-  if (options_.backup_root.empty()) {
-    s = absl::FailedPreconditionError(
-        "backups are disabled: start attributiond with --backup_root");
-  } else {
-    s = ValidateWorkspace(request->name(), "name");  // The same slug rules.
-  }
-  std::string path;
-  if (s.ok()) {
-    path = absl::StrCat(options_.backup_root, "/", request->name());
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
-      s = absl::AlreadyExistsError(absl::StrCat("name: ", path, " exists"));
-    }
-  }
-  if (s.ok()) {
-    const absl::Time taken_at = clock_.Now();
-    absl::StatusOr<uint64_t> sequence = store_.Backup(path);
-    s = sequence.status();
-    if (s.ok()) {
-      response->set_path(path);
-      response->set_sequence_number(*sequence);
-      TimeToProto(absl::ToUnixMicros(taken_at), response->mutable_taken_at());
-    }
-  }
-  return Done(context, s);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRawOnPool<v1::CreateBackupRequest, v1::CreateBackupResponse>(
+      query_pool_, context, request, response,
+      [this, context](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, "*", Role::kAdmin));
+        return CreateBackupImpl(req, resp);
+      });
+}
+
+absl::Status AttributionServiceImpl::DescribeWorkspaceImpl(
+    const v1::DescribeWorkspaceRequest& request,
+    v1::DescribeWorkspaceResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  WorkspaceSummary summary = store_.Describe(request.workspace());
+  response->set_customers(summary.stats.customers);
+  response->set_touchpoints(summary.stats.touchpoints);
+  response->set_conversions(summary.stats.conversions);
+  for (std::string& c : summary.channels) response->add_channels(std::move(c));
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(
-    grpc::CallbackServerContext* context,
-    const v1::DescribeWorkspaceRequest* request,
-    v1::DescribeWorkspaceResponse* response) {
-  if (absl::Status s = Authorize(*context, request->workspace(), Role::kReader);
-      !s.ok()) {
-    return Done(context, s);
-  }
-  absl::Status s = ValidateWorkspace(request->workspace());
-  if (s.ok()) {
-    WorkspaceSummary summary = store_.Describe(request->workspace());
-    response->set_customers(summary.stats.customers);
-    response->set_touchpoints(summary.stats.touchpoints);
-    response->set_conversions(summary.stats.conversions);
-    for (std::string& c : summary.channels)
-      response->add_channels(std::move(c));
-  }
-  return Done(context, s);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::DescribeWorkspaceRequest, v1::DescribeWorkspaceResponse>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kReader));
+        return DescribeWorkspaceImpl(req, resp);
+      });
 }
 
 }  // namespace attribution::api

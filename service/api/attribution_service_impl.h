@@ -5,12 +5,19 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "attribution/v1/attribution_service.grpc.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "service/api/api_keys.h"
 #include "service/api/event_conversion.h"
+#include "service/api/query_pool.h"
 #include "service/api/workspace_settings.h"
 #include "service/api/write_queue.h"
 #include "service/core/clock.h"
@@ -23,60 +30,109 @@ struct ServiceOptions {
   size_t max_batch_events = 10000;
   // Threads one attribution query scans customers with.
   int query_threads = 2;
+  // Queries (Attribute, ExplainCustomer, TopPaths, reports) run at once on
+  // the query pool; more wait their turn.
+  int query_workers = 2;
   // Where CreateBackup writes; empty: backups are disabled.
   std::string backup_root;
-  // IngestEvents streams open at once; a stream past it is refused with
-  // RESOURCE_EXHAUSTED.
+  // IngestEvents streams holding a slot at once: in all, per API key and per
+  // workspace. A slot is taken when a stream's first batch is authorised; a
+  // stream past a limit then ends with RESOURCE_EXHAUSTED.
   int max_concurrent_streams = 64;
+  int max_streams_per_key = 16;
+  int max_streams_per_workspace = 32;
+  // A stream that receives no message for this long, with nothing of it
+  // pending, ends with DEADLINE_EXCEEDED. Zero: never.
+  absl::Duration stream_idle_timeout = absl::Seconds(60);
   // When false every call is allowed: local development only.
   bool auth_enabled = true;
 };
 
-// The gRPC handlers (callback API). Each validates its request, converts it
-// to domain types, calls the store and converts the status back. Thread-safe;
+// Counts IngestEvents stream slots: in all, per API key and per workspace.
+// Thread-safe.
+class StreamSlots {
+ public:
+  explicit StreamSlots(const ServiceOptions& options);
+  // ResourceExhausted naming the limit reached, else takes a slot.
+  absl::Status Acquire(const std::string& key_id, const std::string& workspace);
+  void Release(const std::string& key_id, const std::string& workspace);
+  int total() const;
+
+ private:
+  const int max_total_, max_per_key_, max_per_workspace_;
+  mutable absl::Mutex mu_;
+  int total_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int> per_key_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> per_workspace_ ABSL_GUARDED_BY(mu_);
+};
+
+// Every method is registered raw (bytes in, bytes out) and parses its request
+// with ParseStrict, so that an unparseable request gets INVALID_ARGUMENT.
+using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_RecordEvents<
+    v1::AttributionService::WithRawCallbackMethod_IngestEvents<
+        v1::AttributionService::WithRawCallbackMethod_GetJourney<
+            v1::AttributionService::WithRawCallbackMethod_EraseCustomer<
+                v1::AttributionService::WithRawCallbackMethod_Attribute<
+                    v1::AttributionService::WithRawCallbackMethod_ExplainCustomer<
+                        v1::AttributionService::WithRawCallbackMethod_TopPaths<
+                            v1::AttributionService::
+                                WithRawCallbackMethod_CreateBackup<
+                                    v1::AttributionService::
+                                        WithRawCallbackMethod_DescribeWorkspace<
+                                            v1::AttributionService::
+                                                Service>>>>>>>>>;
+
+class IngestStream;
+
+// The gRPC handlers (callback API). Each parses and validates its request,
+// converts it to domain types, calls the store and converts the status back.
+// Queries run on the query pool, never on a gRPC thread. Thread-safe;
 // `store` and `clock` must outlive it.
-class AttributionServiceImpl final
-    : public v1::AttributionService::CallbackService {
+class AttributionServiceImpl final : public RawAttributionService {
  public:
   // `settings` (may be null: no reporting currency is enforced) gives each
   // workspace's reporting currency, which ingest enforces.
   AttributionServiceImpl(EventStore& store, Clock& clock,
                          ServiceOptions options,
                          WorkspaceSettingsStore* settings = nullptr);
+  ~AttributionServiceImpl() override;
 
-  // v1::AttributionService::CallbackService
-  grpc::ServerUnaryReactor* RecordEvents(
-      grpc::CallbackServerContext* context,
-      const v1::RecordEventsRequest* request,
-      v1::RecordEventsResponse* response) override;
-  grpc::ServerBidiReactor<v1::IngestEventsRequest, v1::IngestEventsResponse>*
-  IngestEvents(grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* GetJourney(
-      grpc::CallbackServerContext* context,
-      const v1::GetJourneyRequest* request,
-      v1::GetJourneyResponse* response) override;
-  grpc::ServerUnaryReactor* EraseCustomer(
-      grpc::CallbackServerContext* context,
-      const v1::EraseCustomerRequest* request,
-      v1::EraseCustomerResponse* response) override;
+  // v1::AttributionService, raw
+  grpc::ServerUnaryReactor* RecordEvents(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestEvents(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetJourney(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* EraseCustomer(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Attribute(grpc::CallbackServerContext* context,
-                                      const v1::AttributeRequest* request,
-                                      v1::AttributeResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ExplainCustomer(
-      grpc::CallbackServerContext* context,
-      const v1::ExplainCustomerRequest* request,
-      v1::ExplainCustomerResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* TopPaths(grpc::CallbackServerContext* context,
-                                     const v1::TopPathsRequest* request,
-                                     v1::TopPathsResponse* response) override;
-  grpc::ServerUnaryReactor* CreateBackup(
-      grpc::CallbackServerContext* context,
-      const v1::CreateBackupRequest* request,
-      v1::CreateBackupResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CreateBackup(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DescribeWorkspace(
-      grpc::CallbackServerContext* context,
-      const v1::DescribeWorkspaceRequest* request,
-      v1::DescribeWorkspaceResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+
+  // The typed work of the calls above, after parsing; also what the fuzz
+  // targets drive. Each authorises against the call's metadata first.
+  absl::Status RecordEventsImpl(const grpc::CallbackServerContext& context,
+                                const v1::RecordEventsRequest& request,
+                                v1::RecordEventsResponse* response);
+  absl::Status AttributeImpl(grpc::CallbackServerContext* context,
+                             const v1::AttributeRequest& request,
+                             v1::AttributeResponse* response);
 
   // Checks the workspace and converts the batch. On error, `out` is
   // unspecified.
@@ -91,16 +147,22 @@ class AttributionServiceImpl final
     return store_.Prepare(workspace, std::move(events));
   }
 
-  // Stores a prepared batch. A per-batch rejection (a workspace limit) comes
-  // back in `error`, which an ack carries; the returned status is not OK only
-  // for a storage failure, which ends a stream.
+  // Stores a prepared batch. A per-batch rejection (a workspace limit, a
+  // full disk) comes back in `error`, which an ack carries; the returned
+  // status is not OK only for a storage failure, which ends a stream.
   absl::Status CommitBatch(PreparedBatch& batch, WriteResult* result,
                            BatchError* error);
 
   // Where streams commit their batches, in order.
   WriteQueue& write_queue() { return write_queue_; }
-  // Called by a stream when it ends.
-  void StreamEnded() { open_streams_.fetch_sub(1); }
+  // Where queries run.
+  QueryPool& query_pool() { return query_pool_; }
+  StreamSlots& stream_slots() { return slots_; }
+  const ServiceOptions& options() const { return options_; }
+  Clock& clock() { return clock_; }
+  // Streams register while open, for the idle watchdog.
+  void StreamOpened(IngestStream* stream);
+  void StreamClosed(IngestStream* stream);
 
   // Replaces the API keys (at start and on SIGHUP). Calls under way finish
   // with the keys they started with; each later call and stream batch uses
@@ -108,11 +170,13 @@ class AttributionServiceImpl final
   void SetKeys(KeyRing keys);
 
   // OK if the call's API key may act as `role` in `workspace` ("*":
-  // server-wide), or if authentication is off.
+  // server-wide), or if authentication is off. Unauthenticated if the call
+  // carries more than one authorization header.
   absl::Status Authorize(const grpc::CallbackServerContext& context,
                          absl::string_view workspace, Role role);
-  // The call's `authorization` metadata value ("" if none).
-  static std::string AuthorizationOf(
+  // The call's `authorization` metadata value ("" if none);
+  // Unauthenticated if there is more than one.
+  static absl::StatusOr<std::string> AuthorizationOf(
       const grpc::CallbackServerContext& context);
   // The same check for a value taken at the start of a stream.
   absl::Status Authorize(absl::string_view authorization,
@@ -123,9 +187,6 @@ class AttributionServiceImpl final
  private:
   // Queries stop early, freeing what they built, when the caller cancels or
   // its deadline passes; they then return CANCELLED or DEADLINE_EXCEEDED.
-  absl::Status AttributeImpl(grpc::CallbackServerContext* context,
-                             const v1::AttributeRequest& request,
-                             v1::AttributeResponse* response);
   absl::Status ExplainCustomerImpl(grpc::CallbackServerContext* context,
                                    const v1::ExplainCustomerRequest& request,
                                    v1::ExplainCustomerResponse* response);
@@ -134,16 +195,30 @@ class AttributionServiceImpl final
                             v1::TopPathsResponse* response);
   absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
                               v1::GetJourneyResponse* response);
+  absl::Status EraseCustomerImpl(const v1::EraseCustomerRequest& request,
+                                 v1::EraseCustomerResponse* response);
+  absl::Status CreateBackupImpl(const v1::CreateBackupRequest& request,
+                                v1::CreateBackupResponse* response);
+  absl::Status DescribeWorkspaceImpl(
+      const v1::DescribeWorkspaceRequest& request,
+      v1::DescribeWorkspaceResponse* response);
+  // Ends streams idle past the timeout; runs on watchdog_.
+  void WatchStreams();
 
   EventStore& store_;
   Clock& clock_;
   const ServiceOptions options_;
   WorkspaceSettingsStore* const settings_;
-  std::atomic<int> open_streams_{0};
+  StreamSlots slots_;
   absl::Mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_) =
       std::make_shared<const KeyRing>();
+  absl::Mutex streams_mu_;
+  absl::flat_hash_set<IngestStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool stopping_ ABSL_GUARDED_BY(streams_mu_) = false;
   WriteQueue write_queue_;
+  QueryPool query_pool_;
+  std::thread watchdog_;  // Last: starts once the members above exist.
 };
 
 }  // namespace attribution::api

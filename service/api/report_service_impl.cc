@@ -11,6 +11,7 @@
 #include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
 #include "service/api/grpc_status.h"
+#include "service/api/raw_calls.h"
 #include "service/core/limits.h"
 #include "service/core/status_macros.h"
 
@@ -213,13 +214,21 @@ ReportServiceImpl::ReportServiceImpl(EventStore& store, Clock& clock,
       auth_(auth),
       options_(std::move(options)) {}
 
-template <typename Fn>
+template <typename Req, typename Resp, typename WorkspaceOf, typename Fn>
 grpc::ServerUnaryReactor* ReportServiceImpl::Serve(
-    grpc::CallbackServerContext* context, absl::string_view workspace,
-    Role role, Fn fn) {
-  absl::Status s = auth_.Authorize(*context, workspace, role);
-  if (s.ok()) s = fn();
-  return Done(context, s);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response, bool on_pool, Role role,
+    WorkspaceOf workspace_of, Fn fn) {
+  auto work = [this, context, role, workspace_of, fn](
+                  const Req& req, Resp* resp) -> absl::Status {
+    RETURN_IF_ERROR(auth_.Authorize(*context, workspace_of(req), role));
+    return fn(&req, resp);
+  };
+  if (on_pool) {
+    return ServeRawOnPool<Req, Resp>(auth_.query_pool(), context, request,
+                                     response, std::move(work));
+  }
+  return ServeRaw<Req, Resp>(context, request, response, work);
 }
 
 absl::Status ReportServiceImpl::Prepare(
@@ -317,22 +326,32 @@ absl::Status ReportServiceImpl::RecordSpendImpl(
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::RecordSpend(
-    grpc::CallbackServerContext* context, const v1::RecordSpendRequest* request,
-    v1::RecordSpendResponse* response) {
-  return Serve(context, request->workspace(), Role::kWriter,
-               [&] { return RecordSpendImpl(*request, response); });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::RecordSpendRequest, v1::RecordSpendResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::RecordSpendRequest& r) { return r.workspace(); },
+      [this, context](const v1::RecordSpendRequest* request,
+                      v1::RecordSpendResponse* response) -> absl::Status {
+        return ([&] { return RecordSpendImpl(*request, response); })();
+      });
 }
 
 // --- Settings --------------------------------------------------------------
 
 grpc::ServerUnaryReactor* ReportServiceImpl::GetSettings(
-    grpc::CallbackServerContext* context, const v1::GetSettingsRequest* request,
-    v1::WorkspaceSettings* response) {
-  return Serve(
-      context, request->workspace(), Role::kReader, [&]() -> absl::Status {
-        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
-        ASSIGN_OR_RETURN(*response, settings_.Get(request->workspace()));
-        return absl::OkStatus();
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::GetSettingsRequest, v1::WorkspaceSettings>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kReader,
+      [](const v1::GetSettingsRequest& r) { return r.workspace(); },
+      [this, context](const v1::GetSettingsRequest* request,
+                      v1::WorkspaceSettings* response) -> absl::Status {
+        return ([&]() -> absl::Status {
+          RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+          ASSIGN_OR_RETURN(*response, settings_.Get(request->workspace()));
+          return absl::OkStatus();
+        })();
       });
 }
 
@@ -359,10 +378,17 @@ absl::Status ReportServiceImpl::UpdateSettingsImpl(
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::UpdateSettings(
-    grpc::CallbackServerContext* context,
-    const v1::UpdateSettingsRequest* request, v1::WorkspaceSettings* response) {
-  return Serve(context, request->settings().workspace(), Role::kAdmin,
-               [&] { return UpdateSettingsImpl(*request, response); });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::UpdateSettingsRequest, v1::WorkspaceSettings>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kAdmin,
+      [](const v1::UpdateSettingsRequest& r) {
+        return r.settings().workspace();
+      },
+      [this, context](const v1::UpdateSettingsRequest* request,
+                      v1::WorkspaceSettings* response) -> absl::Status {
+        return ([&] { return UpdateSettingsImpl(*request, response); })();
+      });
 }
 
 // --- Goals -----------------------------------------------------------------
@@ -420,29 +446,39 @@ absl::Status ReportServiceImpl::SetGoalImpl(const v1::SetGoalRequest& request,
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::SetGoal(
-    grpc::CallbackServerContext* context, const v1::SetGoalRequest* request,
-    v1::BusinessGoal* response) {
-  return Serve(context, request->workspace(), Role::kWriter,
-               [&] { return SetGoalImpl(*request, response); });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::SetGoalRequest, v1::BusinessGoal>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::SetGoalRequest& r) { return r.workspace(); },
+      [this, context](const v1::SetGoalRequest* request,
+                      v1::BusinessGoal* response) -> absl::Status {
+        return ([&] { return SetGoalImpl(*request, response); })();
+      });
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::DeleteGoal(
-    grpc::CallbackServerContext* context, const v1::DeleteGoalRequest* request,
-    v1::DeleteGoalResponse* response) {
-  return Serve(
-      context, request->workspace(), Role::kWriter, [&]() -> absl::Status {
-        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
-        RETURN_IF_ERROR(ValidateWorkspace(request->name(), "name"));
-        const std::string name = absl::StrCat(kGoalPrefix, request->name());
-        ASSIGN_OR_RETURN(auto found,
-                         store_.ReadMeta(request->workspace(), name));
-        const bool exists =
-            std::any_of(found.begin(), found.end(),
-                        [&](const auto& entry) { return entry.first == name; });
-        if (exists)
-          RETURN_IF_ERROR(store_.PutMeta(request->workspace(), name, ""));
-        response->set_deleted(exists);
-        return absl::OkStatus();
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::DeleteGoalRequest, v1::DeleteGoalResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::DeleteGoalRequest& r) { return r.workspace(); },
+      [this, context](const v1::DeleteGoalRequest* request,
+                      v1::DeleteGoalResponse* response) -> absl::Status {
+        return ([&]() -> absl::Status {
+          RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+          RETURN_IF_ERROR(ValidateWorkspace(request->name(), "name"));
+          const std::string name = absl::StrCat(kGoalPrefix, request->name());
+          ASSIGN_OR_RETURN(auto found,
+                           store_.ReadMeta(request->workspace(), name));
+          const bool exists = std::any_of(
+              found.begin(), found.end(),
+              [&](const auto& entry) { return entry.first == name; });
+          if (exists)
+            RETURN_IF_ERROR(store_.PutMeta(request->workspace(), name, ""));
+          response->set_deleted(exists);
+          return absl::OkStatus();
+        })();
       });
 }
 
@@ -508,16 +544,21 @@ absl::Status ReportServiceImpl::GoalsProgress(
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
-    grpc::CallbackServerContext* context, const v1::ListGoalsRequest* request,
-    v1::ListGoalsResponse* response) {
-  return Serve(context, request->workspace(), Role::kReader,
-               [&]() -> absl::Status {
-                 RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
-                 ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
-                                  settings_.Get(request->workspace()));
-                 return GoalsProgress(context, request->workspace(), settings,
-                                      nullptr, response->mutable_goals());
-               });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::ListGoalsRequest, v1::ListGoalsResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::ListGoalsRequest& r) { return r.workspace(); },
+      [this, context](const v1::ListGoalsRequest* request,
+                      v1::ListGoalsResponse* response) -> absl::Status {
+        return ([&]() -> absl::Status {
+          RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+          ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                           settings_.Get(request->workspace()));
+          return GoalsProgress(context, request->workspace(), settings, nullptr,
+                               response->mutable_goals());
+        })();
+      });
 }
 
 // --- ChannelReport ---------------------------------------------------------
@@ -612,11 +653,16 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::ChannelReport(
-    grpc::CallbackServerContext* context,
-    const v1::ChannelReportRequest* request,
-    v1::ChannelReportResponse* response) {
-  return Serve(context, request->workspace(), Role::kReader,
-               [&] { return ChannelReportImpl(context, *request, response); });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::ChannelReportRequest, v1::ChannelReportResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::ChannelReportRequest& r) { return r.workspace(); },
+      [this, context](const v1::ChannelReportRequest* request,
+                      v1::ChannelReportResponse* response) -> absl::Status {
+        return (
+            [&] { return ChannelReportImpl(context, *request, response); })();
+      });
 }
 
 // --- CashFlow --------------------------------------------------------------
@@ -679,10 +725,15 @@ absl::Status ReportServiceImpl::CashFlowImpl(
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::CashFlow(
-    grpc::CallbackServerContext* context, const v1::CashFlowRequest* request,
-    v1::CashFlowResponse* response) {
-  return Serve(context, request->workspace(), Role::kReader,
-               [&] { return CashFlowImpl(context, *request, response); });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::CashFlowRequest, v1::CashFlowResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::CashFlowRequest& r) { return r.workspace(); },
+      [this, context](const v1::CashFlowRequest* request,
+                      v1::CashFlowResponse* response) -> absl::Status {
+        return ([&] { return CashFlowImpl(context, *request, response); })();
+      });
 }
 
 // --- RetentionCohorts ------------------------------------------------------
@@ -768,11 +819,15 @@ absl::Status ReportServiceImpl::CohortsImpl(
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::RetentionCohorts(
-    grpc::CallbackServerContext* context,
-    const v1::RetentionCohortsRequest* request,
-    v1::RetentionCohortsResponse* response) {
-  return Serve(context, request->workspace(), Role::kReader,
-               [&] { return CohortsImpl(context, *request, response); });
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::RetentionCohortsRequest, v1::RetentionCohortsResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::RetentionCohortsRequest& r) { return r.workspace(); },
+      [this, context](const v1::RetentionCohortsRequest* request,
+                      v1::RetentionCohortsResponse* response) -> absl::Status {
+        return ([&] { return CohortsImpl(context, *request, response); })();
+      });
 }
 
 }  // namespace attribution::api

@@ -20,53 +20,62 @@ inline constexpr int kMaxGoals = 100;
 // The ReportService handlers (callback API). Authorisation goes through
 // `auth`'s key ring, so both services share one set of keys. Thread-safe;
 // every argument must outlive it.
-class ReportServiceImpl final : public v1::ReportService::CallbackService {
+// Every method is registered raw and parses its request with ParseStrict.
+using RawReportService = v1::ReportService::WithRawCallbackMethod_RecordSpend<
+    v1::ReportService::WithRawCallbackMethod_GetSettings<
+        v1::ReportService::WithRawCallbackMethod_UpdateSettings<
+            v1::ReportService::WithRawCallbackMethod_SetGoal<
+                v1::ReportService::WithRawCallbackMethod_DeleteGoal<
+                    v1::ReportService::WithRawCallbackMethod_ListGoals<
+                        v1::ReportService::WithRawCallbackMethod_ChannelReport<
+                            v1::ReportService::WithRawCallbackMethod_CashFlow<
+                                v1::ReportService::
+                                    WithRawCallbackMethod_RetentionCohorts<
+                                        v1::ReportService::Service>>>>>>>>>;
+
+class ReportServiceImpl final : public RawReportService {
  public:
   ReportServiceImpl(EventStore& store, Clock& clock,
                     WorkspaceSettingsStore& settings,
                     AttributionServiceImpl& auth, ServiceOptions options);
 
-  grpc::ServerUnaryReactor* RecordSpend(
-      grpc::CallbackServerContext* context,
-      const v1::RecordSpendRequest* request,
-      v1::RecordSpendResponse* response) override;
-  grpc::ServerUnaryReactor* GetSettings(
-      grpc::CallbackServerContext* context,
-      const v1::GetSettingsRequest* request,
-      v1::WorkspaceSettings* response) override;
-  grpc::ServerUnaryReactor* UpdateSettings(
-      grpc::CallbackServerContext* context,
-      const v1::UpdateSettingsRequest* request,
-      v1::WorkspaceSettings* response) override;
+  grpc::ServerUnaryReactor* RecordSpend(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetSettings(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* UpdateSettings(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* SetGoal(grpc::CallbackServerContext* context,
-                                    const v1::SetGoalRequest* request,
-                                    v1::BusinessGoal* response) override;
-  grpc::ServerUnaryReactor* DeleteGoal(
-      grpc::CallbackServerContext* context,
-      const v1::DeleteGoalRequest* request,
-      v1::DeleteGoalResponse* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DeleteGoal(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListGoals(grpc::CallbackServerContext* context,
-                                      const v1::ListGoalsRequest* request,
-                                      v1::ListGoalsResponse* response) override;
-  grpc::ServerUnaryReactor* ChannelReport(
-      grpc::CallbackServerContext* context,
-      const v1::ChannelReportRequest* request,
-      v1::ChannelReportResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ChannelReport(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CashFlow(grpc::CallbackServerContext* context,
-                                     const v1::CashFlowRequest* request,
-                                     v1::CashFlowResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* RetentionCohorts(
-      grpc::CallbackServerContext* context,
-      const v1::RetentionCohortsRequest* request,
-      v1::RetentionCohortsResponse* response) override;
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
  private:
-  // Authorises the call for `role` in `workspace`, then finishes it with
-  // fn()'s status.
-  template <typename Fn>
+  // Parses the request as Req, authorises the call for `role` in
+  // workspace_of(request), then runs fn(&request, &response) and finishes
+  // the call with its status; on the query pool when `on_pool`.
+  template <typename Req, typename Resp, typename WorkspaceOf, typename Fn>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                  absl::string_view workspace, Role role,
-                                  Fn fn);
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response, bool on_pool,
+                                  Role role, WorkspaceOf workspace_of, Fn fn);
   // A report's options: the request's model and lookback where given (null
   // otherwise), else the workspace's; now, threads and cancellation.
   absl::Status Prepare(grpc::CallbackServerContext* context,

@@ -1,5 +1,9 @@
 // attributiond: the attribution gRPC server on an embedded RocksDB.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -52,6 +56,22 @@ ABSL_FLAG(int, max_campaign_bytes, 256,
 ABSL_FLAG(int, max_concurrent_streams, 64,
           "IngestEvents streams open at once; one more is refused with "
           "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_streams_per_key, 16,
+          "IngestEvents streams one API key may hold open at once.");
+ABSL_FLAG(int, max_streams_per_workspace, 32,
+          "IngestEvents streams open at once into one workspace (counted by "
+          "the workspace of a stream's first batch).");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(60),
+          "An IngestEvents stream that receives nothing for this long, with "
+          "nothing of it pending, ends with DEADLINE_EXCEEDED. 0: never.");
+ABSL_FLAG(int, query_workers, 2,
+          "Queries (attribution, reports, backups) run at once; more wait "
+          "their turn. They run at a lower CPU priority than ingest and "
+          "journey reads.");
+ABSL_FLAG(bool, allow_empty_key_file, false,
+          "Accept a key file with no keys (every call is then refused). "
+          "Without it, an empty file at start is an error and on SIGHUP the "
+          "old keys are kept.");
 ABSL_FLAG(int, query_threads, 2,
           "Threads one attribution query scans customers and solves Markov "
           "removals with.");
@@ -102,9 +122,32 @@ absl::StatusOr<api::KeyRing> LoadKeys(const std::string& path) {
   return api::KeyRing::Parse(text);
 }
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host == "::1" ||
-         host.rfind("127.", 0) == 0;
+// True if every address `host` resolves to is in 127.0.0.0/8 or is ::1. A
+// name is resolved, not read: "127.evil.example" is whatever it resolves to.
+bool IsLoopback(std::string host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) return false;  // ":port" listens on every interface.
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool all_loopback = found != nullptr;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      all_loopback &= (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (a->ai_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      all_loopback &= IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) != 0;
+    } else {
+      all_loopback = false;
+    }
+  }
+  freeaddrinfo(found);
+  return all_loopback;
 }
 
 // TLS credentials from the flags, plaintext ones when no certificate is
@@ -217,6 +260,12 @@ int Run() {
       std::cerr << "attributiond: " << keys.status() << "\n";
       return 2;
     }
+    if (keys->size() == 0 && !absl::GetFlag(FLAGS_allow_empty_key_file)) {
+      std::cerr << "attributiond: " << keys_file
+                << " holds no API keys, so every call would be refused; add "
+                   "a key or pass --allow_empty_key_file\n";
+      return 2;
+    }
   } else if (auth != "off") {
     std::cerr << "attributiond: --auth must be 'keys' or 'off'\n";
     return 2;
@@ -257,6 +306,17 @@ int Run() {
   service_options.auth_enabled = auth == "keys";
   service_options.max_concurrent_streams =
       std::max(1, absl::GetFlag(FLAGS_max_concurrent_streams));
+  service_options.max_streams_per_key =
+      std::max(1, absl::GetFlag(FLAGS_max_streams_per_key));
+  service_options.max_streams_per_workspace =
+      std::max(1, absl::GetFlag(FLAGS_max_streams_per_workspace));
+  service_options.stream_idle_timeout =
+      absl::GetFlag(FLAGS_stream_idle_timeout);
+  service_options.query_workers = absl::GetFlag(FLAGS_query_workers);
+  if (service_options.query_workers < 1 || service_options.query_workers > 64) {
+    std::cerr << "attributiond: --query_workers must be 1 to 64\n";
+    return 2;
+  }
   if (const std::string root = absl::GetFlag(FLAGS_backup_root);
       !root.empty()) {
     std::error_code ec;
@@ -275,12 +335,17 @@ int Run() {
   int port = 0;
   builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_bytes);
+  // gRPC turns SO_REUSEPORT on by default, and then a second server on the
+  // same port starts too and the kernel splits connections between them.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&service);
   builder.RegisterService(&reports);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "attributiond: cannot listen on "
-              << absl::GetFlag(FLAGS_listen) << "\n";
+              << absl::GetFlag(FLAGS_listen)
+              << ": the port is in use (another server?) or the address is "
+                 "not this machine's\n";
     return 1;
   }
   // Tests and scripts read this line to learn the port.
@@ -307,6 +372,13 @@ int Run() {
     if (!reloaded.ok()) {
       std::cerr << "attributiond: SIGHUP: keeping the old keys: "
                 << reloaded.status() << "\n";
+      continue;
+    }
+    if (reloaded->size() == 0 && !absl::GetFlag(FLAGS_allow_empty_key_file)) {
+      // Most likely a file caught half-written, or truncated by mistake.
+      std::cerr << "attributiond: SIGHUP: keeping the old keys: " << keys_file
+                << " holds no API keys (--allow_empty_key_file accepts "
+                   "that)\n";
       continue;
     }
     std::cerr << "attributiond: SIGHUP: loaded " << reloaded->size()
