@@ -233,5 +233,33 @@ TEST_F(RocksDbEventStoreTest, MetaValuesArePerWorkspaceAndDeletable) {
               ElementsAre(std::pair<std::string, std::string>("goal/b", "2")));
 }
 
+TEST(FromRocksDbTest, AFullDiskIsUnavailableAndMarkedSo) {
+  const absl::Status full = FromRocksDb(rocksdb::Status::NoSpace("wal"));
+  EXPECT_THAT(full, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(IsDiskFull(full));
+  EXPECT_FALSE(IsDiskFull(FromRocksDb(rocksdb::Status::IOError("x"))));
+  EXPECT_FALSE(IsDiskFull(absl::ResourceExhaustedError("channels")));
+}
+
+TEST_F(RocksDbEventStoreTest, AQueryReadsTheIndexAsItWasWhenItStarted) {
+  auto store = Open();
+  ASSERT_TRUE(store->Write("ws", {Touch("t1", "c1", 100)}).ok());
+  int64_t seen = -1;
+  store->ReadIndex("ws", [&](const IndexSnapshot* index) {
+    ASSERT_NE(index, nullptr);
+    // A write commits while the query runs, and does not wait for it.
+    ASSERT_TRUE(
+        store->Write("ws", {Touch("t2", "c1", 200), Touch("t3", "c2", 300)})
+            .ok());
+    seen = index->stats().touchpoints;
+    EXPECT_EQ(index->FindCustomer("c1")->events.size(), 1u);
+    EXPECT_FALSE(index->FindCustomer("c2").has_value());
+  });
+  EXPECT_EQ(seen, 1);
+  store->ReadIndex("ws", [&](const IndexSnapshot* index) {
+    EXPECT_EQ(index->stats().touchpoints, 3);
+  });
+}
+
 }  // namespace
 }  // namespace attribution

@@ -51,7 +51,8 @@ TempDir::~TempDir() {
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    const std::string& data_dir, std::vector<std::string> extra_flags) {
+    const std::string& data_dir, std::vector<std::string> extra_flags,
+    const std::string& stderr_path) {
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe");
   std::vector<std::string> args = {ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
@@ -68,6 +69,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   if (pid < 0) return absl::InternalError("fork");
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
+    if (!stderr_path.empty()) {
+      const int e =
+          open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (e >= 0) dup2(e, STDERR_FILENO);
+    }
     close(out[0]);
     close(out[1]);
     std::vector<char*> argv = Argv(args);

@@ -29,8 +29,10 @@ class ServerProcess {
  public:
   // Starts the server on `data_dir` and waits until it listens. Adds
   // --auth=off unless `extra_flags` say something about authentication.
+  // With `stderr_path`, the server's stderr goes to that file.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
-      const std::string& data_dir, std::vector<std::string> extra_flags = {});
+      const std::string& data_dir, std::vector<std::string> extra_flags = {},
+      const std::string& stderr_path = "");
   ~ServerProcess();  // SIGKILLs the server if still running.
 
   const std::string& address() const { return address_; }
