@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,7 +101,9 @@ rocksdb::WriteOptions MakeWriteOptions(const StorageOptions& options) {
 
 RocksDbEventStore::RocksDbEventStore(const StorageOptions& options,
                                      std::unique_ptr<rocksdb::DB> db)
-    : write_options_(MakeWriteOptions(options)), db_(std::move(db)) {}
+    : write_options_(MakeWriteOptions(options)),
+      path_(options.env == nullptr ? options.path : std::string()),
+      db_(std::move(db)) {}
 
 RocksDbEventStore::~RocksDbEventStore() {
   // Closing flushes nothing by itself; the WAL makes that safe.
@@ -287,6 +290,7 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
   }
   if (fresh_events.empty()) return result;
 
+  RETURN_IF_ERROR(CheckFreeSpace(prepared.batch.GetDataSize()));
   rocksdb::WriteBatch only_fresh;
   if (result.duplicates > 0) {
     // The prepared batch holds every event; write only the new ones.
@@ -314,6 +318,29 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
     return n.ok() ? *n : SIZE_MAX;  // On a read error: after its ties.
   });
   return result;
+}
+
+absl::Status RocksDbEventStore::CheckFreeSpace(size_t batch_bytes) {
+  if (path_.empty()) return absl::OkStatus();
+  struct statvfs fs;
+  if (statvfs(path_.c_str(), &fs) != 0) return absl::OkStatus();  // Unknown.
+  const uint64_t free_bytes =
+      static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize);
+  uint64_t memtable = 0;
+  db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtable);
+  // Room for this batch in the write-ahead log (twice, for the log's own
+  // framing and a margin), for the memtable's flush into a table file, and a
+  // fixed margin for the manifest and the next log.
+  const uint64_t reserve =
+      kMinFreeDiskBytes + memtable + 2 * static_cast<uint64_t>(batch_bytes);
+  if (free_bytes >= reserve) return absl::OkStatus();
+  absl::Status full = absl::UnavailableError(absl::StrCat(
+      "the server's disk is full: ", free_bytes >> 20, " MB free, ",
+      (reserve + (1 << 20) - 1) >> 20,
+      " MB needed to store the batch safely; nothing was stored, retry once "
+      "space is freed"));
+  full.SetPayload(kDiskFullPayload, absl::Cord("1"));
+  return full;
 }
 
 absl::StatusOr<JourneyPage> RocksDbEventStore::ReadJourney(
@@ -383,6 +410,7 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
   }
   RETURN_IF_ERROR(FromRocksDb(it->status()));
   if (hashes.empty()) return result;
+  RETURN_IF_ERROR(CheckFreeSpace(batch.GetDataSize()));
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
   if (WorkspaceIndex* index = index_.FindMutable(workspace)) {
     index->EraseCustomer(customer_id, hashes);
@@ -426,6 +454,7 @@ absl::StatusOr<int64_t> RocksDbEventStore::WriteSpend(
     RETURN_IF_ERROR(FromRocksDb(batch.Put(key, value)));
     pending[std::move(key)] = value;
   }
+  RETURN_IF_ERROR(CheckFreeSpace(batch.GetDataSize()));
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
   return changed;
 }
@@ -453,6 +482,7 @@ absl::Status RocksDbEventStore::PutMeta(absl::string_view workspace,
                                         absl::string_view value) {
   const std::string key = absl::StrCat(storage::MetaPrefix(workspace), name);
   absl::MutexLock lock(&write_mu_);
+  RETURN_IF_ERROR(CheckFreeSpace(key.size() + value.size()));
   if (value.empty()) {
     return FromRocksDb(db_->Delete(write_options_, key));
   }
@@ -501,6 +531,8 @@ absl::StatusOr<uint64_t> RocksDbEventStore::Backup(const std::string& dir) {
   // there first; so it builds inside a private folder whose name no backup
   // name can take ('~' is outside the name rules), and the result is renamed
   // into place without replacing anything.
+  // The checkpoint flushes the memtable first, which needs room.
+  RETURN_IF_ERROR(CheckFreeSpace(0));
   static std::atomic<uint64_t> counter{0};
   const fs::path staging =
       target.parent_path() /

@@ -43,6 +43,10 @@ rocksdb::WriteOptions MakeWriteOptions(const StorageOptions& options);
 // rocksdb::Status -> absl::Status, the one place that translates.
 absl::Status FromRocksDb(const rocksdb::Status& s);
 
+// Writes are refused as "disk full" while the data folder's filesystem has
+// less free space than this plus the memtable's size plus twice the batch.
+inline constexpr uint64_t kMinFreeDiskBytes = 4 << 20;
+
 // EventStore on an embedded RocksDB. Writes are serialised (one WriteBatch
 // each); reads run concurrently. Thread-safe.
 class RocksDbEventStore final : public EventStore {
@@ -92,7 +96,16 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<size_t> CountTiesBefore(absl::string_view workspace,
                                          const Event& event);
 
+  // Unavailable (disk full) unless the disk has room for a batch of
+  // `batch_bytes` and what RocksDB needs beside it (see kMinFreeDiskBytes).
+  // Checked before every write, so that RocksDB itself never meets a full
+  // disk mid-append (its 7.8 error path asserts and aborts the process).
+  absl::Status CheckFreeSpace(size_t batch_bytes);
+
   const rocksdb::WriteOptions write_options_;
+  // The data folder on the real filesystem, for free-space checks ("" with
+  // an injected Env, which has no disk to check).
+  const std::string path_;
   const std::unique_ptr<rocksdb::DB> db_;
 
   // Serialises writers, so that the duplicate check and the write are one

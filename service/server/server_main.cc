@@ -321,6 +321,12 @@ int Run() {
       !root.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(root, ec);
+    // A backup killed mid-way leaves its private staging folder behind.
+    for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+      if (entry.path().filename().string().rfind("~staging-", 0) == 0) {
+        std::filesystem::remove_all(entry.path(), ec);
+      }
+    }
     service_options.backup_root = std::filesystem::absolute(root, ec).string();
   }
   api::WorkspaceSettingsStore settings(**store);
