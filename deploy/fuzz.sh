@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (AddressSanitizer and
 # UndefinedBehaviorSanitizer on) into build-fuzz/ and runs each for a fixed
-# number of iterations (default 1,000,000; FUZZ_RUNS to change). Exits
-# non-zero on the first crash, leak or sanitizer report.
+# number of iterations (default 1,000,000; FUZZ_RUNS to change; FUZZ_TARGETS
+# to run only some), starting from the seeds in tests/fuzz/corpus/<target>
+# (made by tests/fuzz/make_corpus.py). Exits non-zero on the first crash,
+# leak or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
@@ -21,16 +23,20 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DATTRIBUTION_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+TARGETS=(${FUZZ_TARGETS:-validation csv jsonl key_codec grpc_handlers key_file page_token})
 cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target \
-  validation_fuzz csv_fuzz jsonl_fuzz key_codec_fuzz
-for t in validation csv jsonl key_codec; do
+  $(printf '%s_fuzz ' "${TARGETS[@]}")
+for t in "${TARGETS[@]}"; do
   echo "== ${t}_fuzz: $RUNS runs"
   corpus="$BUILD_DIR/corpus/$t"
   log="$BUILD_DIR/${t}_fuzz.log"
   mkdir -p "$corpus"
   set +e
+  # The working corpus first (libFuzzer adds to it), then the kept seeds.
+  seeds=()
+  [ -d "tests/fuzz/corpus/$t" ] && seeds=("tests/fuzz/corpus/$t")
   "$BUILD_DIR/tests/fuzz/${t}_fuzz" -runs="$RUNS" -max_len=4096 \
-    -print_final_stats=1 "$corpus" >"$log" 2>&1
+    -print_final_stats=1 "$corpus" "${seeds[@]}" >"$log" 2>&1
   rc=$?
   set -e
   grep -E "^(#[0-9]+ +DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true

@@ -17,6 +17,7 @@
 #include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
 #include "service/api/grpc_status.h"
+#include "service/api/page_token.h"
 #include "service/api/raw_calls.h"
 #include "service/core/status_macros.h"
 
@@ -25,31 +26,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
-
-// Page tokens: web-safe base64 of 'j' | Time(at_us) big-endian | event_id.
-std::string EncodePageToken(const Event& last) {
-  std::string raw(1, 'j');
-  const auto u = static_cast<uint64_t>(last.occurred_at_us);
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    raw.push_back(static_cast<char>((u >> shift) & 0xff));
-  }
-  raw.append(last.event_id);
-  return absl::WebSafeBase64Escape(raw);
-}
-
-absl::Status DecodePageToken(absl::string_view token, JourneyCursor* cursor) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 10 ||
-      raw[0] != 'j') {
-    return absl::InvalidArgumentError("page_token: malformed");
-  }
-  uint64_t u = 0;
-  for (int i = 1; i <= 8; ++i)
-    u = (u << 8) | static_cast<unsigned char>(raw[i]);
-  cursor->at_us = static_cast<int64_t>(u);
-  cursor->event_id = raw.substr(9);
-  return absl::OkStatus();
-}
 
 // A stream refused at its start.
 class RefusedStream final
@@ -548,7 +524,8 @@ absl::Status AttributionServiceImpl::GetJourneyImpl(
     }
   }
   if (page.has_more && !page.events.empty()) {
-    response->set_next_page_token(EncodePageToken(page.events.back()));
+    response->set_next_page_token(EncodePageToken(
+        page.events.back().occurred_at_us, page.events.back().event_id));
   }
   return absl::OkStatus();
 }

@@ -17,9 +17,8 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "service/api/api_keys.h"
 #include "service/api/event_conversion.h"
-#include "service/api/query_pool.h"
+#include "service/api/work_queue.h"
 #include "service/api/workspace_settings.h"
-#include "service/api/write_queue.h"
 #include "service/core/clock.h"
 #include "storage/event_store.h"
 
@@ -133,6 +132,9 @@ class AttributionServiceImpl final : public RawAttributionService {
   absl::Status AttributeImpl(grpc::CallbackServerContext* context,
                              const v1::AttributeRequest& request,
                              v1::AttributeResponse* response);
+  // Without authorisation (the raw handler authorises first).
+  absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
+                              v1::GetJourneyResponse* response);
 
   // Checks the workspace and converts the batch. On error, `out` is
   // unspecified.
@@ -154,9 +156,9 @@ class AttributionServiceImpl final : public RawAttributionService {
                            BatchError* error);
 
   // Where streams commit their batches, in order.
-  WriteQueue& write_queue() { return write_queue_; }
+  WorkQueue& write_queue() { return write_queue_; }
   // Where queries run.
-  QueryPool& query_pool() { return query_pool_; }
+  WorkQueue& query_pool() { return query_pool_; }
   StreamSlots& stream_slots() { return slots_; }
   const ServiceOptions& options() const { return options_; }
   Clock& clock() { return clock_; }
@@ -193,8 +195,6 @@ class AttributionServiceImpl final : public RawAttributionService {
   absl::Status TopPathsImpl(grpc::CallbackServerContext* context,
                             const v1::TopPathsRequest& request,
                             v1::TopPathsResponse* response);
-  absl::Status GetJourneyImpl(const v1::GetJourneyRequest& request,
-                              v1::GetJourneyResponse* response);
   absl::Status EraseCustomerImpl(const v1::EraseCustomerRequest& request,
                                  v1::EraseCustomerResponse* response);
   absl::Status CreateBackupImpl(const v1::CreateBackupRequest& request,
@@ -216,8 +216,8 @@ class AttributionServiceImpl final : public RawAttributionService {
   absl::Mutex streams_mu_;
   absl::flat_hash_set<IngestStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
   bool stopping_ ABSL_GUARDED_BY(streams_mu_) = false;
-  WriteQueue write_queue_;
-  QueryPool query_pool_;
+  WorkQueue write_queue_{1, /*nice_increment=*/0};
+  WorkQueue query_pool_;
   std::thread watchdog_;  // Last: starts once the members above exist.
 };
 

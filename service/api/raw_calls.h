@@ -15,7 +15,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "service/api/grpc_status.h"
-#include "service/api/query_pool.h"
+#include "service/api/work_queue.h"
 
 namespace attribution::api {
 
@@ -62,14 +62,14 @@ grpc::ServerUnaryReactor* ServeRaw(grpc::CallbackServerContext* context,
 // must not hold a gRPC thread, which streams' acks and journey reads need).
 // The call finishes from the pool's thread.
 template <typename Req, typename Resp, typename Fn>
-grpc::ServerUnaryReactor* ServeRawOnPool(QueryPool& pool,
+grpc::ServerUnaryReactor* ServeRawOnPool(WorkQueue& pool,
                                          grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request_bytes,
                                          grpc::ByteBuffer* response_bytes,
                                          Fn fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pool.Run([context, request_bytes, response_bytes, reactor,
-            fn = std::move(fn)]() mutable {
+  pool.Push([context, request_bytes, response_bytes, reactor,
+             fn = std::move(fn)]() mutable {
     Req request;
     Resp response;
     absl::Status s = ParseStrict(BytesOf(*request_bytes), &request);

@@ -67,6 +67,12 @@ class ReportServiceImpl final : public RawReportService {
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
 
+  // The typed work of ChannelReport after parsing and authorisation; also
+  // what the fuzz target drives.
+  absl::Status ChannelReportImpl(grpc::CallbackServerContext* context,
+                                 const v1::ChannelReportRequest& request,
+                                 v1::ChannelReportResponse* response);
+
  private:
   // Parses the request as Req, authorises the call for `role` in
   // workspace_of(request), then runs fn(&request, &response) and finishes
@@ -100,9 +106,6 @@ class ReportServiceImpl final : public RawReportService {
                                   v1::WorkspaceSettings* response);
   absl::Status SetGoalImpl(const v1::SetGoalRequest& request,
                            v1::BusinessGoal* response);
-  absl::Status ChannelReportImpl(grpc::CallbackServerContext* context,
-                                 const v1::ChannelReportRequest& request,
-                                 v1::ChannelReportResponse* response);
   absl::Status CashFlowImpl(grpc::CallbackServerContext* context,
                             const v1::CashFlowRequest& request,
                             v1::CashFlowResponse* response);

@@ -10,13 +10,14 @@
 namespace attribution {
 namespace {
 
-// True if `s` is well-formed UTF-8 with no C0/C1 control characters.
-bool IsCleanUtf8(absl::string_view s) {
+// True if `s` is well-formed UTF-8 and, unless `controls_ok`, holds no C0
+// or C1 control characters.
+bool CheckUtf8(absl::string_view s, bool controls_ok) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f) return false;
+      if (!controls_ok && (c < 0x20 || c == 0x7f)) return false;
       ++i;
       continue;
     }
@@ -43,13 +44,15 @@ bool IsCleanUtf8(absl::string_view s) {
     // Overlong forms, surrogates, out of range, C1 controls.
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-        (cp >= 0x80 && cp <= 0x9f)) {
+        (!controls_ok && cp >= 0x80 && cp <= 0x9f)) {
       return false;
     }
     i += len;
   }
   return true;
 }
+
+bool IsCleanUtf8(absl::string_view s) { return CheckUtf8(s, false); }
 
 // Active ISO 4217 alphabetic codes, sorted. XXX (no currency) and XTS
 // (testing) are left out on purpose.
@@ -97,6 +100,8 @@ TooLong& Messages() {
 }
 
 }  // namespace
+
+bool IsUtf8(absl::string_view s) { return CheckUtf8(s, true); }
 
 const StringLimits& CurrentStringLimits() { return MutableLimits(); }
 

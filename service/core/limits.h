@@ -38,6 +38,9 @@ const char* CheckWorkspace(absl::string_view s);
 const char* CheckChannel(absl::string_view s);
 const char* CheckCampaign(absl::string_view s);
 
+// True if `s` is well-formed UTF-8 (what protobuf requires of a string).
+bool IsUtf8(absl::string_view s);
+
 // True for an active ISO 4217 alphabetic code in upper case ("EUR").
 bool IsKnownCurrency(absl::string_view code);
 

@@ -38,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/support/bad_events.h"
+#include "tests/support/batch_stream.h"
 #include "tests/support/server_process.h"
 
 ABSL_FLAG(int, kills, 21, "SIGKILLs, shared over import, erasure and backup.");
@@ -94,44 +95,13 @@ struct Totals {
 std::set<int> StreamUntilBroken(client::AttributionClient& client, int round,
                                 int max_batches,
                                 const std::function<void(int)>& on_ack) {
-  std::set<int> acked;
-  auto stream = client.StartIngest();
-  absl::Mutex mu;
-  struct Window {
-    int in_flight = 0;
-    bool broken = false;
-  } window;
-  std::thread reader([&] {
-    v1::IngestEventsResponse ack;
-    while (stream->Read(&ack)) {
-      int n;
-      {
-        absl::MutexLock lock(&mu);
-        --window.in_flight;
-        if (ack.has_error()) continue;
-        acked.insert(static_cast<int>(ack.sequence()));
-        n = static_cast<int>(acked.size());
-      }
-      on_ack(n);
-    }
-    absl::MutexLock lock(&mu);
-    window.broken = true;
-  });
-  for (int b = 0; b < max_batches; ++b) {
-    {
-      absl::MutexLock lock(&mu);
-      mu.Await(absl::Condition(
-          +[](Window* w) { return w->in_flight < 8 || w->broken; }, &window));
-      if (window.broken) break;
-      ++window.in_flight;
-    }
-    if (!stream->Send(MakeBatch(round, b, static_cast<uint64_t>(b)))) break;
-  }
-  stream->CloseSend();
-  reader.join();
-  stream->Finish().IgnoreError();  // A killed server fails the stream.
-  absl::MutexLock lock(&mu);
-  return acked;
+  return testing::StreamBatches(
+             client, max_batches, 8,
+             [round](int b) {
+               return MakeBatch(round, b, static_cast<uint64_t>(b));
+             },
+             on_ack)
+      .acked;
 }
 
 // Events of the customer (0 if none).

@@ -12,12 +12,15 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "tests/support/bad_events.h"
+#include "tests/support/batch_stream.h"
 #include "tests/support/server_process.h"
 
 namespace attribution {
 namespace {
 
 using ::attribution::testing::ServerProcess;
+using ::attribution::testing::StreamBatches;
+using ::attribution::testing::StreamResult;
 using ::attribution::testing::TempDir;
 
 constexpr int kBatches = 400;
@@ -46,55 +49,11 @@ v1::IngestEventsRequest MakeBatch(int b) {
   return req;
 }
 
-struct StreamResult {
-  std::set<int> acked;
-  int64_t stored = 0;
-  int64_t duplicates = 0;
-};
-
-// Streams every batch (at most `window` unacknowledged); calls `on_ack` after
-// each ack. Stops when the stream breaks.
 StreamResult Stream(client::AttributionClient& client,
                     const std::function<void(int acks)>& on_ack) {
-  StreamResult result;
-  auto stream = client.StartIngest();
-  absl::Mutex mu;
-  struct Window {
-    int in_flight = 0;
-    bool broken = false;
-  } window;
-  std::thread reader([&] {
-    v1::IngestEventsResponse ack;
-    while (stream->Read(&ack)) {
-      int acks;
-      {
-        absl::MutexLock lock(&mu);
-        --window.in_flight;
-        EXPECT_FALSE(ack.has_error()) << ack.error().message();
-        result.acked.insert(static_cast<int>(ack.sequence()));
-        result.stored += ack.stored();
-        result.duplicates += ack.duplicates();
-        acks = static_cast<int>(result.acked.size());
-      }
-      on_ack(acks);
-    }
-    absl::MutexLock lock(&mu);
-    window.broken = true;
-  });
-  for (int b = 0; b < kBatches; ++b) {
-    {
-      absl::MutexLock lock(&mu);
-      mu.Await(absl::Condition(
-          +[](Window* w) { return w->in_flight < 8 || w->broken; }, &window));
-      if (window.broken) break;
-      ++window.in_flight;
-    }
-    if (!stream->Send(MakeBatch(b))) break;
-  }
-  stream->CloseSend();
-  reader.join();
-  stream->Finish().IgnoreError();  // A killed server fails the stream.
-  return result;
+  StreamResult r = StreamBatches(client, kBatches, 8, MakeBatch, on_ack);
+  EXPECT_EQ(r.rejected, 0);
+  return r;
 }
 
 TEST(CrashRecoveryTest,

@@ -1,4 +1,4 @@
-#include "service/api/query_pool.h"
+#include "service/api/work_queue.h"
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -8,13 +8,13 @@
 
 namespace attribution::api {
 
-QueryPool::QueryPool(int workers, int nice_increment) {
-  for (int i = 0; i < workers; ++i) {
+WorkQueue::WorkQueue(int threads, int nice_increment) {
+  for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this, nice_increment] { Work(nice_increment); });
   }
 }
 
-QueryPool::~QueryPool() {
+WorkQueue::~WorkQueue() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -22,12 +22,12 @@ QueryPool::~QueryPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void QueryPool::Run(std::function<void()> job) {
+void WorkQueue::Push(std::function<void()> job) {
   absl::MutexLock lock(&mu_);
   jobs_.push_back(std::move(job));
 }
 
-void QueryPool::Work(int nice_increment) {
+void WorkQueue::Work(int nice_increment) {
   if (nice_increment > 0) {
     // Per thread on Linux: PRIO_PROCESS with a thread id. Best effort: a
     // refusal leaves the thread at the normal priority.
@@ -40,7 +40,7 @@ void QueryPool::Work(int nice_increment) {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](QueryPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+          +[](WorkQueue* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
             return p->stopping_ || !p->jobs_.empty();
           },
           this));
