@@ -4,10 +4,12 @@
 // ones (truncated varints, double oneofs, two authorization headers).
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "service/api/api_keys.h"
+#include "tests/bench/bench_data.h"
 #include "tests/support/bad_events.h"
 #include "tests/support/raw_calls.h"
 #include "tests/support/server_process.h"
@@ -362,6 +365,50 @@ TEST_F(TrustTest, TheCliReportsTheLineOfAnUnparseableRowAndImportsTheRest) {
   EXPECT_THAT(r.err, HasSubstr("UTF-8"));
   EXPECT_THAT(r.err, Not(HasSubstr("stream ended before every ack")));
   EXPECT_EQ(Stored("acme"), 2);
+}
+
+// 6. A long query blocks neither writes nor journey reads: while one runs,
+//    RecordEvents and GetJourney calls complete (an ordering, not a timing:
+//    before the snapshots they waited for the query's end).
+TEST_F(TrustTest, WritesAndJourneyReadsCompleteWhileALongQueryRuns) {
+  StartServer({"--query_threads=1"});
+  auto loader = server_->NewClient();
+  bench::Load(*loader, 60000);
+  v1::ExplainCustomerRequest explain;
+  v1::AttributeRequest* sel = explain.mutable_selection();
+  sel->set_workspace("bench");
+  sel->set_goal(v1::GOAL_ACQUISITION);
+  sel->set_group_by(v1::GROUP_BY_CHANNEL_CAMPAIGN);
+  sel->mutable_window_start()->set_seconds(bench::kStart);
+  sel->mutable_window_end()->set_seconds(bench::kEnd);
+  for (int order = 1; order <= 4; ++order) {
+    auto* m = sel->add_models();
+    m->set_model(v1::MODEL_MARKOV);
+    m->set_order(order);
+  }
+  sel->add_models()->set_model(v1::MODEL_SHAPLEY);
+  explain.set_customer_id("c3");
+  std::atomic<bool> query_done{false};
+  std::thread query([&] {
+    auto c = server_->NewClient();
+    auto r = c->ExplainCustomer(explain);
+    EXPECT_TRUE(r.ok()) << r.status();
+    query_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // Let the query start.
+  int completed_during_query = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        client_
+            ->RecordEvents(Batch("bench", {GoodTouch(absl::StrCat("during-", i),
+                                                     absl::StrCat("d", i))}))
+            .ok());
+    ASSERT_TRUE(client_->GetJourney("bench", absl::StrCat("d", i)).ok());
+    if (!query_done) ++completed_during_query;
+  }
+  query.join();
+  EXPECT_EQ(completed_during_query, 20)
+      << "writes waited for the query (or the query was too short)";
 }
 
 // 7. An empty key file on SIGHUP keeps the old keys, unless allowed.
