@@ -1,0 +1,370 @@
+#include "service/core/incremental.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace attribution {
+namespace {
+
+constexpr int64_t kDayUs = 86'400'000'000;
+// The half-life grid; kNoDecay (every touch counts the same) last.
+constexpr int64_t kNoDecay = INT64_MAX;
+constexpr int64_t kHalfLifeGridDays[] = {1, 3, 7, 14, 30, 90};
+// Sums are taken over this many fixed blocks of journeys, then added in
+// block order: the same result for any thread count.
+constexpr int kBlocks = 64;
+constexpr int kMaxIterations = 100;
+constexpr double kMinBaseline = 1e-9;
+
+// Journey j's exposures: for each distinct group on its path, x and
+// log(1 + x), in CSR form.
+struct Features {
+  std::vector<uint32_t> offsets = {0};
+  std::vector<uint32_t> groups;
+  std::vector<double> x;
+  std::vector<double> log1p_x;
+};
+
+// `half_life_us` = kNoDecay: every touch counts 1.
+Features BuildFeatures(const PathSet& paths, int64_t half_life_us) {
+  Features f;
+  const double inv_hl =
+      half_life_us == kNoDecay ? 0.0 : 1.0 / static_cast<double>(half_life_us);
+  absl::flat_hash_map<uint32_t, double> stock;
+  for (size_t j = 0; j < paths.size(); ++j) {
+    stock.clear();
+    const auto path = paths.path(j);
+    const auto times = paths.path_times(j);
+    // Ages are taken at the journey's last touch, for converting and
+    // non-converting journeys alike: a non-converting journey has no
+    // conversion time, and measuring only the converting ones at their
+    // conversion would make every touch look older on them, and decay look
+    // harmful.
+    const int64_t ref = times.empty() ? 0 : times.back();
+    for (size_t i = 0; i < path.size(); ++i) {
+      const double age =
+          static_cast<double>(std::max<int64_t>(0, ref - times[i]));
+      stock[path[i]] += std::exp2(-age * inv_hl);
+    }
+    // Groups in id order, so that sums do not depend on hash order.
+    const size_t start = f.groups.size();
+    for (const auto& [g, x] : stock) f.groups.push_back(g);
+    std::sort(f.groups.begin() + static_cast<ptrdiff_t>(start), f.groups.end());
+    for (size_t k = start; k < f.groups.size(); ++k) {
+      const double x = stock[f.groups[k]];
+      f.x.push_back(x);
+      f.log1p_x.push_back(std::log1p(x));
+    }
+    f.offsets.push_back(static_cast<uint32_t>(f.groups.size()));
+  }
+  return f;
+}
+
+// Parameter layout: [b, a_0 .. a_{G-1}, c_0 .. c_{G-1}].
+struct Model {
+  size_t groups;
+  std::vector<double> theta;
+  size_t size() const { return theta.size(); }
+  double Eta(const Features& f, size_t j) const {
+    double eta = theta[0];
+    for (uint32_t k = f.offsets[j]; k < f.offsets[j + 1]; ++k) {
+      const uint32_t g = f.groups[k];
+      eta += theta[1 + g] * f.x[k] + theta[1 + groups + g] * f.log1p_x[k];
+    }
+    return eta;
+  }
+};
+
+// Runs fn(block, begin, end) for the kBlocks blocks of `n` journeys on
+// `threads` threads. False if cancelled.
+template <typename Fn>
+bool ForBlocks(size_t n, int threads, const std::function<bool()>& cancelled,
+               Fn fn) {
+  std::atomic<int> next{0};
+  std::atomic<bool> stopped{false};
+  auto work = [&] {
+    for (int b = next++; b < kBlocks; b = next++) {
+      if (cancelled && cancelled()) {
+        stopped = true;
+        return;
+      }
+      fn(b, n * b / kBlocks, n * (b + 1) / kBlocks);
+    }
+  };
+  threads = std::max(1, std::min(threads, kBlocks));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return !stopped;
+}
+
+// Negative log-likelihood of one journey at linear predictor eta.
+double Nll(double eta, bool converted) {
+  return converted ? -std::log(-std::expm1(-eta)) : eta;
+}
+
+double TotalNll(const PathSet& paths, const Features& f, const Model& m,
+                int threads) {
+  std::vector<double> part(kBlocks, 0.0);
+  ForBlocks(paths.size(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
+    double s = 0;
+    for (size_t j = lo; j < hi; ++j) s += Nll(m.Eta(f, j), paths.converted[j]);
+    part[b] = s;
+  });
+  double total = 0;
+  for (double p : part) total += p;
+  return total;
+}
+
+// Gradient and curvature sums of the negative log-likelihood at m.
+void Derivatives(const PathSet& paths, const Features& f, const Model& m,
+                 int threads, std::vector<double>* grad,
+                 std::vector<double>* hess) {
+  const size_t n = m.size();
+  std::vector<std::vector<double>> g_part(kBlocks), h_part(kBlocks);
+  ForBlocks(paths.size(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
+    std::vector<double>& g = g_part[b];
+    std::vector<double>& h = h_part[b];
+    g.assign(n, 0.0);
+    h.assign(n * n, 0.0);
+    std::vector<uint32_t> idx;
+    std::vector<double> val;
+    for (size_t j = lo; j < hi; ++j) {
+      const double eta = m.Eta(f, j);
+      const bool y = paths.converted[j];
+      const double em1 = std::expm1(eta);
+      // d/d eta and d2/d eta2 of the journey's negative log-likelihood.
+      const double d1 = y ? -1.0 / em1 : 1.0;
+      const double d2 = y ? (em1 + 1.0) / (em1 * em1) : 0.0;
+      idx.clear();
+      val.clear();
+      idx.push_back(0);
+      val.push_back(1.0);
+      for (uint32_t k = f.offsets[j]; k < f.offsets[j + 1]; ++k) {
+        idx.push_back(1 + f.groups[k]);
+        val.push_back(f.x[k]);
+        idx.push_back(1 + m.groups + f.groups[k]);
+        val.push_back(f.log1p_x[k]);
+      }
+      for (size_t p = 0; p < idx.size(); ++p) {
+        g[idx[p]] += d1 * val[p];
+        if (d2 == 0) continue;
+        for (size_t q = 0; q < idx.size(); ++q) {
+          h[idx[p] * n + idx[q]] += d2 * val[p] * val[q];
+        }
+      }
+    }
+  });
+  grad->assign(n, 0.0);
+  hess->assign(n * n, 0.0);
+  for (int b = 0; b < kBlocks; ++b) {
+    if (g_part[b].empty()) continue;
+    for (size_t i = 0; i < n; ++i) (*grad)[i] += g_part[b][i];
+    for (size_t i = 0; i < n * n; ++i) (*hess)[i] += h_part[b][i];
+  }
+}
+
+// Solves A x = r for symmetric positive definite A (n x n, row-major) by
+// Cholesky; adds to the diagonal until it factors.
+std::vector<double> SolveSpd(std::vector<double> a, std::vector<double> r,
+                             size_t n) {
+  double ridge = 0;
+  double max_diag = 0;
+  for (size_t i = 0; i < n; ++i) max_diag = std::max(max_diag, a[i * n + i]);
+  const double base = std::max(max_diag, 1.0) * 1e-10;
+  std::vector<double> l(n * n);
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    bool ok = true;
+    std::fill(l.begin(), l.end(), 0.0);
+    for (size_t i = 0; i < n && ok; ++i) {
+      for (size_t j = 0; j <= i; ++j) {
+        double s = a[i * n + j] + (i == j ? ridge : 0.0);
+        for (size_t k = 0; k < j; ++k) s -= l[i * n + k] * l[j * n + k];
+        if (i == j) {
+          if (s <= 0) {
+            ok = false;
+            break;
+          }
+          l[i * n + i] = std::sqrt(s);
+        } else {
+          l[i * n + j] = s / l[j * n + j];
+        }
+      }
+    }
+    if (ok) break;
+    ridge = ridge == 0 ? base : ridge * 10;
+  }
+  // Forward and back substitution.
+  for (size_t i = 0; i < n; ++i) {
+    double s = r[i];
+    for (size_t k = 0; k < i; ++k) s -= l[i * n + k] * r[k];
+    r[i] = s / l[i * n + i];
+  }
+  for (size_t i = n; i-- > 0;) {
+    double s = r[i];
+    for (size_t k = i + 1; k < n; ++k) s -= l[k * n + i] * r[k];
+    r[i] = s / l[i * n + i];
+  }
+  return r;
+}
+
+double LowerBound(size_t i) { return i == 0 ? kMinBaseline : 0.0; }
+
+// Projected Newton on the negative log-likelihood. Returns false if
+// cancelled.
+bool FitAt(const PathSet& paths, const Features& f, int threads,
+           const std::function<bool()>& cancelled, Model* m,
+           IncrementalFit* fit) {
+  const size_t n = m->size();
+  double nll = TotalNll(paths, f, *m, threads);
+  std::vector<double> grad, hess;
+  fit->converged = false;
+  for (int it = 0; it < kMaxIterations; ++it) {
+    if (cancelled && cancelled()) return false;
+    Derivatives(paths, f, *m, threads, &grad, &hess);
+    // Variables at their bound whose gradient pushes outward stay there.
+    std::vector<size_t> free;
+    for (size_t i = 0; i < n; ++i) {
+      const bool at_bound = m->theta[i] <= LowerBound(i) * (1 + 1e-12);
+      if (!(at_bound && grad[i] > 0)) free.push_back(i);
+    }
+    const size_t k = free.size();
+    std::vector<double> a(k * k), r(k);
+    for (size_t p = 0; p < k; ++p) {
+      r[p] = -grad[free[p]];
+      for (size_t q = 0; q < k; ++q) a[p * k + q] = hess[free[p] * n + free[q]];
+    }
+    const std::vector<double> step = SolveSpd(std::move(a), std::move(r), k);
+    // Backtracking line search on the projected path.
+    double alpha = 1.0;
+    bool improved = false;
+    Model trial = *m;
+    double trial_nll = nll;
+    for (int ls = 0; ls < 40; ++ls, alpha *= 0.5) {
+      trial.theta = m->theta;
+      for (size_t p = 0; p < k; ++p) {
+        const size_t i = free[p];
+        trial.theta[i] = std::max(LowerBound(i), m->theta[i] + alpha * step[p]);
+      }
+      trial_nll = TotalNll(paths, f, trial, threads);
+      if (std::isfinite(trial_nll) && trial_nll <= nll) {
+        improved = true;
+        break;
+      }
+    }
+    fit->iterations = it + 1;
+    if (!improved) {
+      fit->converged = true;  // No descent left at machine precision.
+      break;
+    }
+    const double drop = nll - trial_nll;
+    *m = trial;
+    nll = trial_nll;
+    if (drop <= 1e-10 * std::max(1.0, std::fabs(nll))) {
+      fit->converged = true;
+      break;
+    }
+  }
+  fit->log_likelihood = -nll;
+  return true;
+}
+
+}  // namespace
+
+IncrementalResult FitIncremental(const PathSet& paths,
+                                 const IncrementalParams& params, int threads,
+                                 const std::function<bool()>& cancelled) {
+  IncrementalResult out;
+  const size_t groups = paths.group_table.size();
+  out.credits.conversions.assign(groups, 0.0);
+  out.credits.revenue_micros.assign(groups, 0.0);
+  out.baseline_conversions = static_cast<double>(paths.conversions);
+  out.baseline_revenue_micros = static_cast<double>(paths.revenue_micros_total);
+  if (paths.size() == 0) return out;
+
+  std::vector<int64_t> grid;
+  if (params.half_life_us > 0) {
+    grid.push_back(params.half_life_us);
+  } else {
+    for (int64_t d : kHalfLifeGridDays) grid.push_back(d * kDayUs);
+    grid.push_back(kNoDecay);
+  }
+  int64_t converted = 0;
+  for (uint8_t y : paths.converted) converted += y;
+  const double rate = std::clamp(
+      static_cast<double>(converted) / static_cast<double>(paths.size()), 1e-6,
+      1 - 1e-6);
+
+  bool have_best = false;
+  Model best{groups, {}};
+  Features best_features;
+  for (int64_t hl : grid) {
+    Features f = BuildFeatures(paths, hl);
+    Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
+    m.theta[0] = -std::log1p(-rate);
+    IncrementalFit fit;
+    fit.half_life_us = hl;
+    if (!FitAt(paths, f, threads, cancelled, &m, &fit)) {
+      out.cancelled = true;
+      return out;
+    }
+    // Ties keep the shorter half-life (the grid is in ascending order).
+    if (!have_best || fit.log_likelihood > out.fit.log_likelihood + 1e-9) {
+      have_best = true;
+      best = m;
+      best_features = std::move(f);
+      out.fit = fit;
+    }
+  }
+  out.fit.baseline_hazard = best.theta[0];
+  out.fit.linear_effects.assign(best.theta.begin() + 1,
+                                best.theta.begin() + 1 + groups);
+  out.fit.saturating_effects.assign(best.theta.begin() + 1 + groups,
+                                    best.theta.end());
+
+  // Credits: each conversion's share that vanishes without each group.
+  std::vector<std::vector<double>> conv_part(kBlocks), rev_part(kBlocks);
+  const Features& f = best_features;
+  const bool done = ForBlocks(
+      paths.size(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
+        conv_part[b].assign(groups, 0.0);
+        rev_part[b].assign(groups, 0.0);
+        for (size_t j = lo; j < hi; ++j) {
+          if (!paths.converted[j]) continue;
+          const double eta = best.Eta(f, j);
+          const double p = -std::expm1(-eta);
+          for (uint32_t k = f.offsets[j]; k < f.offsets[j + 1]; ++k) {
+            const uint32_t g = f.groups[k];
+            const double eg = best.theta[1 + g] * f.x[k] +
+                              best.theta[1 + groups + g] * f.log1p_x[k];
+            const double p_without = -std::expm1(-(eta - eg));
+            const double lost = p > 0 ? (p - p_without) / p : 0.0;
+            conv_part[b][g] += lost;
+            rev_part[b][g] +=
+                lost * static_cast<double>(paths.revenue_micros[j]);
+          }
+        }
+      });
+  if (!done) {
+    out.cancelled = true;
+    return out;
+  }
+  for (int b = 0; b < kBlocks; ++b) {
+    for (size_t g = 0; g < groups; ++g) {
+      out.credits.conversions[g] += conv_part[b][g];
+      out.credits.revenue_micros[g] += rev_part[b][g];
+    }
+  }
+  for (size_t g = 0; g < groups; ++g) {
+    out.baseline_conversions -= out.credits.conversions[g];
+    out.baseline_revenue_micros -= out.credits.revenue_micros[g];
+  }
+  return out;
+}
+
+}  // namespace attribution

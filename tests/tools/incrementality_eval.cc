@@ -1,0 +1,189 @@
+// For every attribution model and each simulated family with a known causal
+// truth (tests/tools/causal_sim.h), the share distance (sum over channels of
+// |credited share - true share|) and the error on incremental counts
+// (sum over channels of |credited conversions - true conversions|, as a
+// share of the true total), averaged over --seeds. Runs the service's own
+// engine (service/core) on the simulated journeys: the same code the
+// server's Attribute runs.
+//
+//   incrementality_eval [--customers=100000] [--seeds=5]
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "service/core/attribution.h"
+#include "service/core/incremental.h"
+#include "service/core/journey_index.h"
+#include "tests/tools/causal_sim.h"
+
+ABSL_FLAG(int, customers, 100000, "Simulated customers per world.");
+ABSL_FLAG(int, seeds, 5, "Worlds per family; figures are their means.");
+ABSL_FLAG(bool, verbose, false, "Print each world's credits and truth.");
+
+namespace attribution {
+namespace {
+
+// The world's events in a journey index.
+void Index(const sim::World& w, WorkspaceIndex* index) {
+  int64_t n = 0;
+  for (const sim::Customer& c : w.customers) {
+    for (const sim::Touch& t : c.touches) {
+      Event e;
+      e.type = EventType::kTouchpoint;
+      e.event_id = absl::StrCat("e", n++);
+      e.customer_id = c.id;
+      e.occurred_at_us = t.at_us;
+      e.channel = sim::kChannelNames[t.channel];
+      e.interaction = Interaction::kClick;
+      index->Insert(e, [] { return SIZE_MAX; });
+    }
+    if (c.converted) {
+      Event e;
+      e.type = EventType::kConversion;
+      e.event_id = absl::StrCat("e", n++);
+      e.customer_id = c.id;
+      e.occurred_at_us = c.decide_us;
+      e.kind = ConversionKind::kPurchase;
+      e.revenue_micros = c.revenue_micros;
+      index->Insert(e, [] { return SIZE_MAX; });
+    }
+  }
+}
+
+struct Row {
+  std::string name;
+  double distance = 0;
+  double count_error = 0;
+  double smallest_last = 0;  // Worlds where the smallest truth ranks last.
+  double no_effect_share = 0;
+};
+
+int Main() {
+  const int customers = absl::GetFlag(FLAGS_customers);
+  const int seeds = absl::GetFlag(FLAGS_seeds);
+  const std::vector<std::pair<std::string, ModelParams>> models = [] {
+    std::vector<std::pair<std::string, ModelParams>> m;
+    auto add = [&](std::string name, ModelKind k, int order = 1) {
+      ModelParams p;
+      p.kind = k;
+      p.order = order;
+      m.emplace_back(std::move(name), p);
+    };
+    add("first_touch", ModelKind::kFirstTouch);
+    add("last_touch", ModelKind::kLastTouch);
+    add("last_non_direct", ModelKind::kLastNonDirect);
+    add("linear", ModelKind::kLinear);
+    add("position_based", ModelKind::kPositionBased);
+    add("time_decay", ModelKind::kTimeDecay);
+    add("markov", ModelKind::kMarkov);
+    add("shapley", ModelKind::kShapley);
+    return m;
+  }();
+  std::printf(
+      "incrementality_eval: %d customers per world, %d worlds per "
+      "family\n",
+      customers, seeds);
+  for (sim::Family family : {sim::Family::kAdditive, sim::Family::kSaturating,
+                             sim::Family::kConfounded}) {
+    std::vector<Row> rows(models.size() + 1);
+    for (size_t m = 0; m < models.size(); ++m) rows[m].name = models[m].first;
+    rows.back().name = "incremental";
+    double conversions = 0;
+    for (int seed = 1; seed <= seeds; ++seed) {
+      const sim::World w = sim::Simulate(family, customers, seed);
+      conversions += static_cast<double>(w.conversions);
+      WorkspaceIndex index;
+      Index(w, &index);
+      const IndexSnapshot snap = index.Snapshot();
+      PathQuery q;
+      q.goal = Goal::kAcquisition;
+      q.start_us = sim::kT0Us;
+      q.end_us = sim::kWindowEndUs;
+      q.lookback_us = 30 * sim::kDayUs;
+      const PathSet paths = ExtractPaths(snap, q, 2);
+      // Group id -> sim channel.
+      std::vector<int> channel_of(paths.group_table.size(), -1);
+      for (size_t g = 0; g < paths.group_table.size(); ++g) {
+        for (int k = 0; k < sim::kChannels; ++k) {
+          if (paths.group_table[g].channel == sim::kChannelNames[k]) {
+            channel_of[g] = k;
+          }
+        }
+      }
+      double truth_total = 0;
+      int smallest = 0;
+      for (int k = 0; k < sim::kChannels; ++k) {
+        truth_total += w.truth_conversions[k];
+        if (w.truth_conversions[k] < w.truth_conversions[smallest]) {
+          smallest = k;
+        }
+      }
+      auto score = [&](Row& row, const std::vector<double>& by_group) {
+        std::vector<double> credited(sim::kChannels, 0.0);
+        for (size_t g = 0; g < by_group.size(); ++g) {
+          if (channel_of[g] >= 0) credited[channel_of[g]] += by_group[g];
+        }
+        row.distance += sim::ShareDistance(w, credited);
+        double err = 0, credit_total = 0;
+        int lowest = 0;
+        for (int k = 0; k < sim::kChannels; ++k) {
+          err += std::fabs(credited[k] - w.truth_conversions[k]);
+          credit_total += credited[k];
+          if (credited[k] < credited[lowest]) lowest = k;
+        }
+        row.count_error += truth_total > 0 ? err / truth_total : 0;
+        row.smallest_last += lowest == smallest ? 1 : 0;
+        if (family == sim::Family::kConfounded && credit_total > 0) {
+          row.no_effect_share += credited[sim::kTiktok] / credit_total;
+        }
+        if (absl::GetFlag(FLAGS_verbose)) {
+          std::printf("  %-16s", row.name.c_str());
+          for (int k = 0; k < sim::kChannels; ++k) {
+            std::printf(" %s %.0f/%.0f", sim::kChannelNames[k], credited[k],
+                        w.truth_conversions[k]);
+          }
+          std::printf("\n");
+        }
+      };
+      for (size_t m = 0; m < models.size(); ++m) {
+        score(rows[m], Attribute(paths, models[m].second, 2).conversions);
+      }
+      const IncrementalResult inc = FitIncremental(paths, {}, 2);
+      score(rows.back(), inc.credits.conversions);
+      if (absl::GetFlag(FLAGS_verbose)) {
+        std::printf(
+            "  incremental: half-life %lld d, baseline %.0f of %lld, "
+            "%d iterations%s\n",
+            static_cast<long long>(inc.fit.half_life_us / sim::kDayUs),
+            inc.baseline_conversions, static_cast<long long>(paths.conversions),
+            inc.fit.iterations, inc.fit.converged ? "" : " (not converged)");
+      }
+    }
+    std::printf("\nfamily %s (mean %.0f conversions per world)\n",
+                sim::FamilyName(family), conversions / seeds);
+    std::printf("  %-16s %14s %14s %14s%s\n", "model", "share distance",
+                "count error", "smallest last",
+                family == sim::Family::kConfounded ? "   tiktok share" : "");
+    for (const Row& r : rows) {
+      std::printf("  %-16s %14.3f %14.3f %11.0f/%d", r.name.c_str(),
+                  r.distance / seeds, r.count_error / seeds, r.smallest_last,
+                  seeds);
+      if (family == sim::Family::kConfounded) {
+        std::printf(" %14.3f", r.no_effect_share / seeds);
+      }
+      std::printf("\n");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace attribution
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return attribution::Main();
+}
