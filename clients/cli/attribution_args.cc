@@ -56,7 +56,8 @@ std::string ModelName(const v1::ModelSpec& spec) {
     absl::StrAppend(&name, ":", spec.order());
   } else if (spec.model() == v1::MODEL_POSITION_BASED) {
     absl::StrAppend(&name, ":", spec.first_weight(), ":", spec.last_weight());
-  } else if (spec.model() == v1::MODEL_TIME_DECAY) {
+  } else if (spec.model() == v1::MODEL_TIME_DECAY ||
+             (spec.model() == v1::MODEL_INCREMENTAL && spec.has_half_life())) {
     absl::StrAppend(
         &name, ":",
         absl::FormatDuration(absl::Seconds(spec.half_life().seconds())));
@@ -75,8 +76,8 @@ absl::StatusOr<v1::ModelSpec> ParseModelFlag(absl::string_view m) {
     return Bad("model", absl::StrCat("\"", parts[0],
                                      "\" is not first_touch, last_touch, "
                                      "last_non_direct, linear, "
-                                     "position_based, time_decay, markov or "
-                                     "shapley"));
+                                     "position_based, time_decay, markov, "
+                                     "shapley or incremental"));
   }
   spec->set_model(model);
   if (model == v1::MODEL_MARKOV && parts.size() > 1) {
@@ -93,7 +94,9 @@ absl::StatusOr<v1::ModelSpec> ParseModelFlag(absl::string_view m) {
     }
     spec->set_first_weight(first);
     spec->set_last_weight(last);
-  } else if (model == v1::MODEL_TIME_DECAY && parts.size() > 1) {
+  } else if ((model == v1::MODEL_TIME_DECAY ||
+              model == v1::MODEL_INCREMENTAL) &&
+             parts.size() > 1) {
     auto d = ParseDurationFlag("model", parts[1]);
     if (!d.ok()) return d.status();
     *spec->mutable_half_life() = *d;

@@ -70,8 +70,10 @@ ABSL_FLAG(std::string, model, "",
           "attribute/explain: comma-separated models (default linear): "
           "first_touch, last_touch, last_non_direct, linear, "
           "position_based[:FIRST:LAST], time_decay[:HALF_LIFE], "
-          "markov[:ORDER], shapley. report/settings: one model (default: the "
-          "workspace's).");
+          "markov[:ORDER], shapley, incremental[:HALF_LIFE] (what each "
+          "channel caused; adds a (baseline) row whose share is of all "
+          "conversions). report/settings: one model (default: the "
+          "workspace's; incremental is not available there yet).");
 ABSL_FLAG(std::string, compare, "previous",
           "report: previous (the period of equal length before), none, or "
           "FROM..TO.");
@@ -304,6 +306,16 @@ int AttributeCommand(client::AttributionClient& client, Format format) {
                             Number(g.conversions()),
                             Money(g.revenue()),
                             Number(g.share())});
+    }
+    if (r.has_baseline()) {
+      // incremental: what no channel caused; its share is of all the goal's
+      // conversions.
+      table.rows.push_back({{model},
+                            {"(baseline)"},
+                            {""},
+                            Number(r.baseline().conversions()),
+                            Money(r.baseline().revenue()),
+                            Number(r.baseline().share_of_conversions())});
     }
   }
   if (format == Format::kJson) {

@@ -99,6 +99,13 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
     case v1::MODEL_SHAPLEY:
       out->kind = ModelKind::kShapley;
       break;
+    case v1::MODEL_INCREMENTAL:
+      out->kind = ModelKind::kIncremental;
+      if (in.has_half_life()) {
+        RETURN_IF_ERROR(DurationUs(in.half_life(), field + ".half_life", 1,
+                                   kMaxSpanUs, &out->incremental_half_life_us));
+      }
+      break;
     default:
       return Bad(field + ".model",
                  in.model() == 0 ? "is required (MODEL_UNSPECIFIED)"
@@ -109,7 +116,10 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
     applied->clear_first_weight();
     applied->clear_last_weight();
   }
-  if (out->kind != ModelKind::kTimeDecay) applied->clear_half_life();
+  if (out->kind != ModelKind::kTimeDecay &&
+      !(out->kind == ModelKind::kIncremental && in.has_half_life())) {
+    applied->clear_half_life();
+  }
   if (out->kind != ModelKind::kMarkov) applied->clear_order();
   return absl::OkStatus();
 }

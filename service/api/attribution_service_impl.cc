@@ -19,6 +19,7 @@
 #include "service/api/grpc_status.h"
 #include "service/api/page_token.h"
 #include "service/api/raw_calls.h"
+#include "service/core/incremental.h"
 #include "service/core/status_macros.h"
 
 namespace attribution::api {
@@ -26,6 +27,36 @@ namespace {
 
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
+
+// The baseline and the fit of an incremental result.
+void IncrementalToProto(const IncrementalResult& r, const PathSet& paths,
+                        v1::ModelResult* out) {
+  v1::BaselineCredit* b = out->mutable_baseline();
+  b->set_conversions(r.baseline_conversions);
+  b->set_revenue(r.baseline_revenue_micros / 1e6);
+  b->set_share_of_conversions(paths.conversions > 0
+                                  ? r.baseline_conversions /
+                                        static_cast<double>(paths.conversions)
+                                  : 0);
+  v1::IncrementalFit* f = out->mutable_incremental_fit();
+  if (r.fit.half_life_us > 0 && r.fit.half_life_us < INT64_MAX) {
+    f->mutable_half_life()->set_seconds(r.fit.half_life_us / 1'000'000);
+    f->mutable_half_life()->set_nanos(
+        static_cast<int32_t>(r.fit.half_life_us % 1'000'000) * 1000);
+  }
+  f->set_baseline_hazard(r.fit.baseline_hazard);
+  f->set_log_likelihood(r.fit.log_likelihood);
+  f->set_iterations(r.fit.iterations);
+  f->set_converged(r.fit.converged);
+  for (size_t g = 0;
+       g < paths.group_table.size() && g < r.fit.linear_effects.size(); ++g) {
+    v1::GroupEffect* e = f->add_effects();
+    e->set_channel(paths.group_table[g].channel);
+    e->set_campaign(paths.group_table[g].campaign);
+    e->set_linear(r.fit.linear_effects[g]);
+    e->set_saturating(r.fit.saturating_effects[g]);
+  }
+}
 
 // A stream refused at its start.
 class RefusedStream final
@@ -600,11 +631,23 @@ absl::Status AttributionServiceImpl::AttributeImpl(
   totals->set_distinct_paths(static_cast<int64_t>(distinct.size()));
 
   for (size_t m = 0; m < query.models.size(); ++m) {
-    const Credits credits = ::attribution::Attribute(
-        paths, query.models[m], options_.query_threads, query.paths.cancelled);
-    if (credits.cancelled) return Stopped(context);
     v1::ModelResult* result = response->add_results();
     *result->mutable_model() = response->request().models(static_cast<int>(m));
+    Credits credits;
+    if (query.models[m].kind == ModelKind::kIncremental) {
+      IncrementalParams p;
+      p.half_life_us = query.models[m].incremental_half_life_us;
+      IncrementalResult r = FitIncremental(paths, p, options_.query_threads,
+                                           query.paths.cancelled);
+      if (r.cancelled) return Stopped(context);
+      IncrementalToProto(r, paths, result);
+      credits = std::move(r.credits);
+    } else {
+      credits = ::attribution::Attribute(paths, query.models[m],
+                                         options_.query_threads,
+                                         query.paths.cancelled);
+      if (credits.cancelled) return Stopped(context);
+    }
     double total = 0;
     for (double c : credits.conversions) total += c;
     for (size_t g = 0; g < paths.group_table.size(); ++g) {
@@ -661,8 +704,9 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
   }
   bool data_driven = false;
   for (const ModelParams& m : query.models) {
-    data_driven |=
-        m.kind == ModelKind::kMarkov || m.kind == ModelKind::kShapley;
+    data_driven |= m.kind == ModelKind::kMarkov ||
+                   m.kind == ModelKind::kShapley ||
+                   m.kind == ModelKind::kIncremental;
   }
   absl::Status status;
   store_.ReadIndex(selection.workspace(), [&](const IndexSnapshot* index) {
@@ -681,6 +725,8 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
     PathSet paths;
     absl::flat_hash_map<int, MarkovFit> markov;
     std::unique_ptr<ShapleyGame> shapley;
+    // By the requested half-life (0: chosen).
+    absl::flat_hash_map<int64_t, IncrementalFit> incremental;
     std::vector<int> fit_group(local.size(), -1);
     if (data_driven && !conversions.empty()) {
       paths = ExtractPaths(*index, query.paths, options_.query_threads);
@@ -702,6 +748,18 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
         }
         if (m.kind == ModelKind::kShapley && shapley == nullptr) {
           shapley = std::make_unique<ShapleyGame>(paths);
+        }
+        if (m.kind == ModelKind::kIncremental &&
+            !incremental.contains(m.incremental_half_life_us)) {
+          IncrementalParams p;
+          p.half_life_us = m.incremental_half_life_us;
+          IncrementalResult r = FitIncremental(paths, p, options_.query_threads,
+                                               query.paths.cancelled);
+          if (r.cancelled) {
+            status = Stopped(context);
+            return;
+          }
+          incremental[m.incremental_half_life_us] = std::move(r.fit);
         }
       }
     }
@@ -727,8 +785,23 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
         const ModelParams& model = query.models[m];
         std::vector<double> group_share(set.size(), 0.0);
         std::vector<double> weights;
-        if (model.kind == ModelKind::kMarkov ||
-            model.kind == ModelKind::kShapley) {
+        if (model.kind == ModelKind::kIncremental) {
+          // Shares that vanish without each group; they sum to at most 1
+          // (the rest is the conversion's baseline).
+          std::vector<int> ids(n);
+          for (size_t i = 0; i < n; ++i) ids[i] = fit_group[c.groups[i]];
+          const auto shares = IncrementalShares(
+              incremental[model.incremental_half_life_us], ids, c.times);
+          for (size_t i = 0; i < n; ++i) {
+            double share = 0;
+            for (const auto& [id, v] : shares) {
+              if (id == ids[i]) share = v;
+            }
+            weights.push_back(ids[i] < 0 ? 0.0
+                                         : share / touches_of[c.groups[i]]);
+          }
+        } else if (model.kind == ModelKind::kMarkov ||
+                   model.kind == ModelKind::kShapley) {
           if (model.kind == ModelKind::kMarkov) {
             const MarkovFit& fit = markov[model.order];
             double sum = 0;

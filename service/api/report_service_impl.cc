@@ -77,6 +77,11 @@ absl::Status ReportDefaults(const v1::WorkspaceSettings& settings,
     RETURN_IF_ERROR(ParseModel(settings.model(), "settings.model", &o->model,
                                applied_model));
   }
+  if (o->model.kind == ModelKind::kIncremental) {
+    return absl::InvalidArgumentError(
+        "model: MODEL_INCREMENTAL is not available in reports yet; ask "
+        "Attribute for it");
+  }
   if (lookback != nullptr) {
     RETURN_IF_ERROR(DurationUs(*lookback, "lookback", kSecondUs, kMaxPeriodUs,
                                &o->lookback_us));

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "service/core/incremental.h"
 
 namespace attribution {
 namespace {
@@ -550,11 +551,35 @@ MarkovFit FitMarkov(const PathSet& paths, int order, int threads,
 
 namespace {
 
-void AddCredit(Credits& credits, uint32_t group, double share,
-               int64_t revenue) {
-  credits.conversions[group] += share;
-  credits.revenue_micros[group] += share * static_cast<double>(revenue);
-}
+// Credit sums in fixed point, exact and so independent of the order the
+// journeys come in (the index holds customers in another order after a
+// restart; a floating-point sum would then differ in its last bits).
+// Conversion shares (at most 1 each) are kept to 2^-60, revenue credits (at
+// most 10^15 micros each) to 2^-30 micros: far below a double's precision
+// in the total, and with room for 10^13 journeys without overflow.
+class ExactCredits {
+ public:
+  explicit ExactCredits(size_t groups) : conv_(groups, 0), rev_(groups, 0) {}
+  void Add(uint32_t group, double share, int64_t revenue) {
+    conv_[group] += Fixed(share, kConvScale);
+    rev_[group] += Fixed(share * static_cast<double>(revenue), kRevScale);
+  }
+  void WriteTo(Credits& credits) const {
+    for (size_t g = 0; g < conv_.size(); ++g) {
+      credits.conversions[g] = static_cast<double>(conv_[g]) / kConvScale;
+      credits.revenue_micros[g] = static_cast<double>(rev_[g]) / kRevScale;
+    }
+  }
+
+ private:
+  static constexpr double kConvScale = 1152921504606846976.0;  // 2^60
+  static constexpr double kRevScale = 1073741824.0;            // 2^30
+  static __int128 Fixed(double v, double scale) {
+    return static_cast<__int128>(std::nearbyint(v * scale));
+  }
+  std::vector<__int128> conv_;
+  std::vector<__int128> rev_;
+};
 
 // Weights |S|! (m - |S| - 1)! / m! by m and |S|.
 const std::vector<std::vector<double>>& ShapleyWeights() {
@@ -574,6 +599,7 @@ const std::vector<std::vector<double>>& ShapleyWeights() {
 
 void ShapleyCredits(const PathSet& paths, Credits& credits) {
   const ShapleyGame game(paths);
+  ExactCredits sums(credits.conversions.size());
   absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shares;
   for (size_t j = 0; j < paths.size(); ++j) {
     if (!paths.converted[j]) continue;
@@ -584,9 +610,10 @@ void ShapleyCredits(const PathSet& paths, Credits& credits) {
     auto [it, inserted] = shares.try_emplace(set);
     if (inserted) it->second = game.Shares(set);
     for (size_t x = 0; x < set.size(); ++x) {
-      AddCredit(credits, set[x], it->second[x], paths.revenue_micros[j]);
+      sums.Add(set[x], it->second[x], paths.revenue_micros[j]);
     }
   }
+  sums.WriteTo(credits);
 }
 
 }  // namespace
@@ -697,6 +724,13 @@ Credits Attribute(const PathSet& paths, const ModelParams& model, int threads,
   Credits credits;
   credits.conversions.assign(paths.group_table.size(), 0.0);
   credits.revenue_micros.assign(paths.group_table.size(), 0.0);
+  if (model.kind == ModelKind::kIncremental) {
+    IncrementalParams p;
+    p.half_life_us = model.incremental_half_life_us;
+    IncrementalResult r = FitIncremental(paths, p, threads, cancelled);
+    r.credits.cancelled = r.cancelled;
+    return std::move(r.credits);
+  }
   if (model.kind == ModelKind::kMarkov) {
     const MarkovFit fit = FitMarkov(paths, model.order, threads, cancelled);
     if (fit.cancelled) {
@@ -724,6 +758,7 @@ Credits Attribute(const PathSet& paths, const ModelParams& model, int threads,
     ShapleyCredits(paths, credits);
     return credits;
   }
+  ExactCredits sums(credits.conversions.size());
   for (size_t j = 0; j < paths.size(); ++j) {
     if (!paths.converted[j]) continue;
     absl::Span<const uint32_t> p = paths.path(j);
@@ -731,9 +766,10 @@ Credits Attribute(const PathSet& paths, const ModelParams& model, int threads,
         TouchWeights(model, p, paths.path_times(j), paths.conversion_us[j],
                      paths.group_table);
     for (size_t i = 0; i < p.size(); ++i) {
-      AddCredit(credits, p[i], w[i], paths.revenue_micros[j]);
+      sums.Add(p[i], w[i], paths.revenue_micros[j]);
     }
   }
+  sums.WriteTo(credits);
   return credits;
 }
 

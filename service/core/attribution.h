@@ -30,6 +30,9 @@ enum class ModelKind {
   kTimeDecay,
   kMarkov,
   kShapley,
+  // Fitted and credited by FitIncremental (service/core/incremental.h), not
+  // by Attribute.
+  kIncremental,
 };
 
 struct ModelParams {
@@ -37,7 +40,9 @@ struct ModelParams {
   double first_weight = 0.4;                       // POSITION_BASED
   double last_weight = 0.4;                        // POSITION_BASED
   int64_t half_life_us = 7LL * 86400 * 1'000'000;  // TIME_DECAY
-  int order = 1;                                   // MARKOV, 1 to 4
+  // INCREMENTAL: the ad-stock half-life; 0: chosen by likelihood.
+  int64_t incremental_half_life_us = 0;
+  int order = 1;  // MARKOV, 1 to 4
 };
 
 // Shapley is exact up to this many distinct groups in a journey.

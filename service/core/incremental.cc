@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <thread>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 
@@ -23,19 +24,64 @@ constexpr double kMinBaseline = 1e-9;
 // Journey j's exposures: for each distinct group on its path, x and
 // log(1 + x), in CSR form.
 struct Features {
+  std::vector<uint8_t> converted;  // Per row.
+  std::vector<int64_t> revenue_micros;
   std::vector<uint32_t> offsets = {0};
   std::vector<uint32_t> groups;
   std::vector<double> x;
   std::vector<double> log1p_x;
 };
 
+// splitmix64's finaliser.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The journeys in an order that depends on their content alone (a hash,
+// then the content itself), so that sums come out bit for bit the same
+// whatever order the index holds customers in (it changes at a restart).
+std::vector<uint32_t> CanonicalOrder(const PathSet& paths) {
+  const size_t n = paths.size();
+  std::vector<uint64_t> key(n);
+  for (size_t j = 0; j < n; ++j) {
+    const auto path = paths.path(j);
+    const auto times = paths.path_times(j);
+    // A fixed hash (absl::Hash is seeded per process).
+    uint64_t h = Mix(paths.converted[j] ^ 0x51ed2701ULL);
+    h = Mix(h ^ static_cast<uint64_t>(paths.revenue_micros[j]));
+    h = Mix(h ^ static_cast<uint64_t>(paths.conversion_us[j]));
+    for (size_t i = 0; i < path.size(); ++i) {
+      h = Mix(h ^ path[i]);
+      h = Mix(h ^ static_cast<uint64_t>(times[i]));
+    }
+    key[j] = h;
+  }
+  std::vector<uint32_t> order(n);
+  for (size_t j = 0; j < n; ++j) order[j] = static_cast<uint32_t>(j);
+  auto content = [&paths](uint32_t j) {
+    return std::make_tuple(paths.converted[j], paths.revenue_micros[j],
+                           paths.conversion_us[j], paths.path(j),
+                           paths.path_times(j));
+  };
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (key[a] != key[b]) return key[a] < key[b];
+    return content(a) < content(b);
+  });
+  return order;
+}
+
+// Features of the journeys in `order`: row r is journey order[r].
 // `half_life_us` = kNoDecay: every touch counts 1.
-Features BuildFeatures(const PathSet& paths, int64_t half_life_us) {
+Features BuildFeatures(const PathSet& paths, const std::vector<uint32_t>& order,
+                       int64_t half_life_us) {
   Features f;
   const double inv_hl =
       half_life_us == kNoDecay ? 0.0 : 1.0 / static_cast<double>(half_life_us);
   absl::flat_hash_map<uint32_t, double> stock;
-  for (size_t j = 0; j < paths.size(); ++j) {
+  for (const uint32_t j : order) {
     stock.clear();
     const auto path = paths.path(j);
     const auto times = paths.path_times(j);
@@ -60,6 +106,8 @@ Features BuildFeatures(const PathSet& paths, int64_t half_life_us) {
       f.log1p_x.push_back(std::log1p(x));
     }
     f.offsets.push_back(static_cast<uint32_t>(f.groups.size()));
+    f.converted.push_back(paths.converted[j]);
+    f.revenue_micros.push_back(paths.revenue_micros[j]);
   }
   return f;
 }
@@ -113,7 +161,7 @@ double TotalNll(const PathSet& paths, const Features& f, const Model& m,
   std::vector<double> part(kBlocks, 0.0);
   ForBlocks(paths.size(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
     double s = 0;
-    for (size_t j = lo; j < hi; ++j) s += Nll(m.Eta(f, j), paths.converted[j]);
+    for (size_t j = lo; j < hi; ++j) s += Nll(m.Eta(f, j), f.converted[j]);
     part[b] = s;
   });
   double total = 0;
@@ -136,7 +184,7 @@ void Derivatives(const PathSet& paths, const Features& f, const Model& m,
     std::vector<double> val;
     for (size_t j = lo; j < hi; ++j) {
       const double eta = m.Eta(f, j);
-      const bool y = paths.converted[j];
+      const bool y = f.converted[j];
       const double em1 = std::expm1(eta);
       // d/d eta and d2/d eta2 of the journey's negative log-likelihood.
       const double d1 = y ? -1.0 / em1 : 1.0;
@@ -300,11 +348,12 @@ IncrementalResult FitIncremental(const PathSet& paths,
       static_cast<double>(converted) / static_cast<double>(paths.size()), 1e-6,
       1 - 1e-6);
 
+  const std::vector<uint32_t> order = CanonicalOrder(paths);
   bool have_best = false;
   Model best{groups, {}};
   Features best_features;
   for (int64_t hl : grid) {
-    Features f = BuildFeatures(paths, hl);
+    Features f = BuildFeatures(paths, order, hl);
     Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
     m.theta[0] = -std::log1p(-rate);
     IncrementalFit fit;
@@ -335,7 +384,7 @@ IncrementalResult FitIncremental(const PathSet& paths,
         conv_part[b].assign(groups, 0.0);
         rev_part[b].assign(groups, 0.0);
         for (size_t j = lo; j < hi; ++j) {
-          if (!paths.converted[j]) continue;
+          if (!f.converted[j]) continue;
           const double eta = best.Eta(f, j);
           const double p = -std::expm1(-eta);
           for (uint32_t k = f.offsets[j]; k < f.offsets[j + 1]; ++k) {
@@ -345,8 +394,7 @@ IncrementalResult FitIncremental(const PathSet& paths,
             const double p_without = -std::expm1(-(eta - eg));
             const double lost = p > 0 ? (p - p_without) / p : 0.0;
             conv_part[b][g] += lost;
-            rev_part[b][g] +=
-                lost * static_cast<double>(paths.revenue_micros[j]);
+            rev_part[b][g] += lost * static_cast<double>(f.revenue_micros[j]);
           }
         }
       });
@@ -363,6 +411,46 @@ IncrementalResult FitIncremental(const PathSet& paths,
   for (size_t g = 0; g < groups; ++g) {
     out.baseline_conversions -= out.credits.conversions[g];
     out.baseline_revenue_micros -= out.credits.revenue_micros[g];
+  }
+  return out;
+}
+
+std::vector<std::pair<int, double>> IncrementalShares(
+    const IncrementalFit& fit, absl::Span<const int> groups,
+    absl::Span<const int64_t> times) {
+  std::vector<std::pair<int, double>> stock;  // (id, x), ascending id
+  const int64_t ref = times.empty() ? 0 : times.back();
+  const double inv_hl = fit.half_life_us == kNoDecay || fit.half_life_us <= 0
+                            ? 0.0
+                            : 1.0 / static_cast<double>(fit.half_life_us);
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i] < 0) continue;
+    const double age =
+        static_cast<double>(std::max<int64_t>(0, ref - times[i]));
+    auto it = std::lower_bound(
+        stock.begin(), stock.end(), groups[i],
+        [](const std::pair<int, double>& a, int id) { return a.first < id; });
+    if (it == stock.end() || it->first != groups[i]) {
+      it = stock.insert(it, {groups[i], 0.0});
+    }
+    it->second += std::exp2(-age * inv_hl);
+  }
+  std::vector<double> effect(stock.size());
+  double eta = fit.baseline_hazard;
+  for (size_t k = 0; k < stock.size(); ++k) {
+    const auto g = static_cast<size_t>(stock[k].first);
+    const double x = stock[k].second;
+    effect[k] = g < fit.linear_effects.size()
+                    ? fit.linear_effects[g] * x +
+                          fit.saturating_effects[g] * std::log1p(x)
+                    : 0.0;
+    eta += effect[k];
+  }
+  const double p = -std::expm1(-eta);
+  std::vector<std::pair<int, double>> out;
+  for (size_t k = 0; k < stock.size(); ++k) {
+    const double p_without = -std::expm1(-(eta - effect[k]));
+    out.emplace_back(stock[k].first, p > 0 ? (p - p_without) / p : 0.0);
   }
   return out;
 }

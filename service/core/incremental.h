@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "service/core/attribution.h"
@@ -68,6 +69,15 @@ struct IncrementalResult {
 IncrementalResult FitIncremental(
     const PathSet& paths, const IncrementalParams& params, int threads = 1,
     const std::function<bool()>& cancelled = nullptr);
+
+// For one converting journey under `fit`: the share of its conversion that
+// would vanish without each group. `groups` holds each touch's group as an
+// id of the fit's effects (-1: a group the fit has no effect for, which then
+// gets 0), `times` the touches' times. Returns (id, share) for each distinct
+// id >= 0, ascending; the shares sum to at most 1.
+std::vector<std::pair<int, double>> IncrementalShares(
+    const IncrementalFit& fit, absl::Span<const int> groups,
+    absl::Span<const int64_t> times);
 
 }  // namespace attribution
 

@@ -141,14 +141,15 @@ def event_to_row(event):
 
 def _model_spec(m):
     """A ModelSpec from a name such as "linear", "markov:3",
-    "position_based:0.3:0.3" or "time_decay:14d"."""
+    "position_based:0.3:0.3", "time_decay:14d", "incremental" or
+    "incremental:7d"."""
     name, *params = m.split(":")
     spec = apb.ModelSpec(model=apb.Model.Value("MODEL_" + name.upper()))
     if name == "markov" and params:
         spec.order = int(params[0])
     elif name == "position_based" and params:
         spec.first_weight, spec.last_weight = float(params[0]), float(params[1])
-    elif name == "time_decay" and params:
+    elif name in ("time_decay", "incremental") and params:
         days = params[0][:-1] if params[0].endswith("d") else params[0]
         spec.half_life.FromTimedelta(datetime.timedelta(days=float(days)))
     return spec
@@ -315,6 +316,13 @@ class Client:
                 rows.append({"model": name, "channel": g.channel, "campaign": g.campaign,
                              "conversions": g.conversions, "revenue": g.revenue,
                              "share": g.share})
+            if result.HasField("baseline"):
+                # incremental: what no channel caused; its share is of all
+                # the goal's conversions.
+                rows.append({"model": name, "channel": "(baseline)", "campaign": "",
+                             "conversions": result.baseline.conversions,
+                             "revenue": result.baseline.revenue,
+                             "share": result.baseline.share_of_conversions})
         return _frame(rows) if as_frame else rows
 
     def top_paths(self, goal, start, end, limit=20, collapse_repeats=False, **selection):
