@@ -19,15 +19,20 @@ constexpr int64_t kHalfLifeGridDays[] = {1, 3, 7, 14, 30, 90};
 // block order: the same result for any thread count.
 constexpr int kBlocks = 64;
 constexpr int kMaxIterations = 100;
+// Above this many journeys the half-life is chosen on 1 in kSubsample.
+constexpr size_t kSubsampleAbove = 200'000;
+constexpr size_t kSubsample = 8;
 constexpr double kMinBaseline = 1e-9;
 
 // Journey j's exposures: for each distinct group on its path, x and
 // log(1 + x), in CSR form.
 struct Features {
   std::vector<uint8_t> converted;  // Per row.
+  std::vector<int64_t> conversion_us;
   std::vector<int64_t> revenue_micros;
   std::vector<uint32_t> offsets = {0};
   std::vector<uint32_t> groups;
+  size_t rows() const { return converted.size(); }
   std::vector<double> x;
   std::vector<double> log1p_x;
 };
@@ -107,6 +112,7 @@ Features BuildFeatures(const PathSet& paths, const std::vector<uint32_t>& order,
     }
     f.offsets.push_back(static_cast<uint32_t>(f.groups.size()));
     f.converted.push_back(paths.converted[j]);
+    f.conversion_us.push_back(paths.conversion_us[j]);
     f.revenue_micros.push_back(paths.revenue_micros[j]);
   }
   return f;
@@ -116,6 +122,12 @@ Features BuildFeatures(const PathSet& paths, const std::vector<uint32_t>& order,
 struct Model {
   size_t groups;
   std::vector<double> theta;
+  const std::vector<Calibration>* calibrations = nullptr;
+  // The exposure effect of group g in row k of the features.
+  double Effect(const Features& f, uint32_t k) const {
+    const uint32_t g = f.groups[k];
+    return theta[1 + g] * f.x[k] + theta[1 + groups + g] * f.log1p_x[k];
+  }
   size_t size() const { return theta.size(); }
   double Eta(const Features& f, size_t j) const {
     double eta = theta[0];
@@ -126,6 +138,55 @@ struct Model {
     return eta;
   }
 };
+
+// How far, in units of se / kConstraintStiffness, the model's value v lies
+// outside the test's 95% interval (0 inside it). The fit is free inside the
+// interval and pushed back steeply outside: a test constrains the channel
+// rather than weighing as one more observation, since what it corrects
+// (confounding) is a bias of the journeys' likelihood itself, which no
+// amount of them averages away.
+constexpr double kInterval = 1.959963984540054;
+constexpr double kConstraintStiffness = 100;
+double Excess(double v, const Calibration& c) {
+  const double d = v - c.conversions;
+  const double half = kInterval * c.standard_error;
+  const double outside = d > half ? d - half : (d < -half ? d + half : 0.0);
+  return outside * kConstraintStiffness / c.standard_error;
+}
+
+bool InGroups(const Calibration& c, uint32_t g) {
+  return std::binary_search(c.groups.begin(), c.groups.end(), g);
+}
+
+// For converting row j inside calibration c's period: the share r of its
+// conversion lost without c's groups, and dr/d eta and dr/d e (e: the
+// removed groups' effect). False if the row does not count for c.
+bool CalibrationTerm(const Features& f, const Model& m, const Calibration& c,
+                     size_t j, double eta, double* r, double* dr_deta,
+                     double* dr_de) {
+  if (!f.converted[j] || f.conversion_us[j] < c.start_us ||
+      f.conversion_us[j] >= c.end_us) {
+    return false;
+  }
+  double e = 0;
+  bool any = false;
+  for (uint32_t k = f.offsets[j]; k < f.offsets[j + 1]; ++k) {
+    if (InGroups(c, f.groups[k])) {
+      e += m.Effect(f, k);
+      any = true;
+    }
+  }
+  if (!any) return false;
+  // p = 1 - q, q = exp(-eta); without the groups p' = 1 - q exp(e);
+  // r = (p - p') / p = q (exp(e) - 1) / (1 - q).
+  const double q = std::exp(-eta);
+  const double one_minus_q = -std::expm1(-eta);
+  const double em1 = std::expm1(e);
+  *r = q * em1 / one_minus_q;
+  *dr_deta = -em1 * q / (one_minus_q * one_minus_q);
+  *dr_de = q * (em1 + 1) / one_minus_q;
+  return true;
+}
 
 // Runs fn(block, begin, end) for the kBlocks blocks of `n` journeys on
 // `threads` threads. False if cancelled.
@@ -156,26 +217,56 @@ double Nll(double eta, bool converted) {
   return converted ? -std::log(-std::expm1(-eta)) : eta;
 }
 
-double TotalNll(const PathSet& paths, const Features& f, const Model& m,
-                int threads) {
+// The model's conversions measured by each calibration.
+std::vector<double> Calibrated(const Features& f, const Model& m, int threads) {
+  const size_t nc = m.calibrations == nullptr ? 0 : m.calibrations->size();
+  std::vector<double> out(nc, 0.0);
+  if (nc == 0) return out;
+  std::vector<std::vector<double>> part(kBlocks);
+  ForBlocks(f.rows(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
+    part[b].assign(nc, 0.0);
+    for (size_t j = lo; j < hi; ++j) {
+      if (!f.converted[j]) continue;
+      const double eta = m.Eta(f, j);
+      for (size_t c = 0; c < nc; ++c) {
+        double r, d1, d2;
+        if (CalibrationTerm(f, m, (*m.calibrations)[c], j, eta, &r, &d1, &d2)) {
+          part[b][c] += r;
+        }
+      }
+    }
+  });
+  for (int b = 0; b < kBlocks; ++b) {
+    for (size_t c = 0; c < nc; ++c) out[c] += part[b][c];
+  }
+  return out;
+}
+
+double TotalNll(const Features& f, const Model& m, int threads) {
   std::vector<double> part(kBlocks, 0.0);
-  ForBlocks(paths.size(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
+  ForBlocks(f.rows(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
     double s = 0;
     for (size_t j = lo; j < hi; ++j) s += Nll(m.Eta(f, j), f.converted[j]);
     part[b] = s;
   });
   double total = 0;
   for (double p : part) total += p;
+  if (m.calibrations != nullptr && !m.calibrations->empty()) {
+    const std::vector<double> v = Calibrated(f, m, threads);
+    for (size_t c = 0; c < v.size(); ++c) {
+      const double z = Excess(v[c], (*m.calibrations)[c]);
+      total += 0.5 * z * z;
+    }
+  }
   return total;
 }
 
 // Gradient and curvature sums of the negative log-likelihood at m.
-void Derivatives(const PathSet& paths, const Features& f, const Model& m,
-                 int threads, std::vector<double>* grad,
-                 std::vector<double>* hess) {
+void Derivatives(const Features& f, const Model& m, int threads,
+                 std::vector<double>* grad, std::vector<double>* hess) {
   const size_t n = m.size();
   std::vector<std::vector<double>> g_part(kBlocks), h_part(kBlocks);
-  ForBlocks(paths.size(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
+  ForBlocks(f.rows(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
     std::vector<double>& g = g_part[b];
     std::vector<double>& h = h_part[b];
     g.assign(n, 0.0);
@@ -214,6 +305,54 @@ void Derivatives(const PathSet& paths, const Features& f, const Model& m,
     if (g_part[b].empty()) continue;
     for (size_t i = 0; i < n; ++i) (*grad)[i] += g_part[b][i];
     for (size_t i = 0; i < n * n; ++i) (*hess)[i] += h_part[b][i];
+  }
+  // Calibration penalties, with Gauss-Newton curvature: for each, its value
+  // v and gradient J over the journeys, then (v - E) J / se^2 and
+  // J J^T / se^2.
+  const size_t nc = m.calibrations == nullptr ? 0 : m.calibrations->size();
+  if (nc == 0) return;
+  std::vector<std::vector<double>> v_part(kBlocks), j_part(kBlocks);
+  ForBlocks(f.rows(), threads, nullptr, [&](int b, size_t lo, size_t hi) {
+    v_part[b].assign(nc, 0.0);
+    j_part[b].assign(nc * n, 0.0);
+    for (size_t j = lo; j < hi; ++j) {
+      if (!f.converted[j]) continue;
+      const double eta = m.Eta(f, j);
+      for (size_t c = 0; c < nc; ++c) {
+        const Calibration& cal = (*m.calibrations)[c];
+        double r, dr_deta, dr_de;
+        if (!CalibrationTerm(f, m, cal, j, eta, &r, &dr_deta, &dr_de)) {
+          continue;
+        }
+        v_part[b][c] += r;
+        double* jac = &j_part[b][c * n];
+        jac[0] += dr_deta;
+        for (uint32_t k = f.offsets[j]; k < f.offsets[j + 1]; ++k) {
+          const uint32_t g = f.groups[k];
+          const double d = dr_deta + (InGroups(cal, g) ? dr_de : 0.0);
+          jac[1 + g] += d * f.x[k];
+          jac[1 + m.groups + g] += d * f.log1p_x[k];
+        }
+      }
+    }
+  });
+  for (size_t c = 0; c < nc; ++c) {
+    double v = 0;
+    std::vector<double> jac(n, 0.0);
+    for (int b = 0; b < kBlocks; ++b) {
+      v += v_part[b][c];
+      for (size_t i = 0; i < n; ++i) jac[i] += j_part[b][c * n + i];
+    }
+    const Calibration& cal = (*m.calibrations)[c];
+    const double z = Excess(v, cal);
+    if (z == 0) continue;  // Inside the test's interval: no pull.
+    const double scale = kConstraintStiffness / cal.standard_error;
+    for (size_t i = 0; i < n; ++i) {
+      (*grad)[i] += z * scale * jac[i];
+      for (size_t k = 0; k < n; ++k) {
+        (*hess)[i * n + k] += scale * scale * jac[i] * jac[k];
+      }
+    }
   }
 }
 
@@ -265,16 +404,16 @@ double LowerBound(size_t i) { return i == 0 ? kMinBaseline : 0.0; }
 
 // Projected Newton on the negative log-likelihood. Returns false if
 // cancelled.
-bool FitAt(const PathSet& paths, const Features& f, int threads,
+bool FitAt(const Features& f, int threads,
            const std::function<bool()>& cancelled, Model* m,
            IncrementalFit* fit) {
   const size_t n = m->size();
-  double nll = TotalNll(paths, f, *m, threads);
+  double nll = TotalNll(f, *m, threads);
   std::vector<double> grad, hess;
   fit->converged = false;
   for (int it = 0; it < kMaxIterations; ++it) {
     if (cancelled && cancelled()) return false;
-    Derivatives(paths, f, *m, threads, &grad, &hess);
+    Derivatives(f, *m, threads, &grad, &hess);
     // Variables at their bound whose gradient pushes outward stay there.
     std::vector<size_t> free;
     for (size_t i = 0; i < n; ++i) {
@@ -299,7 +438,7 @@ bool FitAt(const PathSet& paths, const Features& f, int threads,
         const size_t i = free[p];
         trial.theta[i] = std::max(LowerBound(i), m->theta[i] + alpha * step[p]);
       }
-      trial_nll = TotalNll(paths, f, trial, threads);
+      trial_nll = TotalNll(f, trial, threads);
       if (std::isfinite(trial_nll) && trial_nll <= nll) {
         improved = true;
         break;
@@ -348,29 +487,63 @@ IncrementalResult FitIncremental(const PathSet& paths,
       static_cast<double>(converted) / static_cast<double>(paths.size()), 1e-6,
       1 - 1e-6);
 
+  std::vector<Calibration> calibrations = params.calibrations;
+  for (Calibration& c : calibrations) {
+    std::sort(c.groups.begin(), c.groups.end());
+    c.standard_error = std::max(c.standard_error, 1e-9);
+  }
   const std::vector<uint32_t> order = CanonicalOrder(paths);
+  // The half-life is chosen on every kSubsample-th journey in content order
+  // (a fixed pseudo-random sample) when there are many; the fit at the
+  // chosen one then runs on all of them, started from the sample's.
+  std::vector<uint32_t> sample;
+  std::vector<Calibration> sample_calibrations = calibrations;
+  if (grid.size() > 1 && order.size() >= kSubsampleAbove) {
+    for (size_t r = 0; r < order.size(); r += kSubsample) {
+      sample.push_back(order[r]);
+    }
+    for (Calibration& c : sample_calibrations) {
+      c.conversions /= kSubsample;
+      c.standard_error /= kSubsample;
+    }
+  }
+  const std::vector<uint32_t>& choose_on = sample.empty() ? order : sample;
   bool have_best = false;
   Model best{groups, {}};
   Features best_features;
+  double best_ll = 0;
   for (int64_t hl : grid) {
-    Features f = BuildFeatures(paths, order, hl);
+    Features f = BuildFeatures(paths, choose_on, hl);
     Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
     m.theta[0] = -std::log1p(-rate);
+    m.calibrations = sample.empty() ? &calibrations : &sample_calibrations;
     IncrementalFit fit;
     fit.half_life_us = hl;
-    if (!FitAt(paths, f, threads, cancelled, &m, &fit)) {
+    if (!FitAt(f, threads, cancelled, &m, &fit)) {
       out.cancelled = true;
       return out;
     }
     // Ties keep the shorter half-life (the grid is in ascending order).
-    if (!have_best || fit.log_likelihood > out.fit.log_likelihood + 1e-9) {
+    if (!have_best || fit.log_likelihood > best_ll + 1e-9) {
       have_best = true;
+      best_ll = fit.log_likelihood;
       best = m;
       best_features = std::move(f);
       out.fit = fit;
     }
   }
+  if (!sample.empty()) {
+    best_features = BuildFeatures(paths, order, out.fit.half_life_us);
+    best.calibrations = &calibrations;
+    const int64_t hl = out.fit.half_life_us;
+    if (!FitAt(best_features, threads, cancelled, &best, &out.fit)) {
+      out.cancelled = true;
+      return out;
+    }
+    out.fit.half_life_us = hl;
+  }
   out.fit.baseline_hazard = best.theta[0];
+  out.fit.calibrated_conversions = Calibrated(best_features, best, threads);
   out.fit.linear_effects.assign(best.theta.begin() + 1,
                                 best.theta.begin() + 1 + groups);
   out.fit.saturating_effects.assign(best.theta.begin() + 1 + groups,
@@ -379,8 +552,8 @@ IncrementalResult FitIncremental(const PathSet& paths,
   // Credits: each conversion's share that vanishes without each group.
   std::vector<std::vector<double>> conv_part(kBlocks), rev_part(kBlocks);
   const Features& f = best_features;
-  const bool done = ForBlocks(
-      paths.size(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
+  const bool done =
+      ForBlocks(f.rows(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
         conv_part[b].assign(groups, 0.0);
         rev_part[b].assign(groups, 0.0);
         for (size_t j = lo; j < hi; ++j) {

@@ -41,9 +41,23 @@
 
 namespace attribution {
 
+// An experiment's measurement of one channel, to calibrate the fit on: the
+// conversions (converting journeys with conversion_us in [start_us,
+// end_us)) that removing every group of `groups` at once would lose.
+struct Calibration {
+  std::vector<uint32_t> groups;  // Group ids of the channel.
+  int64_t start_us = 0;
+  int64_t end_us = 0;
+  double conversions = 0;
+  double standard_error = 1;
+};
+
 struct IncrementalParams {
   // Ad-stock half-life; 0: chosen by likelihood from the grid above.
   int64_t half_life_us = 0;
+  // Each adds (model - conversions)^2 / (2 standard_error^2) to the negative
+  // log-likelihood.
+  std::vector<Calibration> calibrations;
 };
 
 struct IncrementalFit {
@@ -54,6 +68,8 @@ struct IncrementalFit {
   double log_likelihood = 0;
   int iterations = 0;  // Newton steps of the chosen fit.
   bool converged = false;
+  // Per calibration: the model's conversions it measures, at the fit.
+  std::vector<double> calibrated_conversions;
 };
 
 struct IncrementalResult {

@@ -92,6 +92,7 @@ int Run() {
       {"markov order 1", v1::MODEL_MARKOV, 1},
       {"markov order 3", v1::MODEL_MARKOV, 3},
       {"shapley", v1::MODEL_SHAPLEY, 0},
+      {"incremental", v1::MODEL_INCREMENTAL, 0},
   };
   const v1::Goal goals[] = {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE,
                             v1::GOAL_RETENTION};
@@ -114,7 +115,10 @@ int Run() {
       v1::ModelSpec* m = r.add_models();
       m->set_model(s.model);
       if (s.order > 0) m->set_order(s.order);
-      if (s.model != v1::MODEL_MARKOV || s.order == 1) *all.add_models() = *m;
+      if ((s.model != v1::MODEL_MARKOV || s.order == 1) &&
+          s.model != v1::MODEL_INCREMENTAL) {
+        *all.add_models() = *m;
+      }
       std::printf("  %-16s %6.3f s\n", s.name,
                   Time(*client, r, repeats, &response));
     }

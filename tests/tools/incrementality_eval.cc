@@ -88,9 +88,11 @@ int Main() {
       customers, seeds);
   for (sim::Family family : {sim::Family::kAdditive, sim::Family::kSaturating,
                              sim::Family::kConfounded}) {
-    std::vector<Row> rows(models.size() + 1);
+    const bool with_tests = family == sim::Family::kConfounded;
+    std::vector<Row> rows(models.size() + (with_tests ? 2 : 1));
     for (size_t m = 0; m < models.size(); ++m) rows[m].name = models[m].first;
-    rows.back().name = "incremental";
+    rows[models.size()].name = "incremental";
+    if (with_tests) rows.back().name = "incremental+tests";
     double conversions = 0;
     for (int seed = 1; seed <= seeds; ++seed) {
       const sim::World w = sim::Simulate(family, customers, seed);
@@ -152,7 +154,33 @@ int Main() {
         score(rows[m], Attribute(paths, models[m].second, 2).conversions);
       }
       const IncrementalResult inc = FitIncremental(paths, {}, 2);
-      score(rows.back(), inc.credits.conversions);
+      score(rows[models.size()], inc.credits.conversions);
+      if (with_tests) {
+        // The world's two holdout tests as calibrations, over the window.
+        IncrementalParams p;
+        for (const sim::Experiment& e : w.experiments) {
+          Calibration c;
+          for (size_t g = 0; g < paths.group_table.size(); ++g) {
+            if (channel_of[g] == e.channel) c.groups.push_back(g);
+          }
+          c.start_us = q.start_us;
+          c.end_us = q.end_us;
+          c.conversions = e.incremental;
+          c.standard_error = e.standard_error;
+          p.calibrations.push_back(c);
+        }
+        const IncrementalResult cal = FitIncremental(paths, p, 2);
+        score(rows.back(), cal.credits.conversions);
+        if (absl::GetFlag(FLAGS_verbose)) {
+          for (size_t k = 0; k < w.experiments.size(); ++k) {
+            std::printf("  test on %s: measured %.0f +- %.0f, model %.0f\n",
+                        sim::kChannelNames[w.experiments[k].channel],
+                        w.experiments[k].incremental,
+                        w.experiments[k].standard_error,
+                        cal.fit.calibrated_conversions[k]);
+          }
+        }
+      }
       if (absl::GetFlag(FLAGS_verbose)) {
         std::printf(
             "  incremental: half-life %lld d, baseline %.0f of %lld, "
