@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "clients/cli/attribution_args.h"
 #include "clients/cli/event_rows.h"
+#include "clients/cli/experiment_command.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/output.h"
 #include "clients/cli/report_view.h"
@@ -74,6 +75,21 @@ ABSL_FLAG(std::string, model, "",
           "channel caused; adds a (baseline) row whose share is of all "
           "conversions). report/settings: one model (default: the "
           "workspace's; incremental is not available there yet).");
+ABSL_FLAG(std::string, goal_of_test, "",
+          "experiment set: the goal the test measured (acquisition, "
+          "repeat_purchase, retention); default --goal.");
+ABSL_FLAG(std::string, estimate, "",
+          "experiment set: the incremental conversions the test measured.");
+ABSL_FLAG(std::string, standard_error, "",
+          "experiment set: the standard error of --estimate.");
+ABSL_FLAG(std::string, treated_customers, "",
+          "experiment set: customers who could see the channel.");
+ABSL_FLAG(std::string, treated_conversions, "",
+          "experiment set: their conversions.");
+ABSL_FLAG(std::string, holdout_customers, "",
+          "experiment set: customers kept from the channel.");
+ABSL_FLAG(std::string, holdout_conversions, "",
+          "experiment set: their conversions.");
 ABSL_FLAG(std::string, compare, "previous",
           "report: previous (the period of equal length before), none, or "
           "FROM..TO.");
@@ -653,6 +669,70 @@ int GoalCommand(client::AttributionClient& client, const std::string& action,
   return kOk;
 }
 
+// experiment set NAME | list | delete NAME
+int ExperimentCommand(client::AttributionClient& client,
+                      const std::vector<char*>& args, Format format) {
+  const std::string workspace = absl::GetFlag(FLAGS_workspace);
+  const std::string action = args[2];
+  if (action == "list" && args.size() == 3) {
+    auto list = client.ListExperiments(workspace);
+    if (!list.ok()) return Fail("experiment list", list.status());
+    if (format == Format::kJson) {
+      std::cout << ReportJson(*list) << "\n";
+      return kOk;
+    }
+    Print(ExperimentsTable(
+              {list->experiments().begin(), list->experiments().end()}),
+          format, /*single=*/false, std::cout);
+    return kOk;
+  }
+  if (action == "delete" && args.size() == 4) {
+    auto deleted = client.DeleteExperiment(workspace, args[3]);
+    if (!deleted.ok()) return Fail("experiment delete", deleted.status());
+    std::cout << "deleted " << args[3] << "\n";
+    return kOk;
+  }
+  if (action != "set" || args.size() != 4) return Usage();
+  ExperimentFields f;
+  f.workspace = workspace;
+  f.name = args[3];
+  f.channel = absl::GetFlag(FLAGS_channel);
+  f.goal = absl::GetFlag(FLAGS_goal_of_test).empty()
+               ? absl::GetFlag(FLAGS_goal)
+               : absl::GetFlag(FLAGS_goal_of_test);
+  f.from = absl::GetFlag(FLAGS_from);
+  f.to = absl::GetFlag(FLAGS_to);
+  f.incremental_conversions = absl::GetFlag(FLAGS_estimate);
+  f.standard_error = absl::GetFlag(FLAGS_standard_error);
+  f.treated_customers = absl::GetFlag(FLAGS_treated_customers);
+  f.treated_conversions = absl::GetFlag(FLAGS_treated_conversions);
+  f.holdout_customers = absl::GetFlag(FLAGS_holdout_customers);
+  f.holdout_conversions = absl::GetFlag(FLAGS_holdout_conversions);
+  auto experiment = BuildExperiment(f);
+  if (!experiment.ok()) return Fail("usage", experiment.status());
+  auto stored = client.RecordExperiment(*experiment);
+  if (!stored.ok()) return Fail("experiment set", stored.status());
+  if (format == Format::kJson) {
+    std::cout << ReportJson(*stored) << "\n";
+  } else {
+    std::cout << "experiment " << stored->name() << " set\n";
+  }
+  return kOk;
+}
+
+int ImportExperimentsCommand(client::AttributionClient& client,
+                             const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Fail(path, absl::NotFoundError("cannot open the file"));
+  int recorded = 0;
+  auto rejected = ImportExperiments(client, absl::GetFlag(FLAGS_workspace), in,
+                                    std::cerr, &recorded);
+  if (!rejected.ok()) return Fail(path, rejected.status());
+  std::cout << "experiments: recorded " << recorded << ", rejected "
+            << *rejected << "\n";
+  return *rejected > 0 ? kRowsRejected : kOk;
+}
+
 int Usage() {
   std::cerr
       << "usage:\n"
@@ -680,6 +760,12 @@ int Usage() {
          "  attributionctl [flags] goal set NAME --metric --target "
          "[--channel] --from --to\n"
          "  attributionctl [flags] goal delete NAME\n"
+         "  attributionctl [flags] experiment set NAME --channel --goal "
+         "--from --to (--estimate --standard_error | --treated_customers "
+         "--treated_conversions --holdout_customers --holdout_conversions)\n"
+         "  attributionctl [flags] experiment list | experiment delete NAME\n"
+         "  attributionctl [flags] import experiments FILE   (CSV: "
+         "name,channel,goal,start,end, then estimate or counts columns)\n"
          "flags: --server --workspace --format=table|json|csv "
          "--input_format --batch_size --window (--helpfull for all)\n";
   return kFailed;
@@ -722,6 +808,13 @@ int Main(const std::vector<char*>& args) {
   if (command == "import" && args.size() == 4 &&
       std::string(args[2]) == "spend") {
     return ImportSpendCommand(*client, args[3], *format);
+  }
+  if (command == "import" && args.size() == 4 &&
+      std::string(args[2]) == "experiments") {
+    return ImportExperimentsCommand(*client, args[3]);
+  }
+  if (command == "experiment" && args.size() >= 3) {
+    return ExperimentCommand(*client, args, *format);
   }
   if (command == "report" && args.size() == 3) {
     return ReportCommand(*client, args[2], *format);

@@ -171,6 +171,35 @@ absl::StatusOr<v1::CreateBackupResponse> AttributionClient::CreateBackup(
       request);
 }
 
+absl::StatusOr<v1::Experiment> AttributionClient::RecordExperiment(
+    const v1::Experiment& experiment) {
+  v1::RecordExperimentRequest request;
+  *request.mutable_experiment() = experiment;
+  return Unary<v1::Experiment>(
+      *stub_, api_key_,
+      &v1::AttributionService::StubInterface::RecordExperiment, request);
+}
+
+absl::StatusOr<v1::ListExperimentsResponse> AttributionClient::ListExperiments(
+    absl::string_view workspace) {
+  v1::ListExperimentsRequest request;
+  request.set_workspace(std::string(workspace));
+  return Unary<v1::ListExperimentsResponse>(
+      *stub_, api_key_, &v1::AttributionService::StubInterface::ListExperiments,
+      request);
+}
+
+absl::StatusOr<v1::DeleteExperimentResponse>
+AttributionClient::DeleteExperiment(absl::string_view workspace,
+                                    absl::string_view name) {
+  v1::DeleteExperimentRequest request;
+  request.set_workspace(std::string(workspace));
+  request.set_name(std::string(name));
+  return Unary<v1::DeleteExperimentResponse>(
+      *stub_, api_key_,
+      &v1::AttributionService::StubInterface::DeleteExperiment, request);
+}
+
 std::unique_ptr<IngestStream> AttributionClient::StartIngest() {
   auto context = std::make_unique<grpc::ClientContext>();
   AddKey(api_key_, context.get());

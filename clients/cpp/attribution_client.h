@@ -98,6 +98,12 @@ class AttributionClient {
       const v1::TopPathsRequest& request);
   absl::StatusOr<v1::CreateBackupResponse> CreateBackup(absl::string_view name);
   std::unique_ptr<IngestStream> StartIngest();
+  absl::StatusOr<v1::Experiment> RecordExperiment(
+      const v1::Experiment& experiment);
+  absl::StatusOr<v1::ListExperimentsResponse> ListExperiments(
+      absl::string_view workspace);
+  absl::StatusOr<v1::DeleteExperimentResponse> DeleteExperiment(
+      absl::string_view workspace, absl::string_view name);
 
   // ReportService.
   absl::StatusOr<v1::RecordSpendResponse> RecordSpend(

@@ -1,6 +1,7 @@
 #include "service/api/attribution_service_impl.h"
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -20,6 +21,7 @@
 #include "service/api/page_token.h"
 #include "service/api/raw_calls.h"
 #include "service/core/incremental.h"
+#include "service/core/limits.h"
 #include "service/core/status_macros.h"
 
 namespace attribution::api {
@@ -27,6 +29,95 @@ namespace {
 
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
+
+constexpr char kExperimentPrefix[] = "experiment/";
+constexpr double kMinExperimentSe =
+    0.5;  // Conversions; see ExperimentEstimate.
+
+// An experiment's incremental conversions and standard error, from its
+// estimate or its counts. A standard error below half a conversion (a test
+// whose rates are both 0 or 1) is taken as half a conversion.
+std::pair<double, double> ExperimentEstimate(const v1::Experiment& e) {
+  if (e.has_estimate()) {
+    return {e.estimate().incremental_conversions(),
+            std::max(e.estimate().standard_error(), kMinExperimentSe)};
+  }
+  const auto& c = e.counts();
+  const double nt = static_cast<double>(c.treated_customers());
+  const double nh = static_cast<double>(c.holdout_customers());
+  const double pt = static_cast<double>(c.treated_conversions()) / nt;
+  const double ph = static_cast<double>(c.holdout_conversions()) / nh;
+  const double se = std::sqrt(pt * (1 - pt) / nt + ph * (1 - ph) / nh) * nt;
+  return {(pt - ph) * nt, std::max(se, kMinExperimentSe)};
+}
+
+absl::Status ValidateExperiment(const v1::Experiment& e) {
+  RETURN_IF_ERROR(ValidateWorkspace(e.workspace(), "experiment.workspace"));
+  RETURN_IF_ERROR(ValidateWorkspace(e.name(), "experiment.name"));
+  if (const char* why = CheckChannel(e.channel()); *why != '\0') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("experiment.channel: ", why));
+  }
+  if (e.goal() != v1::GOAL_ACQUISITION &&
+      e.goal() != v1::GOAL_REPEAT_PURCHASE && e.goal() != v1::GOAL_RETENTION) {
+    return absl::InvalidArgumentError(
+        e.goal() == v1::GOAL_UNSPECIFIED
+            ? std::string("experiment.goal: is required (GOAL_UNSPECIFIED)")
+            : absl::StrCat("experiment.goal: unknown value ", e.goal()));
+  }
+  if (!e.has_start() || !e.has_end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "experiment.", e.has_start() ? "end" : "start", ": is required"));
+  }
+  const int64_t start = TimeUs(e.start()), end = TimeUs(e.end());
+  if (start < kMinOccurredAtUs || e.start().nanos() < 0 ||
+      e.start().nanos() > 999'999'999) {
+    return absl::InvalidArgumentError(
+        "experiment.start: must be 2000-01-01 or later");
+  }
+  if (end <= start || e.end().nanos() < 0 || e.end().nanos() > 999'999'999) {
+    return absl::InvalidArgumentError("experiment.end: must be after start");
+  }
+  if (e.has_estimate()) {
+    const auto& est = e.estimate();
+    if (!std::isfinite(est.incremental_conversions()) ||
+        std::fabs(est.incremental_conversions()) > 1e12) {
+      return absl::InvalidArgumentError(
+          "experiment.estimate.incremental_conversions: must be a finite "
+          "number of conversions");
+    }
+    if (!(est.standard_error() > 0) || !std::isfinite(est.standard_error())) {
+      return absl::InvalidArgumentError(
+          "experiment.estimate.standard_error: must be > 0");
+    }
+  } else if (e.has_counts()) {
+    const auto& c = e.counts();
+    if (c.treated_customers() < 1) {
+      return absl::InvalidArgumentError(
+          "experiment.counts.treated_customers: must be >= 1");
+    }
+    if (c.holdout_customers() < 1) {
+      return absl::InvalidArgumentError(
+          "experiment.counts.holdout_customers: must be >= 1");
+    }
+    if (c.treated_conversions() < 0 ||
+        c.treated_conversions() > c.treated_customers()) {
+      return absl::InvalidArgumentError(
+          "experiment.counts.treated_conversions: must be 0 to "
+          "treated_customers");
+    }
+    if (c.holdout_conversions() < 0 ||
+        c.holdout_conversions() > c.holdout_customers()) {
+      return absl::InvalidArgumentError(
+          "experiment.counts.holdout_conversions: must be 0 to "
+          "holdout_customers");
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        "experiment.result: give an estimate or holdout counts");
+  }
+  return absl::OkStatus();
+}
 
 // The baseline and the fit of an incremental result.
 void IncrementalToProto(const IncrementalResult& r, const PathSet& paths,
@@ -637,10 +728,24 @@ absl::Status AttributionServiceImpl::AttributeImpl(
     if (query.models[m].kind == ModelKind::kIncremental) {
       IncrementalParams p;
       p.half_life_us = query.models[m].incremental_half_life_us;
+      std::vector<v1::ExperimentCheck> checks;
+      std::vector<int> check_of;
+      RETURN_IF_ERROR(Calibrations(request.workspace(), request.goal(),
+                                   query.paths, paths, &p.calibrations, &checks,
+                                   &check_of));
       IncrementalResult r = FitIncremental(paths, p, options_.query_threads,
                                            query.paths.cancelled);
       if (r.cancelled) return Stopped(context);
       IncrementalToProto(r, paths, result);
+      for (size_t k = 0;
+           k < check_of.size() && k < r.fit.calibrated_conversions.size();
+           ++k) {
+        checks[check_of[k]].set_model_conversions(
+            r.fit.calibrated_conversions[k]);
+      }
+      for (auto& c : checks) {
+        *result->mutable_incremental_fit()->add_experiments() = std::move(c);
+      }
       credits = std::move(r.credits);
     } else {
       credits = ::attribution::Attribute(paths, query.models[m],
@@ -753,6 +858,15 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
             !incremental.contains(m.incremental_half_life_us)) {
           IncrementalParams p;
           p.half_life_us = m.incremental_half_life_us;
+          std::vector<v1::ExperimentCheck> checks;
+          std::vector<int> check_of;
+          if (absl::Status s = Calibrations(
+                  selection.workspace(), selection.goal(), query.paths, paths,
+                  &p.calibrations, &checks, &check_of);
+              !s.ok()) {
+            status = s;
+            return;
+          }
           IncrementalResult r = FitIncremental(paths, p, options_.query_threads,
                                                query.paths.cancelled);
           if (r.cancelled) {
@@ -1015,6 +1129,128 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(
       [&](const auto& req, auto* resp) -> absl::Status {
         RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kReader));
         return DescribeWorkspaceImpl(req, resp);
+      });
+}
+
+}  // namespace attribution::api
+
+namespace attribution::api {
+
+absl::Status AttributionServiceImpl::RecordExperimentImpl(
+    const v1::RecordExperimentRequest& request, v1::Experiment* response) {
+  const v1::Experiment& e = request.experiment();
+  RETURN_IF_ERROR(ValidateExperiment(e));
+  RETURN_IF_ERROR(store_.PutMeta(e.workspace(),
+                                 absl::StrCat(kExperimentPrefix, e.name()),
+                                 e.SerializeAsString()));
+  *response = e;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Experiment>>
+AttributionServiceImpl::ReadExperiments(absl::string_view workspace) {
+  ASSIGN_OR_RETURN(auto stored, store_.ReadMeta(workspace, kExperimentPrefix));
+  std::vector<v1::Experiment> out;
+  for (const auto& [name, value] : stored) {
+    v1::Experiment e;
+    if (!e.ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("stored ", name, " is corrupt"));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::Status AttributionServiceImpl::Calibrations(
+    absl::string_view workspace, v1::Goal goal, const PathQuery& query,
+    const PathSet& paths, std::vector<Calibration>* calibrations,
+    std::vector<v1::ExperimentCheck>* checks,
+    std::vector<int>* calibration_check) {
+  ASSIGN_OR_RETURN(std::vector<v1::Experiment> experiments,
+                   ReadExperiments(workspace));
+  for (const v1::Experiment& e : experiments) {
+    if (e.goal() != goal) continue;
+    v1::ExperimentCheck check;
+    check.set_name(e.name());
+    check.set_channel(e.channel());
+    const int64_t start = TimeUs(e.start()), end = TimeUs(e.end());
+    const int64_t lo = std::max(start, query.start_us);
+    const int64_t hi = std::min(end, query.end_us);
+    const auto [estimate, se] = ExperimentEstimate(e);
+    const double scale = hi > lo ? static_cast<double>(hi - lo) /
+                                       static_cast<double>(end - start)
+                                 : 0.0;
+    check.set_experiment_conversions(estimate * scale);
+    check.set_experiment_standard_error(se * scale);
+    Calibration c;
+    for (size_t g = 0; g < paths.group_table.size(); ++g) {
+      if (paths.group_table[g].channel == e.channel()) {
+        c.groups.push_back(static_cast<uint32_t>(g));
+      }
+    }
+    if (hi <= lo) {
+      check.set_why_not("its period does not overlap the window");
+    } else if (c.groups.empty()) {
+      check.set_why_not(absl::StrCat("channel \"", e.channel(),
+                                     "\" is on no path in the window"));
+    } else {
+      check.set_used(true);
+      c.start_us = lo;
+      c.end_us = hi;
+      c.conversions = estimate * scale;
+      c.standard_error = std::max(se * scale, kMinExperimentSe);
+      calibrations->push_back(std::move(c));
+      calibration_check->push_back(static_cast<int>(checks->size()));
+    }
+    checks->push_back(std::move(check));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::RecordExperiment(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::RecordExperimentRequest, v1::Experiment>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(
+            Authorize(*context, req.experiment().workspace(), Role::kWriter));
+        return RecordExperimentImpl(req, resp);
+      });
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::ListExperiments(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::ListExperimentsRequest, v1::ListExperimentsResponse>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kReader));
+        RETURN_IF_ERROR(ValidateWorkspace(req.workspace()));
+        ASSIGN_OR_RETURN(std::vector<v1::Experiment> all,
+                         ReadExperiments(req.workspace()));
+        for (v1::Experiment& e : all) *resp->add_experiments() = std::move(e);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::DeleteExperiment(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::DeleteExperimentRequest, v1::DeleteExperimentResponse>(
+      context, request, response, [&](const auto& req, auto*) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kWriter));
+        RETURN_IF_ERROR(ValidateWorkspace(req.workspace()));
+        RETURN_IF_ERROR(ValidateWorkspace(req.name(), "name"));
+        const std::string key = absl::StrCat(kExperimentPrefix, req.name());
+        ASSIGN_OR_RETURN(auto found, store_.ReadMeta(req.workspace(), key));
+        bool exists = false;
+        for (const auto& [name, value] : found) exists |= name == key;
+        if (!exists) {
+          return absl::NotFoundError(
+              absl::StrCat("name: no experiment \"", req.name(), "\""));
+        }
+        return store_.PutMeta(req.workspace(), key, "");
       });
 }
 

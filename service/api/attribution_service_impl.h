@@ -20,6 +20,7 @@
 #include "service/api/work_queue.h"
 #include "service/api/workspace_settings.h"
 #include "service/core/clock.h"
+#include "service/core/incremental.h"
 #include "storage/event_store.h"
 
 namespace attribution::api {
@@ -74,12 +75,16 @@ using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_Reco
                 v1::AttributionService::WithRawCallbackMethod_Attribute<
                     v1::AttributionService::WithRawCallbackMethod_ExplainCustomer<
                         v1::AttributionService::WithRawCallbackMethod_TopPaths<
-                            v1::AttributionService::
-                                WithRawCallbackMethod_CreateBackup<
-                                    v1::AttributionService::
-                                        WithRawCallbackMethod_DescribeWorkspace<
-                                            v1::AttributionService::
-                                                Service>>>>>>>>>;
+                            v1::AttributionService::WithRawCallbackMethod_CreateBackup<
+                                v1::AttributionService::
+                                    WithRawCallbackMethod_DescribeWorkspace<
+                                        v1::AttributionService::
+                                            WithRawCallbackMethod_RecordExperiment<
+                                                v1::AttributionService::WithRawCallbackMethod_ListExperiments<
+                                                    v1::AttributionService::
+                                                        WithRawCallbackMethod_DeleteExperiment<
+                                                            v1::AttributionService::
+                                                                Service>>>>>>>>>>>>;
 
 class IngestStream;
 
@@ -121,6 +126,15 @@ class AttributionServiceImpl final : public RawAttributionService {
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* DescribeWorkspace(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RecordExperiment(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListExperiments(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DeleteExperiment(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
 
@@ -202,6 +216,18 @@ class AttributionServiceImpl final : public RawAttributionService {
   absl::Status DescribeWorkspaceImpl(
       const v1::DescribeWorkspaceRequest& request,
       v1::DescribeWorkspaceResponse* response);
+  absl::Status RecordExperimentImpl(const v1::RecordExperimentRequest& request,
+                                    v1::Experiment* response);
+  absl::StatusOr<std::vector<v1::Experiment>> ReadExperiments(
+      absl::string_view workspace);
+  // The workspace's experiments of `goal` as calibrations of an incremental
+  // fit over `paths` (the window of `query`), with one check per experiment
+  // of the goal; calibration_check[k] is the check of calibrations[k].
+  absl::Status Calibrations(absl::string_view workspace, v1::Goal goal,
+                            const PathQuery& query, const PathSet& paths,
+                            std::vector<Calibration>* calibrations,
+                            std::vector<v1::ExperimentCheck>* checks,
+                            std::vector<int>* calibration_check);
   // Ends streams idle past the timeout; runs on watchdog_.
   void WatchStreams();
 

@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <cmath>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -206,6 +208,163 @@ TEST_F(IncrementalServerTest, TheCliPrintsTheBaselineRow) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("incremental,(baseline),"));
   EXPECT_THAT(r.out, HasSubstr("incremental,instagram,"));
+}
+
+// Experiments: stored, validated, and calibrating the confounded family.
+class ExperimentServerTest : public IncrementalServerTest {
+ protected:
+  void SetUp() override {
+    world_ = sim::Simulate(sim::Family::kConfounded, 30000, 8);
+    Start();
+    for (const auto& b : Batches(world_)) {
+      auto r = client_->RecordEvents(b);
+      ASSERT_TRUE(r.ok()) << r.status();
+    }
+  }
+  v1::Experiment Test(const sim::Experiment& e) const {
+    v1::Experiment out;
+    out.set_workspace("sim");
+    out.set_name(absl::StrCat(sim::kChannelNames[e.channel], "-holdout"));
+    out.set_channel(sim::kChannelNames[e.channel]);
+    out.set_goal(v1::GOAL_ACQUISITION);
+    SetTime(sim::kT0Us, out.mutable_start());
+    SetTime(sim::kWindowEndUs, out.mutable_end());
+    v1::HoldoutCounts* c = out.mutable_counts();
+    c->set_treated_customers(e.treated_customers);
+    c->set_treated_conversions(e.treated_conversions);
+    c->set_holdout_customers(e.holdout_customers);
+    c->set_holdout_conversions(e.holdout_conversions);
+    return out;
+  }
+};
+
+TEST_F(ExperimentServerTest, TestsCalibrateTheModelAndAreReportedBesideIt) {
+  v1::AttributeRequest r = Request();
+  auto without = client_->Attribute(r);
+  ASSERT_TRUE(without.ok()) << without.status();
+  for (const sim::Experiment& e : world_.experiments) {
+    auto stored = client_->RecordExperiment(Test(e));
+    ASSERT_TRUE(stored.ok()) << stored.status();
+  }
+  auto with = client_->Attribute(r);
+  ASSERT_TRUE(with.ok()) << with.status();
+  const double before = Distance(without->results(0));
+  const double after = Distance(with->results(0));
+  EXPECT_GT(before, 0.3);  // Confounded: search and direct overcredited.
+  EXPECT_LT(after, 0.25);
+  const auto& checks = with->results(0).incremental_fit().experiments();
+  ASSERT_EQ(checks.size(), 2);
+  for (const v1::ExperimentCheck& c : checks) {
+    EXPECT_TRUE(c.used()) << c.why_not();
+    // The model lands inside (or at the edge of) the test's 95% interval.
+    EXPECT_LE(std::fabs(c.model_conversions() - c.experiment_conversions()),
+              1.96 * c.experiment_standard_error() * 1.01 + 1);
+  }
+  // tiktok caused nothing.
+  double total = 0, tiktok = 0;
+  for (const auto& g : with->results(0).groups()) {
+    total += g.conversions();
+    if (g.channel() == "tiktok") tiktok = g.conversions();
+  }
+  EXPECT_LT(tiktok / total, 0.02);
+  // A test of another goal is not used; one outside the window says why.
+  v1::Experiment later = Test(world_.experiments[0]);
+  later.set_name("later");
+  SetTime(sim::kWindowEndUs + sim::kDayUs, later.mutable_start());
+  SetTime(sim::kWindowEndUs + 2 * sim::kDayUs, later.mutable_end());
+  ASSERT_TRUE(client_->RecordExperiment(later).ok());
+  auto again = client_->Attribute(r);
+  ASSERT_TRUE(again.ok());
+  bool reported = false;
+  for (const auto& c : again->results(0).incremental_fit().experiments()) {
+    if (c.name() == "later") {
+      reported = true;
+      EXPECT_FALSE(c.used());
+      EXPECT_THAT(c.why_not(), HasSubstr("does not overlap"));
+    }
+  }
+  EXPECT_TRUE(reported);
+}
+
+TEST_F(ExperimentServerTest, BadExperimentsNameTheirFieldAndStoreNothing) {
+  v1::Experiment good = Test(world_.experiments[0]);
+  struct Case {
+    std::function<void(v1::Experiment&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& e) { e.set_name(""); }, "experiment.name"},
+      {[](auto& e) { e.set_channel("Not A Slug"); }, "experiment.channel"},
+      {[](auto& e) { e.set_goal(v1::GOAL_UNSPECIFIED); }, "experiment.goal"},
+      {[](auto& e) { e.clear_start(); }, "experiment.start"},
+      {[](auto& e) { *e.mutable_end() = e.start(); }, "experiment.end"},
+      {[](auto& e) { e.clear_counts(); }, "experiment.result"},
+      {[](auto& e) { e.mutable_counts()->set_holdout_customers(0); },
+       "experiment.counts.holdout_customers"},
+      {[](auto& e) {
+         e.mutable_counts()->set_treated_conversions(
+             e.counts().treated_customers() + 1);
+       },
+       "experiment.counts.treated_conversions"},
+      {[](auto& e) {
+         e.mutable_estimate()->set_incremental_conversions(5);
+         e.mutable_estimate()->set_standard_error(-1);
+       },
+       "experiment.estimate.standard_error"},
+  };
+  for (const Case& c : cases) {
+    v1::Experiment bad = good;
+    c.mutate(bad);
+    EXPECT_THAT(
+        client_->RecordExperiment(bad),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.field)));
+  }
+  auto list = client_->ListExperiments("sim");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->experiments_size(), 0);
+  EXPECT_THAT(client_->DeleteExperiment("sim", "nope"),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ExperimentServerTest, TheCliSetsListsImportsAndDeletes) {
+  const std::string server = "--server=" + server_->address();
+  CommandResult set =
+      RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim", "experiment",
+                  "set", "search-lift", "--channel=paid_search",
+                  "--goal=acquisition", "--from=2025-01-01", "--to=2025-04-01",
+                  "--estimate=900", "--standard_error=300"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const std::string csv = dir_.path() + "/tests.csv";
+  {
+    std::ofstream out(csv);
+    out << "name,channel,goal,start,end,incremental_conversions,"
+           "standard_error,treated_customers,treated_conversions,"
+           "holdout_customers,holdout_conversions\n"
+        << "direct-holdout,direct,acquisition,2025-01-01,2025-04-01,,,"
+           "27000,9000,3000,950\n"
+        << "broken,direct,acquisition,2025-01-01,2025-04-01,,,10,20,5,1\n";
+  }
+  CommandResult imported =
+      RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim", "import",
+                  "experiments", csv});
+  EXPECT_EQ(imported.exit_code, 1) << imported.err;  // One row rejected.
+  EXPECT_THAT(imported.err, HasSubstr("line 3: rejected: "
+                                      "experiment.counts.treated_conversions"));
+  EXPECT_THAT(imported.out, HasSubstr("recorded 1, rejected 1"));
+  CommandResult list =
+      RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim", "experiment",
+                  "list", "--format=csv"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("direct-holdout,direct,acquisition,"));
+  EXPECT_THAT(list.out, HasSubstr("search-lift,paid_search,acquisition,"));
+  CommandResult del =
+      RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim", "experiment",
+                  "delete", "search-lift"});
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  auto left = client_->ListExperiments("sim");
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->experiments_size(), 1);
+  EXPECT_EQ(left->experiments(0).name(), "direct-holdout");
 }
 
 }  // namespace

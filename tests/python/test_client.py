@@ -209,3 +209,42 @@ def test_api_key_is_sent_on_every_call(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_incremental_rows_and_experiments(server, tmp_path):
+    path = tmp_path / "journeys.csv"
+    rows = []
+    for c in range(400):
+        rows.append("c%d-1,c%d,2026-03-01T10:00:00Z,touchpoint,%s,,click,,,,," %
+                    (c, c, ["instagram", "facebook"][c % 2]))
+        if c % 3 == 0:
+            rows.append("c%d-2,c%d,2026-03-02T10:00:00Z,touchpoint,email,,click,,,,," % (c, c))
+        if c % 4 == 0 or (c % 3 == 0 and c % 2 == 0):
+            rows.append("c%d-3,c%d,2026-03-03T10:00:00Z,conversion,,,,,,purchase,20,EUR" % (c, c))
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    with Client(server, workspace="inc") as client:
+        client.import_csv(str(path))
+        window = ("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")
+        result = client.attribute("acquisition", *window, models=("incremental",))
+        baseline = [r for r in result if r["channel"] == "(baseline)"]
+        assert len(baseline) == 1
+        credited = sum(r["conversions"] for r in result if r["channel"] != "(baseline)")
+        assert abs(credited + baseline[0]["conversions"] - result.totals["conversions"]) < 1e-6
+
+        stored = client.record_experiment("email-holdout", "email", "acquisition", *window,
+                                          treated_customers=1000, treated_conversions=120,
+                                          holdout_customers=100, holdout_conversions=10)
+        assert stored["treated_customers"] == 1000
+        client.record_experiment("ig-lift", "instagram", "acquisition", *window,
+                                 estimate=12.5, standard_error=3.0)
+        assert [e["name"] for e in client.list_experiments()] == ["email-holdout", "ig-lift"]
+        with pytest.raises(grpc.RpcError) as bad:
+            client.record_experiment("bad", "email", "acquisition", *window,
+                                     estimate=1.0, standard_error=0.0)
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "experiment.estimate.standard_error" in bad.value.details()
+        client.delete_experiment("ig-lift")
+        assert [e["name"] for e in client.list_experiments()] == ["email-holdout"]
+        with pytest.raises(grpc.RpcError) as missing:
+            client.delete_experiment("ig-lift")
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND

@@ -67,6 +67,20 @@ def _timestamp(value):
     return ts
 
 
+def _experiment_row(e):
+    row = {"name": e.name, "channel": e.channel,
+           "goal": apb.Goal.Name(e.goal)[len("GOAL_"):].lower(),
+           "start": e.start.ToDatetime(), "end": e.end.ToDatetime()}
+    if e.HasField("estimate"):
+        row["incremental_conversions"] = e.estimate.incremental_conversions
+        row["standard_error"] = e.estimate.standard_error
+    else:
+        for f in ("treated_customers", "treated_conversions", "holdout_customers",
+                  "holdout_conversions"):
+            row[f] = getattr(e.counts, f)
+    return row
+
+
 def _micros(value):
     if not value:
         return 0
@@ -324,6 +338,40 @@ class Client:
                              "revenue": result.baseline.revenue,
                              "share": result.baseline.share_of_conversions})
         return _frame(rows) if as_frame else rows
+
+    def record_experiment(self, name, channel, goal, start, end, estimate=None,
+                          standard_error=None, treated_customers=None,
+                          treated_conversions=None, holdout_customers=None,
+                          holdout_conversions=None):
+        """Stores (or replaces) a lift or holdout test of `channel` for `goal`
+        over [start, end): either `estimate` incremental conversions with
+        their `standard_error`, or the four holdout counts. The incremental
+        model calibrates on it. Returns the stored experiment as a dict."""
+        e = pb.Experiment(workspace=self.workspace, name=name, channel=channel,
+                          goal=apb.Goal.Value("GOAL_" + goal.upper()))
+        for field, value in (("start", start), ("end", end)):
+            getattr(e, field).CopyFrom(_timestamp(value) if isinstance(value, str)
+                                       else _timestamp(value.isoformat()))
+        if estimate is not None or standard_error is not None:
+            e.estimate.incremental_conversions = estimate
+            e.estimate.standard_error = standard_error
+        else:
+            e.counts.treated_customers = treated_customers
+            e.counts.treated_conversions = treated_conversions
+            e.counts.holdout_customers = holdout_customers
+            e.counts.holdout_conversions = holdout_conversions
+        return _experiment_row(self.stub.RecordExperiment(
+            pb.RecordExperimentRequest(experiment=e)))
+
+    def list_experiments(self):
+        """The workspace's experiments as dicts, by name."""
+        r = self.stub.ListExperiments(pb.ListExperimentsRequest(workspace=self.workspace))
+        return [_experiment_row(e) for e in r.experiments]
+
+    def delete_experiment(self, name):
+        """Deletes an experiment; grpc NOT_FOUND if there is none of that name."""
+        self.stub.DeleteExperiment(pb.DeleteExperimentRequest(
+            workspace=self.workspace, name=name))
 
     def top_paths(self, goal, start, end, limit=20, collapse_repeats=False, **selection):
         """The most frequent paths: rows of path (list of steps), journeys,
