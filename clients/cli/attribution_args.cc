@@ -142,6 +142,10 @@ absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(
     return Bad("group_by", "must be channel or campaign");
   }
   r.set_honour_stages(args.honour_stages);
+  if (args.intervals) {
+    r.mutable_intervals()->set_level(args.level);
+    r.mutable_intervals()->set_replicates(args.replicates);
+  }
   for (absl::string_view c :
        absl::StrSplit(args.include, ',', absl::SkipEmpty())) {
     r.add_include_channels(std::string(c));

@@ -20,6 +20,10 @@ struct AttributionArgs {
   std::string group_by;  // channel | campaign
   std::string include, exclude;  // comma-separated channels
   bool honour_stages = false;
+  // attribute: confidence intervals (--intervals, --level, --replicates).
+  bool intervals = false;
+  double level = 0;    // 0: the server's default, 0.95
+  int replicates = 0;  // 0: the server's default, 200
 };
 
 // InvalidArgument naming the flag on a malformed value.

@@ -75,6 +75,14 @@ ABSL_FLAG(std::string, model, "",
           "channel caused; adds a (baseline) row whose share is of all "
           "conversions). report/settings: one model (default: the "
           "workspace's; incremental is not available there yet).");
+ABSL_FLAG(bool, intervals, false,
+          "attribute: add a confidence interval to every credit "
+          "(conversions_low/high, revenue_low/high columns): a customer "
+          "bootstrap.");
+ABSL_FLAG(double, level, 0, "attribute --intervals: the level (default 0.95).");
+ABSL_FLAG(int, replicates, 0,
+          "attribute --intervals: bootstrap replicates, 10 to 2000 (default "
+          "200).");
 ABSL_FLAG(std::string, goal_of_test, "",
           "experiment set: the goal the test measured (acquisition, "
           "repeat_purchase, retention); default --goal.");
@@ -296,6 +304,9 @@ absl::StatusOr<v1::AttributeRequest> SelectionFromFlags(bool models_required) {
   a.include = absl::GetFlag(FLAGS_include);
   a.exclude = absl::GetFlag(FLAGS_exclude);
   a.honour_stages = absl::GetFlag(FLAGS_honour_stages);
+  a.intervals = absl::GetFlag(FLAGS_intervals);
+  a.level = absl::GetFlag(FLAGS_level);
+  a.replicates = absl::GetFlag(FLAGS_replicates);
   return BuildAttributeRequest(a, models_required);
 }
 
@@ -313,25 +324,44 @@ int AttributeCommand(client::AttributionClient& client, Format format) {
   Table table;
   table.columns = {"model",       "channel", "campaign",
                    "conversions", "revenue", "share"};
+  const bool intervals = request->has_intervals();
+  if (intervals) {
+    table.columns.insert(
+        table.columns.end(),
+        {"conversions_low", "conversions_high", "revenue_low", "revenue_high"});
+  }
+  auto add_interval = [&](std::vector<Cell>& row, const v1::Interval& c,
+                          const v1::Interval& v) {
+    if (!intervals) return;
+    row.push_back(Number(c.low()));
+    row.push_back(Number(c.high()));
+    row.push_back(Money(v.low()));
+    row.push_back(Money(v.high()));
+  };
   for (const v1::ModelResult& r : response->results()) {
     const std::string model = ModelName(r.model());
     for (const v1::GroupCredit& g : r.groups()) {
-      table.rows.push_back({{model},
-                            {g.channel()},
-                            {g.campaign()},
-                            Number(g.conversions()),
-                            Money(g.revenue()),
-                            Number(g.share())});
+      std::vector<Cell> row = {{model},
+                               {g.channel()},
+                               {g.campaign()},
+                               Number(g.conversions()),
+                               Money(g.revenue()),
+                               Number(g.share())};
+      add_interval(row, g.conversions_interval(), g.revenue_interval());
+      table.rows.push_back(std::move(row));
     }
     if (r.has_baseline()) {
       // incremental: what no channel caused; its share is of all the goal's
       // conversions.
-      table.rows.push_back({{model},
-                            {"(baseline)"},
-                            {""},
-                            Number(r.baseline().conversions()),
-                            Money(r.baseline().revenue()),
-                            Number(r.baseline().share_of_conversions())});
+      std::vector<Cell> row = {{model},
+                               {"(baseline)"},
+                               {""},
+                               Number(r.baseline().conversions()),
+                               Money(r.baseline().revenue()),
+                               Number(r.baseline().share_of_conversions())};
+      add_interval(row, r.baseline().conversions_interval(),
+                   r.baseline().revenue_interval());
+      table.rows.push_back(std::move(row));
     }
   }
   if (format == Format::kJson) {

@@ -226,6 +226,26 @@ absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
     RETURN_IF_ERROR(ParseModel(in.models(i), absl::StrCat("models[", i, "]"),
                                &m, applied->mutable_models(i)));
   }
+  if (in.has_intervals()) {
+    BootstrapOptions b;
+    const double level = in.intervals().level();
+    if (level != 0) {
+      if (!(level > 0 && level < 1)) {
+        return Bad("intervals.level", "must be between 0 and 1 (e.g. 0.95)");
+      }
+      b.level = level;
+    }
+    const int reps = in.intervals().replicates();
+    if (reps != 0) {
+      if (reps < 10 || reps > 2000) {
+        return Bad("intervals.replicates", "must be 10 to 2000");
+      }
+      b.replicates = reps;
+    }
+    applied->mutable_intervals()->set_level(b.level);
+    applied->mutable_intervals()->set_replicates(b.replicates);
+    out->intervals = b;
+  }
   return absl::OkStatus();
 }
 

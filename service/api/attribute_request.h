@@ -2,6 +2,7 @@
 #ifndef ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_
 #define ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/time/time.h"
 #include "attribution/v1/attribution.pb.h"
 #include "service/core/attribution.h"
+#include "service/core/bootstrap.h"
 
 namespace attribution::api {
 
@@ -17,6 +19,8 @@ struct AttributeQuery {
   std::vector<std::string> include_channels;
   std::vector<std::string> exclude_channels;
   std::vector<ModelParams> models;
+  // Set when the request asks for intervals.
+  std::optional<BootstrapOptions> intervals;
 };
 
 // Validates `in` (InvalidArgument naming the field, prefixed by

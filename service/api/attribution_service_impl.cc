@@ -20,6 +20,7 @@
 #include "service/api/grpc_status.h"
 #include "service/api/page_token.h"
 #include "service/api/raw_calls.h"
+#include "service/core/bootstrap.h"
 #include "service/core/incremental.h"
 #include "service/core/limits.h"
 #include "service/core/status_macros.h"
@@ -725,16 +726,19 @@ absl::Status AttributionServiceImpl::AttributeImpl(
     v1::ModelResult* result = response->add_results();
     *result->mutable_model() = response->request().models(static_cast<int>(m));
     Credits credits;
+    IncrementalParams incremental_params;
+    IncrementalResult incremental;
     if (query.models[m].kind == ModelKind::kIncremental) {
-      IncrementalParams p;
+      IncrementalParams& p = incremental_params;
       p.half_life_us = query.models[m].incremental_half_life_us;
       std::vector<v1::ExperimentCheck> checks;
       std::vector<int> check_of;
       RETURN_IF_ERROR(Calibrations(request.workspace(), request.goal(),
                                    query.paths, paths, &p.calibrations, &checks,
                                    &check_of));
-      IncrementalResult r = FitIncremental(paths, p, options_.query_threads,
-                                           query.paths.cancelled);
+      incremental = FitIncremental(paths, p, options_.query_threads,
+                                   query.paths.cancelled);
+      IncrementalResult& r = incremental;
       if (r.cancelled) return Stopped(context);
       IncrementalToProto(r, paths, result);
       for (size_t k = 0;
@@ -746,7 +750,7 @@ absl::Status AttributionServiceImpl::AttributeImpl(
       for (auto& c : checks) {
         *result->mutable_incremental_fit()->add_experiments() = std::move(c);
       }
-      credits = std::move(r.credits);
+      credits = r.credits;
     } else {
       credits = ::attribution::Attribute(paths, query.models[m],
                                          options_.query_threads,
@@ -755,6 +759,28 @@ absl::Status AttributionServiceImpl::AttributeImpl(
     }
     double total = 0;
     for (double c : credits.conversions) total += c;
+    CreditIntervals ci;
+    if (query.intervals.has_value()) {
+      const ModelParams& model = query.models[m];
+      if (model.kind == ModelKind::kIncremental) {
+        ci = IncrementalIntervals(paths, incremental_params, incremental,
+                                  *query.intervals, options_.query_threads,
+                                  query.paths.cancelled);
+      } else if (model.kind == ModelKind::kMarkov) {
+        // Each conversion is split by the fit's global shares.
+        std::vector<double> shares(credits.conversions.size(), 0.0);
+        for (size_t g = 0; g < shares.size(); ++g) {
+          shares[g] = total > 0 ? credits.conversions[g] / total : 0;
+        }
+        ci = BootstrapCredits(paths, {}, shares, *query.intervals,
+                              options_.query_threads, query.paths.cancelled);
+      } else {
+        ci = BootstrapCredits(paths, PathShareTable(paths, model), {},
+                              *query.intervals, options_.query_threads,
+                              query.paths.cancelled);
+      }
+      if (ci.cancelled) return Stopped(context);
+    }
     for (size_t g = 0; g < paths.group_table.size(); ++g) {
       v1::GroupCredit* credit = result->add_groups();
       credit->set_channel(paths.group_table[g].channel);
@@ -762,6 +788,20 @@ absl::Status AttributionServiceImpl::AttributeImpl(
       credit->set_conversions(credits.conversions[g]);
       credit->set_revenue(credits.revenue_micros[g] / 1e6);
       credit->set_share(total > 0 ? credits.conversions[g] / total : 0);
+      if (query.intervals.has_value() && g < ci.conversions_low.size()) {
+        credit->mutable_conversions_interval()->set_low(ci.conversions_low[g]);
+        credit->mutable_conversions_interval()->set_high(
+            ci.conversions_high[g]);
+        credit->mutable_revenue_interval()->set_low(ci.revenue_low[g] / 1e6);
+        credit->mutable_revenue_interval()->set_high(ci.revenue_high[g] / 1e6);
+      }
+    }
+    if (query.intervals.has_value() && result->has_baseline()) {
+      v1::BaselineCredit* b = result->mutable_baseline();
+      b->mutable_conversions_interval()->set_low(ci.baseline_low);
+      b->mutable_conversions_interval()->set_high(ci.baseline_high);
+      b->mutable_revenue_interval()->set_low(ci.baseline_revenue_low / 1e6);
+      b->mutable_revenue_interval()->set_high(ci.baseline_revenue_high / 1e6);
     }
     if (query.models[m].kind == ModelKind::kShapley) {
       totals->set_shapley_equal_split(credits.shapley_equal_split);

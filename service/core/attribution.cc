@@ -245,7 +245,14 @@ PathSet ExtractPaths(const IndexSnapshot& index, const PathQuery& query,
           stopped = true;
           return;
         }
-        extractor.Customer(index.customer(static_cast<uint32_t>(c)).events);
+        const IndexSnapshot::Customer customer =
+            index.customer(static_cast<uint32_t>(c));
+        const size_t before = parts[t].lengths.size();
+        extractor.Customer(customer.events);
+        if (parts[t].lengths.size() > before) {
+          parts[t].customer_keys.resize(parts[t].lengths.size(),
+                                        CustomerKey(customer.id));
+        }
       }
     });
   }
@@ -285,6 +292,8 @@ PathSet ExtractPaths(const IndexSnapshot& index, const PathQuery& query,
                          p.converted.end());
     out.revenue_micros.insert(out.revenue_micros.end(),
                               p.revenue_micros.begin(), p.revenue_micros.end());
+    out.customer_keys.insert(out.customer_keys.end(), p.customer_keys.begin(),
+                             p.customer_keys.end());
     out.conversions += p.conversions;
     out.revenue_micros_total += p.revenue;
     out.conversions_without_touch += p.without_touch;
@@ -301,6 +310,7 @@ void RawJourneys::Clear() {
   conversion_us.clear();
   converted.clear();
   revenue_micros.clear();
+  customer_keys.clear();
   touch_pos.clear();
   conversion_pos.clear();
   conversions = revenue = without_touch = revenue_without_touch = censored = 0;
@@ -617,6 +627,17 @@ void ShapleyCredits(const PathSet& paths, Credits& credits) {
 }
 
 }  // namespace
+
+uint64_t CustomerKey(absl::string_view customer_id) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : customer_id) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
 
 std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path) {
   std::vector<uint32_t> set(path.begin(), path.end());

@@ -85,6 +85,9 @@ struct PathSet {
   std::vector<int64_t> conversion_us;   // Window end for non-converting.
   std::vector<uint8_t> converted;       // 1 or 0.
   std::vector<int64_t> revenue_micros;  // 0 for non-converting.
+  // A stable hash of each journey's customer id (the same in every process
+  // and after restarts), for resampling customers in the bootstrap.
+  std::vector<uint64_t> customer_keys;
 
   int64_t conversions = 0;  // All, with or without a touch.
   int64_t revenue_micros_total = 0;
@@ -174,6 +177,7 @@ struct RawJourneys {
   std::vector<int64_t> conversion_us;
   std::vector<uint8_t> converted;
   std::vector<int64_t> revenue_micros;
+  std::vector<uint64_t> customer_keys;  // Filled by ExtractPaths.
   // Also keep converting journeys without a touch (length 0).
   bool keep_untouched = false;
   // Filled only when recording positions (ExtractCustomer).
@@ -224,6 +228,9 @@ struct CustomerConversion {
 std::vector<CustomerConversion> ExtractCustomer(
     const IndexSnapshot& index, const IndexSnapshot::Customer& customer,
     const PathQuery& query, std::vector<Group>* group_table);
+
+// A stable 64-bit hash of a customer id (FNV-1a, then a mix).
+uint64_t CustomerKey(absl::string_view customer_id);
 
 // Id of `group` in a sorted group table, or -1.
 int FindGroup(const std::vector<Group>& table, const Group& group);

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "service/core/bootstrap.h"
 
 namespace attribution {
 namespace {
@@ -29,6 +30,7 @@ constexpr double kMinBaseline = 1e-9;
 struct Features {
   std::vector<uint8_t> converted;  // Per row.
   std::vector<int64_t> conversion_us;
+  std::vector<uint64_t> customer_keys;
   std::vector<int64_t> revenue_micros;
   std::vector<uint32_t> offsets = {0};
   std::vector<uint32_t> groups;
@@ -113,6 +115,8 @@ Features BuildFeatures(const PathSet& paths, const std::vector<uint32_t>& order,
     f.offsets.push_back(static_cast<uint32_t>(f.groups.size()));
     f.converted.push_back(paths.converted[j]);
     f.conversion_us.push_back(paths.conversion_us[j]);
+    f.customer_keys.push_back(
+        j < paths.customer_keys.size() ? paths.customer_keys[j] : j);
     f.revenue_micros.push_back(paths.revenue_micros[j]);
   }
   return f;
@@ -400,6 +404,50 @@ std::vector<double> SolveSpd(std::vector<double> a, std::vector<double> r,
   return r;
 }
 
+// A Cholesky factor L (lower, row-major) of A + ridge I, for many solves.
+std::vector<double> Factor(const std::vector<double>& a, size_t n) {
+  double max_diag = 0;
+  for (size_t i = 0; i < n; ++i) max_diag = std::max(max_diag, a[i * n + i]);
+  const double base = std::max(max_diag, 1.0) * 1e-10;
+  double ridge = 0;
+  std::vector<double> l(n * n);
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    bool ok = true;
+    std::fill(l.begin(), l.end(), 0.0);
+    for (size_t i = 0; i < n && ok; ++i) {
+      for (size_t j = 0; j <= i; ++j) {
+        double s = a[i * n + j] + (i == j ? ridge : 0.0);
+        for (size_t k = 0; k < j; ++k) s -= l[i * n + k] * l[j * n + k];
+        if (i == j) {
+          if (s <= 0) {
+            ok = false;
+            break;
+          }
+          l[i * n + i] = std::sqrt(s);
+        } else {
+          l[i * n + j] = s / l[j * n + j];
+        }
+      }
+    }
+    if (ok) break;
+    ridge = ridge == 0 ? base : ridge * 10;
+  }
+  return l;
+}
+
+void SolveFactored(const std::vector<double>& l, size_t n, double* r) {
+  for (size_t i = 0; i < n; ++i) {
+    double s = r[i];
+    for (size_t k = 0; k < i; ++k) s -= l[i * n + k] * r[k];
+    r[i] = s / l[i * n + i];
+  }
+  for (size_t i = n; i-- > 0;) {
+    double s = r[i];
+    for (size_t k = i + 1; k < n; ++k) s -= l[k * n + i] * r[k];
+    r[i] = s / l[i * n + i];
+  }
+}
+
 double LowerBound(size_t i) { return i == 0 ? kMinBaseline : 0.0; }
 
 // Projected Newton on the negative log-likelihood. Returns false if
@@ -625,6 +673,193 @@ std::vector<std::pair<int, double>> IncrementalShares(
     const double p_without = -std::expm1(-(eta - effect[k]));
     out.emplace_back(stock[k].first, p > 0 ? (p - p_without) / p : 0.0);
   }
+  return out;
+}
+
+CreditIntervals IncrementalIntervals(const PathSet& paths,
+                                     const IncrementalParams& params,
+                                     const IncrementalResult& result,
+                                     const BootstrapOptions& options,
+                                     int threads,
+                                     const std::function<bool()>& cancelled) {
+  CreditIntervals out;
+  const size_t groups = paths.group_table.size();
+  const size_t reps = static_cast<size_t>(options.replicates);
+  out.conversions_low.assign(groups, 0);
+  out.conversions_high.assign(groups, 0);
+  out.revenue_low.assign(groups, 0);
+  out.revenue_high.assign(groups, 0);
+  if (paths.size() == 0 || result.fit.linear_effects.size() != groups) {
+    return out;
+  }
+  std::vector<Calibration> calibrations = params.calibrations;
+  for (Calibration& c : calibrations) {
+    std::sort(c.groups.begin(), c.groups.end());
+    c.standard_error = std::max(c.standard_error, 1e-9);
+  }
+  const Features f =
+      BuildFeatures(paths, CanonicalOrder(paths), result.fit.half_life_us);
+  Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
+  m.theta[0] = result.fit.baseline_hazard;
+  for (size_t g = 0; g < groups; ++g) {
+    m.theta[1 + g] = result.fit.linear_effects[g];
+    m.theta[1 + groups + g] = result.fit.saturating_effects[g];
+  }
+  m.calibrations = &calibrations;
+  const size_t n = m.size();
+  std::vector<double> grad, hess;
+  Derivatives(f, m, threads, &grad, &hess);
+  // Parameters at their bound stay there; the others move.
+  std::vector<size_t> free;
+  for (size_t i = 0; i < n; ++i) {
+    if (m.theta[i] > LowerBound(i) * (1 + 1e-12)) free.push_back(i);
+  }
+  const size_t k = free.size();
+  std::vector<double> h_free(k * k);
+  for (size_t p = 0; p < k; ++p) {
+    for (size_t q = 0; q < k; ++q)
+      h_free[p * k + q] = hess[free[p] * n + free[q]];
+  }
+  const std::vector<double> chol = Factor(h_free, k);
+
+  // One pass, in fixed blocks: per replicate the weighted score (dense over
+  // the parameters) and the weighted credits; unweighted, the credits'
+  // derivatives J (per group, over the parameters).
+  struct Part {
+    std::vector<double> score;      // reps x n
+    std::vector<double> credit;     // reps x groups
+    std::vector<double> revenue;    // reps x groups
+    std::vector<double> total;      // reps: weighted converting journeys
+    std::vector<double> total_rev;  // reps
+    std::vector<double> jac;        // groups x n
+    std::vector<double> jac_rev;    // groups x n
+  };
+  std::vector<Part> parts(kBlocks);
+  const bool done =
+      ForBlocks(f.rows(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
+        Part& p = parts[b];
+        p.score.assign(reps * n, 0.0);
+        p.credit.assign(reps * groups, 0.0);
+        p.revenue.assign(reps * groups, 0.0);
+        p.total.assign(reps, 0.0);
+        p.total_rev.assign(reps, 0.0);
+        p.jac.assign(groups * n, 0.0);
+        p.jac_rev.assign(groups * n, 0.0);
+        std::vector<double> w(reps);
+        std::vector<uint32_t> idx;
+        std::vector<double> val;
+        for (size_t j = lo; j < hi; ++j) {
+          for (size_t r = 0; r < reps; ++r) {
+            w[r] = BootstrapWeight(f.customer_keys[j], r);
+          }
+          const double eta = m.Eta(f, j);
+          const bool y = f.converted[j];
+          const double em1 = std::expm1(eta);
+          const double d1 = y ? -1.0 / em1 : 1.0;
+          idx.clear();
+          val.clear();
+          idx.push_back(0);
+          val.push_back(1.0);
+          for (uint32_t q = f.offsets[j]; q < f.offsets[j + 1]; ++q) {
+            idx.push_back(1 + f.groups[q]);
+            val.push_back(f.x[q]);
+            idx.push_back(1 + groups + f.groups[q]);
+            val.push_back(f.log1p_x[q]);
+          }
+          // (w - 1) x score: at the fit the unweighted score (with the
+          // calibration penalties) is zero, so this is the replicate's.
+          for (size_t r = 0; r < reps; ++r) {
+            const double c = (w[r] - 1) * d1;
+            if (c == 0) continue;
+            double* sc = &p.score[r * n];
+            for (size_t e = 0; e < idx.size(); ++e) sc[idx[e]] += c * val[e];
+          }
+          if (!y) continue;
+          const double rev = static_cast<double>(f.revenue_micros[j]);
+          for (size_t r = 0; r < reps; ++r) {
+            p.total[r] += w[r];
+            p.total_rev[r] += w[r] * rev;
+          }
+          const double q0 = std::exp(-eta);
+          const double one_minus_q = -std::expm1(-eta);
+          for (uint32_t q = f.offsets[j]; q < f.offsets[j + 1]; ++q) {
+            const uint32_t g = f.groups[q];
+            const double e = m.Effect(f, q);
+            const double eg1 = std::expm1(e);
+            const double lost = q0 * eg1 / one_minus_q;
+            const double dr_deta = -eg1 * q0 / (one_minus_q * one_minus_q);
+            const double dr_de = q0 * (eg1 + 1) / one_minus_q;
+            for (size_t r = 0; r < reps; ++r) {
+              p.credit[r * groups + g] += w[r] * lost;
+              p.revenue[r * groups + g] += w[r] * lost * rev;
+            }
+            double* jg = &p.jac[g * n];
+            double* jr = &p.jac_rev[g * n];
+            for (size_t e2 = 0; e2 < idx.size(); ++e2) {
+              double d = dr_deta * val[e2];
+              if (idx[e2] == 1 + g || idx[e2] == 1 + groups + g) {
+                d += dr_de * val[e2];
+              }
+              jg[idx[e2]] += d;
+              jr[idx[e2]] += d * rev;
+            }
+          }
+        }
+      });
+  if (!done) {
+    out.cancelled = true;
+    return out;
+  }
+  Part sum = parts[0];
+  for (int b = 1; b < kBlocks; ++b) {
+    auto add = [](std::vector<double>& a, const std::vector<double>& x) {
+      for (size_t i = 0; i < a.size(); ++i) a[i] += x[i];
+    };
+    add(sum.score, parts[b].score);
+    add(sum.credit, parts[b].credit);
+    add(sum.revenue, parts[b].revenue);
+    add(sum.total, parts[b].total);
+    add(sum.total_rev, parts[b].total_rev);
+    add(sum.jac, parts[b].jac);
+    add(sum.jac_rev, parts[b].jac_rev);
+  }
+  // Per replicate: the Newton step, then the credits it implies.
+  std::vector<std::vector<double>> conv(groups, std::vector<double>(reps)),
+      revs(groups, std::vector<double>(reps));
+  std::vector<double> base(reps), base_rev(reps);
+  std::vector<double> step(k);
+  for (size_t r = 0; r < reps; ++r) {
+    for (size_t p = 0; p < k; ++p) step[p] = -sum.score[r * n + free[p]];
+    SolveFactored(chol, k, step.data());
+    double credited = 0, credited_rev = 0;
+    for (size_t g = 0; g < groups; ++g) {
+      double c = sum.credit[r * groups + g], v = sum.revenue[r * groups + g];
+      for (size_t p = 0; p < k; ++p) {
+        c += sum.jac[g * n + free[p]] * step[p];
+        v += sum.jac_rev[g * n + free[p]] * step[p];
+      }
+      conv[g][r] = std::max(0.0, c);
+      revs[g][r] = std::max(0.0, v);
+      credited += conv[g][r];
+      credited_rev += revs[g][r];
+    }
+    base[r] = sum.total[r] +
+              static_cast<double>(paths.conversions_without_touch) - credited;
+    base_rev[r] = sum.total_rev[r] +
+                  static_cast<double>(paths.revenue_without_touch_micros) -
+                  credited_rev;
+  }
+  const double lo_q = (1 - options.level) / 2, hi_q = 1 - lo_q;
+  for (size_t g = 0; g < groups; ++g) {
+    out.conversions_low[g] = BootstrapQuantile(conv[g], lo_q);
+    out.conversions_high[g] = BootstrapQuantile(conv[g], hi_q);
+    out.revenue_low[g] = BootstrapQuantile(revs[g], lo_q);
+    out.revenue_high[g] = BootstrapQuantile(revs[g], hi_q);
+  }
+  out.baseline_low = BootstrapQuantile(base, lo_q);
+  out.baseline_high = BootstrapQuantile(base, hi_q);
+  out.baseline_revenue_low = BootstrapQuantile(base_rev, lo_q);
+  out.baseline_revenue_high = BootstrapQuantile(base_rev, hi_q);
   return out;
 }
 

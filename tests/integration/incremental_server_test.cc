@@ -210,6 +210,59 @@ TEST_F(IncrementalServerTest, TheCliPrintsTheBaselineRow) {
   EXPECT_THAT(r.out, HasSubstr("incremental,instagram,"));
 }
 
+TEST_F(IncrementalServerTest, IntervalsForEveryModelDeterministicAndValidated) {
+  v1::AttributeRequest r = Request();
+  r.clear_models();
+  for (int m = v1::MODEL_FIRST_TOUCH; m <= v1::MODEL_INCREMENTAL; ++m) {
+    r.add_models()->set_model(static_cast<v1::Model>(m));
+  }
+  r.mutable_intervals()->set_replicates(100);
+  auto first = client_->Attribute(r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->request().intervals().level(), 0.95);
+  EXPECT_EQ(first->request().intervals().replicates(), 100);
+  for (const v1::ModelResult& result : first->results()) {
+    for (const v1::GroupCredit& g : result.groups()) {
+      ASSERT_TRUE(g.has_conversions_interval()) << g.channel();
+      EXPECT_LE(g.conversions_interval().low(),
+                g.conversions_interval().high());
+      EXPECT_GE(g.conversions_interval().low(), 0);
+      if (result.model().model() != v1::MODEL_INCREMENTAL) {
+        // Resampling customers around the full-data credit.
+        EXPECT_LE(g.conversions_interval().low(), g.conversions());
+        EXPECT_GE(g.conversions_interval().high(), g.conversions());
+      }
+      EXPECT_LE(g.revenue_interval().low(), g.revenue_interval().high());
+    }
+  }
+  const v1::ModelResult& inc = first->results(first->results_size() - 1);
+  ASSERT_TRUE(inc.baseline().has_conversions_interval());
+  EXPECT_LT(inc.baseline().conversions_interval().low(),
+            inc.baseline().conversions_interval().high());
+  auto second = client_->Attribute(r);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(first->SerializeAsString(), second->SerializeAsString());
+
+  v1::AttributeRequest bad = Request();
+  bad.mutable_intervals()->set_level(1.5);
+  EXPECT_THAT(client_->Attribute(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("intervals.level")));
+  bad.mutable_intervals()->set_level(0);
+  bad.mutable_intervals()->set_replicates(5);
+  EXPECT_THAT(client_->Attribute(bad),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("intervals.replicates")));
+  CommandResult cli = RunCommand(
+      {ATTRIBUTIONCTL_PATH, "--server=" + server_->address(), "--workspace=sim",
+       "attribute", "--goal=acquisition", "--from=2025-01-01",
+       "--to=2025-04-01", "--model=incremental,linear", "--intervals",
+       "--replicates=50", "--format=csv"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_THAT(cli.out, HasSubstr("conversions_low,conversions_high,revenue_low,"
+                                 "revenue_high"));
+}
+
 // Experiments: stored, validated, and calibrating the confounded family.
 class ExperimentServerTest : public IncrementalServerTest {
  protected:

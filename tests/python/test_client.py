@@ -231,6 +231,14 @@ def test_incremental_rows_and_experiments(server, tmp_path):
         credited = sum(r["conversions"] for r in result if r["channel"] != "(baseline)")
         assert abs(credited + baseline[0]["conversions"] - result.totals["conversions"]) < 1e-6
 
+        with_intervals = client.attribute("acquisition", *window, models=("incremental", "linear"),
+                                          intervals=True, replicates=50)
+        for r in with_intervals:
+            assert r["conversions_low"] <= r["conversions_high"]
+        linear = [r for r in with_intervals if r["model"] == "linear"]
+        assert all(r["conversions_low"] <= r["conversions"] <= r["conversions_high"]
+                   for r in linear)
+
         stored = client.record_experiment("email-holdout", "email", "acquisition", *window,
                                           treated_customers=1000, treated_conversions=120,
                                           holdout_customers=100, holdout_conversions=10)

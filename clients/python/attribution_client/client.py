@@ -67,6 +67,13 @@ def _timestamp(value):
     return ts
 
 
+def _interval_columns(credit):
+    return {"conversions_low": credit.conversions_interval.low,
+            "conversions_high": credit.conversions_interval.high,
+            "revenue_low": credit.revenue_interval.low,
+            "revenue_high": credit.revenue_interval.high}
+
+
 def _experiment_row(e):
     row = {"name": e.name, "channel": e.channel,
            "goal": apb.Goal.Name(e.goal)[len("GOAL_"):].lower(),
@@ -313,12 +320,18 @@ class Client:
             r.models.add().CopyFrom(_model_spec(m))
         return r
 
-    def attribute(self, goal, start, end, models=("linear",), as_frame=False, **selection):
+    def attribute(self, goal, start, end, models=("linear",), as_frame=False,
+                  intervals=False, level=0.0, replicates=0, **selection):
         """Which channels drove the goal in [start, end): one row per model and
         group (model, channel, campaign, conversions, revenue, share), or a
         pandas DataFrame of them with as_frame=True (needs pandas). The
         totals are in the ``totals`` attribute of the returned list."""
-        response = self.stub.Attribute(self._selection(goal, start, end, models, **selection))
+        request = self._selection(goal, start, end, models, **selection)
+        if intervals:
+            # Rows gain conversions_low/high and revenue_low/high.
+            request.intervals.level = level
+            request.intervals.replicates = replicates
+        response = self.stub.Attribute(request)
         rows = _Rows()
         rows.totals = {f.name: getattr(response.totals, f.name)
                        for f in response.totals.DESCRIPTOR.fields}
@@ -327,16 +340,22 @@ class Client:
             if result.model.HasField("order"):
                 name += ":%d" % result.model.order
             for g in result.groups:
-                rows.append({"model": name, "channel": g.channel, "campaign": g.campaign,
-                             "conversions": g.conversions, "revenue": g.revenue,
-                             "share": g.share})
+                row = {"model": name, "channel": g.channel, "campaign": g.campaign,
+                       "conversions": g.conversions, "revenue": g.revenue,
+                       "share": g.share}
+                if intervals:
+                    row.update(_interval_columns(g))
+                rows.append(row)
             if result.HasField("baseline"):
                 # incremental: what no channel caused; its share is of all
                 # the goal's conversions.
-                rows.append({"model": name, "channel": "(baseline)", "campaign": "",
-                             "conversions": result.baseline.conversions,
-                             "revenue": result.baseline.revenue,
-                             "share": result.baseline.share_of_conversions})
+                row = {"model": name, "channel": "(baseline)", "campaign": "",
+                       "conversions": result.baseline.conversions,
+                       "revenue": result.baseline.revenue,
+                       "share": result.baseline.share_of_conversions}
+                if intervals:
+                    row.update(_interval_columns(result.baseline))
+                rows.append(row)
         return _frame(rows) if as_frame else rows
 
     def record_experiment(self, name, channel, goal, start, end, estimate=None,
