@@ -125,6 +125,15 @@ int Run() {
     // The eight models of the issue (MARKOV at order 1) in one request.
     std::printf("  %-16s %6.3f s\n", "all eight",
                 Time(*client, all, repeats, &response));
+    // 95% intervals, 200 replicates.
+    for (v1::Model model : {v1::MODEL_LINEAR, v1::MODEL_INCREMENTAL}) {
+      v1::AttributeRequest r = Request(goal);
+      r.add_models()->set_model(model);
+      r.mutable_intervals()->set_replicates(200);
+      std::printf("  %-16s %6.3f s\n",
+                  model == v1::MODEL_LINEAR ? "linear+ci200" : "increm.+ci200",
+                  Time(*client, r, repeats, &response));
+    }
   }
   std::printf("\nserver RSS %.1f MiB\n",
               (*server)->RssBytes() / (1024.0 * 1024.0));
