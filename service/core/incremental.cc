@@ -360,50 +360,6 @@ void Derivatives(const Features& f, const Model& m, int threads,
   }
 }
 
-// Solves A x = r for symmetric positive definite A (n x n, row-major) by
-// Cholesky; adds to the diagonal until it factors.
-std::vector<double> SolveSpd(std::vector<double> a, std::vector<double> r,
-                             size_t n) {
-  double ridge = 0;
-  double max_diag = 0;
-  for (size_t i = 0; i < n; ++i) max_diag = std::max(max_diag, a[i * n + i]);
-  const double base = std::max(max_diag, 1.0) * 1e-10;
-  std::vector<double> l(n * n);
-  for (int attempt = 0; attempt < 40; ++attempt) {
-    bool ok = true;
-    std::fill(l.begin(), l.end(), 0.0);
-    for (size_t i = 0; i < n && ok; ++i) {
-      for (size_t j = 0; j <= i; ++j) {
-        double s = a[i * n + j] + (i == j ? ridge : 0.0);
-        for (size_t k = 0; k < j; ++k) s -= l[i * n + k] * l[j * n + k];
-        if (i == j) {
-          if (s <= 0) {
-            ok = false;
-            break;
-          }
-          l[i * n + i] = std::sqrt(s);
-        } else {
-          l[i * n + j] = s / l[j * n + j];
-        }
-      }
-    }
-    if (ok) break;
-    ridge = ridge == 0 ? base : ridge * 10;
-  }
-  // Forward and back substitution.
-  for (size_t i = 0; i < n; ++i) {
-    double s = r[i];
-    for (size_t k = 0; k < i; ++k) s -= l[i * n + k] * r[k];
-    r[i] = s / l[i * n + i];
-  }
-  for (size_t i = n; i-- > 0;) {
-    double s = r[i];
-    for (size_t k = i + 1; k < n; ++k) s -= l[k * n + i] * r[k];
-    r[i] = s / l[i * n + i];
-  }
-  return r;
-}
-
 // A Cholesky factor L (lower, row-major) of A + ridge I, for many solves.
 std::vector<double> Factor(const std::vector<double>& a, size_t n) {
   double max_diag = 0;
@@ -446,6 +402,14 @@ void SolveFactored(const std::vector<double>& l, size_t n, double* r) {
     for (size_t k = i + 1; k < n; ++k) s -= l[k * n + i] * r[k];
     r[i] = s / l[i * n + i];
   }
+}
+
+// Solves A x = r for symmetric positive definite A (n x n, row-major),
+// adding to the diagonal until it factors.
+std::vector<double> SolveSpd(const std::vector<double>& a,
+                             std::vector<double> r, size_t n) {
+  SolveFactored(Factor(a, n), n, r.data());
+  return r;
 }
 
 double LowerBound(size_t i) { return i == 0 ? kMinBaseline : 0.0; }

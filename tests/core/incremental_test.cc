@@ -24,28 +24,7 @@ struct Sample {
 std::unique_ptr<Sample> Make(sim::Family family, int customers, uint64_t seed) {
   auto s = std::make_unique<Sample>();
   s->world = sim::Simulate(family, customers, seed);
-  int64_t n = 0;
-  for (const sim::Customer& c : s->world.customers) {
-    for (const sim::Touch& t : c.touches) {
-      Event e;
-      e.event_id = absl::StrCat("e", n++);
-      e.customer_id = c.id;
-      e.occurred_at_us = t.at_us;
-      e.channel = sim::kChannelNames[t.channel];
-      e.interaction = Interaction::kClick;
-      s->index.Insert(e, [] { return SIZE_MAX; });
-    }
-    if (c.converted) {
-      Event e;
-      e.type = EventType::kConversion;
-      e.event_id = absl::StrCat("e", n++);
-      e.customer_id = c.id;
-      e.occurred_at_us = c.decide_us;
-      e.kind = ConversionKind::kPurchase;
-      e.revenue_micros = c.revenue_micros;
-      s->index.Insert(e, [] { return SIZE_MAX; });
-    }
-  }
+  sim::IndexWorld(s->world, &s->index);
   PathQuery q;
   q.goal = Goal::kAcquisition;
   q.start_us = sim::kT0Us;

@@ -25,11 +25,14 @@
 #ifndef ATTRIBUTION_TESTS_TOOLS_CAUSAL_SIM_H_
 #define ATTRIBUTION_TESTS_TOOLS_CAUSAL_SIM_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "service/core/journey_index.h"
 
 namespace attribution::sim {
 
@@ -242,6 +245,33 @@ inline double ShareDistance(const World& w,
     d += std::fabs(c - t);
   }
   return d;
+}
+
+// The world's events in a journey index, as the service would hold them.
+inline void IndexWorld(const World& w, WorkspaceIndex* index) {
+  int64_t n = 0;
+  for (const Customer& c : w.customers) {
+    for (const Touch& t : c.touches) {
+      Event e;
+      e.type = EventType::kTouchpoint;
+      e.event_id = "e" + std::to_string(n++);
+      e.customer_id = c.id;
+      e.occurred_at_us = t.at_us;
+      e.channel = kChannelNames[t.channel];
+      e.interaction = Interaction::kClick;
+      index->Insert(e, [] { return SIZE_MAX; });
+    }
+    if (c.converted) {
+      Event e;
+      e.type = EventType::kConversion;
+      e.event_id = "e" + std::to_string(n++);
+      e.customer_id = c.id;
+      e.occurred_at_us = c.decide_us;
+      e.kind = ConversionKind::kPurchase;
+      e.revenue_micros = c.revenue_micros;
+      index->Insert(e, [] { return SIZE_MAX; });
+    }
+  }
 }
 
 }  // namespace attribution::sim

@@ -31,33 +31,6 @@ ABSL_FLAG(int, coverage_seeds, 0,
 namespace attribution {
 namespace {
 
-// The world's events in a journey index.
-void Index(const sim::World& w, WorkspaceIndex* index) {
-  int64_t n = 0;
-  for (const sim::Customer& c : w.customers) {
-    for (const sim::Touch& t : c.touches) {
-      Event e;
-      e.type = EventType::kTouchpoint;
-      e.event_id = absl::StrCat("e", n++);
-      e.customer_id = c.id;
-      e.occurred_at_us = t.at_us;
-      e.channel = sim::kChannelNames[t.channel];
-      e.interaction = Interaction::kClick;
-      index->Insert(e, [] { return SIZE_MAX; });
-    }
-    if (c.converted) {
-      Event e;
-      e.type = EventType::kConversion;
-      e.event_id = absl::StrCat("e", n++);
-      e.customer_id = c.id;
-      e.occurred_at_us = c.decide_us;
-      e.kind = ConversionKind::kPurchase;
-      e.revenue_micros = c.revenue_micros;
-      index->Insert(e, [] { return SIZE_MAX; });
-    }
-  }
-}
-
 struct Row {
   std::string name;
   double distance = 0;
@@ -67,7 +40,7 @@ struct Row {
 };
 
 PathSet Paths(const sim::World& w, WorkspaceIndex* index) {
-  Index(w, index);
+  sim::IndexWorld(w, index);
   PathQuery q;
   q.goal = Goal::kAcquisition;
   q.start_us = sim::kT0Us;
@@ -153,7 +126,7 @@ int Main() {
       const sim::World w = sim::Simulate(family, customers, seed);
       conversions += static_cast<double>(w.conversions);
       WorkspaceIndex index;
-      Index(w, &index);
+      sim::IndexWorld(w, &index);
       const IndexSnapshot snap = index.Snapshot();
       PathQuery q;
       q.goal = Goal::kAcquisition;
