@@ -232,6 +232,15 @@ std::vector<CustomerConversion> ExtractCustomer(
 // A stable 64-bit hash of a customer id (FNV-1a, then a mix).
 uint64_t CustomerKey(absl::string_view customer_id);
 
+// splitmix64's finaliser: a fixed (unseeded) bit mix, for hashes that must
+// be the same in every process (absl::Hash is seeded per process).
+inline uint64_t MixBits(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 // Id of `group` in a sorted group table, or -1.
 int FindGroup(const std::vector<Group>& table, const Group& group);
 

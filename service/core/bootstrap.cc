@@ -16,13 +16,6 @@ constexpr int kBlocks = 64;
 constexpr double kConvScale = 1099511627776.0;  // 2^40
 constexpr double kRevScale = 1048576.0;         // 2^20
 
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // A Poisson(1) draw from 64 random bits, by its inverse distribution.
 int PoissonOne(uint64_t bits) {
   static const double* const cdf = [] {
@@ -45,7 +38,7 @@ int PoissonOne(uint64_t bits) {
 
 int BootstrapWeight(uint64_t customer_key, size_t replicate) {
   return PoissonOne(
-      Mix(customer_key ^ ((replicate + 1) * 0xd1b54a32d192ed03ULL)));
+      MixBits(customer_key ^ ((replicate + 1) * 0xd1b54a32d192ed03ULL)));
 }
 
 namespace {

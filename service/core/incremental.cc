@@ -39,14 +39,6 @@ struct Features {
   std::vector<double> log1p_x;
 };
 
-// splitmix64's finaliser.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // The journeys in an order that depends on their content alone (a hash,
 // then the content itself), so that sums come out bit for bit the same
 // whatever order the index holds customers in (it changes at a restart).
@@ -57,12 +49,12 @@ std::vector<uint32_t> CanonicalOrder(const PathSet& paths) {
     const auto path = paths.path(j);
     const auto times = paths.path_times(j);
     // A fixed hash (absl::Hash is seeded per process).
-    uint64_t h = Mix(paths.converted[j] ^ 0x51ed2701ULL);
-    h = Mix(h ^ static_cast<uint64_t>(paths.revenue_micros[j]));
-    h = Mix(h ^ static_cast<uint64_t>(paths.conversion_us[j]));
+    uint64_t h = MixBits(paths.converted[j] ^ 0x51ed2701ULL);
+    h = MixBits(h ^ static_cast<uint64_t>(paths.revenue_micros[j]));
+    h = MixBits(h ^ static_cast<uint64_t>(paths.conversion_us[j]));
     for (size_t i = 0; i < path.size(); ++i) {
-      h = Mix(h ^ path[i]);
-      h = Mix(h ^ static_cast<uint64_t>(times[i]));
+      h = MixBits(h ^ path[i]);
+      h = MixBits(h ^ static_cast<uint64_t>(times[i]));
     }
     key[j] = h;
   }

@@ -13,6 +13,16 @@
 
 namespace attribution {
 
+std::optional<int64_t> FirstPurchaseIn(absl::Span<const IndexedEvent> events) {
+  for (const IndexedEvent& e : events) {
+    if (!e.is_touchpoint() &&
+        e.conversion_kind() == ConversionKind::kPurchase) {
+      return e.at_us;
+    }
+  }
+  return std::nullopt;
+}
+
 uint64_t EventIdHash(absl::string_view event_id) {
   return absl::Hash<absl::string_view>{}(event_id);
 }
@@ -123,13 +133,7 @@ std::optional<int64_t> IndexSnapshot::FirstPurchaseAt(
     absl::string_view customer_id) const {
   std::optional<Customer> c = FindCustomer(customer_id);
   if (!c.has_value()) return std::nullopt;
-  for (const IndexedEvent& e : c->events) {
-    if (!e.is_touchpoint() &&
-        e.conversion_kind() == ConversionKind::kPurchase) {
-      return e.at_us;
-    }
-  }
-  return std::nullopt;
+  return FirstPurchaseIn(c->events);
 }
 
 int IndexSnapshot::ChannelId(absl::string_view name) const {
@@ -215,14 +219,7 @@ bool WorkspaceIndex::FindCustomerSummary(
   absl::Span<const IndexedEvent> events =
       chunks_[ci >> kChunkBits]->lists[ci & (kChunkSize - 1)].events();
   if (events.empty()) return false;
-  first_purchase->reset();
-  for (const IndexedEvent& e : events) {
-    if (!e.is_touchpoint() &&
-        e.conversion_kind() == ConversionKind::kPurchase) {
-      *first_purchase = e.at_us;
-      break;
-    }
-  }
+  *first_purchase = FirstPurchaseIn(events);
   return true;
 }
 

@@ -57,6 +57,9 @@ struct IndexedEvent {
 };
 static_assert(sizeof(IndexedEvent) == 16);
 
+// The time of the first purchase among `events` (in time order), if any.
+std::optional<int64_t> FirstPurchaseIn(absl::Span<const IndexedEvent> events);
+
 // Hash of an event id used to recognise duplicates without a disk read.
 uint64_t EventIdHash(absl::string_view event_id);
 
