@@ -16,35 +16,47 @@ constexpr int kBlocks = 64;
 constexpr double kConvScale = 1099511627776.0;  // 2^40
 constexpr double kRevScale = 1048576.0;         // 2^20
 
-// A Poisson(1) draw from 64 random bits, by its inverse distribution.
-int PoissonOne(uint64_t bits) {
-  static const double* const cdf = [] {
-    auto* c = new double[21];
-    double p = std::exp(-1.0), sum = 0;
-    for (int k = 0; k <= 20; ++k) {
-      sum += p;
-      c[k] = sum;
-      p /= (k + 1);
-    }
-    return c;
-  }();
-  const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
-  int k = 0;
-  while (k < 20 && u >= cdf[k]) ++k;
-  return k;
-}
-
 }  // namespace
 
-int BootstrapWeight(uint64_t customer_key, size_t replicate) {
-  return PoissonOne(
-      MixBits(customer_key ^ ((replicate + 1) * 0xd1b54a32d192ed03ULL)));
-}
+namespace bootstrap_internal {
+
+// From the same doubles as the draw u / 2^53 >= cdf[k] they stand for:
+// cdf[k] * 2^53 is exact, so the integer test is the same test.
+const std::array<uint64_t, 21> kPoissonThresholds = [] {
+  std::array<uint64_t, 21> t{};
+  double p = std::exp(-1.0), cdf = 0;
+  for (int k = 0; k <= 20; ++k) {
+    cdf += p;
+    t[k] = static_cast<uint64_t>(std::ceil(cdf * 0x1.0p53));
+    p /= (k + 1);
+  }
+  return t;
+}();
+
+}  // namespace bootstrap_internal
 
 namespace {
 
 __int128 Fixed(double v, double scale) {
   return static_cast<__int128>(std::nearbyint(v * scale));
+}
+
+// Whether |v| <= 2^bits, so that a weight (at most 20 < 2^5) times v fits
+// in 64 bits for bits <= 58, and 2^16 such products for bits <= 41.
+bool FitsProduct(__int128 v, int bits) {
+  const __int128 limit = __int128{1} << bits;
+  return v >= -limit && v <= limit;
+}
+
+// to[r] += w[r] * v for every replicate r, each product in 64 bits where
+// it fits.
+void AddWeighted(__int128* to, const std::vector<int64_t>& w, __int128 v) {
+  if (FitsProduct(v, 58)) {
+    const auto v64 = static_cast<int64_t>(v);
+    for (size_t r = 0; r < w.size(); ++r) to[r] += w[r] * v64;
+  } else {
+    for (size_t r = 0; r < w.size(); ++r) to[r] += w[r] * v;
+  }
 }
 
 }  // namespace
@@ -128,13 +140,21 @@ CreditIntervals BootstrapCredits(const PathSet& paths, const ShareTable& table,
   const size_t groups = paths.group_table.size();
   const size_t reps = static_cast<size_t>(options.replicates);
   const bool global = !global_shares.empty();
+  // Exact sums. A share of at most 2 is at most 2^41 in fixed point and a
+  // weight at most 20, so conversion sums are gathered in 64 bits over runs
+  // of kRun = 2^16 journeys (below 2^62) and then added into 128 bits.
+  // Revenue is gathered in 128 bits, each term a 64-bit product where it
+  // fits.
+  constexpr size_t kRun = 1 << 16;
   struct Acc {
     std::vector<__int128> conv, rev, total_conv, total_rev;
+    std::vector<int64_t> conv_run;
   };
   threads = std::max(1, std::min(threads, kBlocks));
   std::vector<Acc> acc(threads);
   for (Acc& a : acc) {
     a.conv.assign(global ? 0 : reps * groups, 0);
+    a.conv_run.assign(global ? 0 : reps * groups, 0);
     a.rev.assign(global ? 0 : reps * groups, 0);
     a.total_conv.assign(reps, 0);
     a.total_rev.assign(reps, 0);
@@ -144,7 +164,14 @@ CreditIntervals BootstrapCredits(const PathSet& paths, const ShareTable& table,
   const size_t n = paths.size();
   auto work = [&](int t) {
     Acc& a = acc[t];
-    std::vector<int> w(reps);
+    std::vector<int64_t> w(reps);
+    size_t in_run = 0;
+    auto flush = [&a] {
+      for (size_t i = 0; i < a.conv_run.size(); ++i) {
+        a.conv[i] += a.conv_run[i];
+        a.conv_run[i] = 0;
+      }
+    };
     for (int b = next++; b < kBlocks; b = next++) {
       if (cancelled && cancelled()) {
         stopped = true;
@@ -158,21 +185,29 @@ CreditIntervals BootstrapCredits(const PathSet& paths, const ShareTable& table,
         for (size_t r = 0; r < reps; ++r) {
           w[r] = BootstrapWeight(key, r);
           a.total_conv[r] += w[r];
-          a.total_rev[r] += w[r] * one_rev;
         }
+        AddWeighted(a.total_rev.data(), w, one_rev);
         if (global) continue;
+        if (++in_run == kRun) {
+          flush();
+          in_run = 0;
+        }
         for (uint32_t k = table.offsets[j]; k < table.offsets[j + 1]; ++k) {
           const uint32_t g = table.groups[k];
           const __int128 c = Fixed(table.shares[k], kConvScale);
-          const __int128 v = Fixed(table.shares[k] * revenue, kRevScale);
-          for (size_t r = 0; r < reps; ++r) {
-            if (w[r] == 0) continue;
-            a.conv[r * groups + g] += w[r] * c;
-            a.rev[r * groups + g] += w[r] * v;
+          if (FitsProduct(c, 41)) {
+            const auto c64 = static_cast<int64_t>(c);
+            int64_t* conv = &a.conv_run[g * reps];
+            for (size_t r = 0; r < reps; ++r) conv[r] += w[r] * c64;
+          } else {
+            AddWeighted(&a.conv[g * reps], w, c);
           }
+          AddWeighted(&a.rev[g * reps], w,
+                      Fixed(table.shares[k] * revenue, kRevScale));
         }
       }
     }
+    if (!global) flush();
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
@@ -207,8 +242,8 @@ CreditIntervals BootstrapCredits(const PathSet& paths, const ShareTable& table,
         vr[r] = global_shares[g] * static_cast<double>(sum.total_rev[r]) /
                 kRevScale;
       } else {
-        v[r] = static_cast<double>(sum.conv[r * groups + g]) / kConvScale;
-        vr[r] = static_cast<double>(sum.rev[r * groups + g]) / kRevScale;
+        v[r] = static_cast<double>(sum.conv[g * reps + r]) / kConvScale;
+        vr[r] = static_cast<double>(sum.rev[g * reps + r]) / kRevScale;
       }
       credited[r] += v[r];
       credited_rev[r] += vr[r];

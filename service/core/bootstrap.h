@@ -16,6 +16,7 @@
 #ifndef ATTRIBUTION_SERVICE_CORE_BOOTSTRAP_H_
 #define ATTRIBUTION_SERVICE_CORE_BOOTSTRAP_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -62,9 +63,27 @@ struct CreditIntervals {
 // linearly between order statistics.
 double BootstrapQuantile(std::vector<double>& v, double q);
 
+namespace bootstrap_internal {
+// kPoissonThresholds[k]: the least 53-bit u with u / 2^53 >= P(X <= k) for
+// X ~ Poisson(1), k = 0..20.
+extern const std::array<uint64_t, 21> kPoissonThresholds;
+}  // namespace bootstrap_internal
+
 // Replicate r's weight of a customer: a Poisson(1) draw from a hash of the
-// customer's key and r.
-int BootstrapWeight(uint64_t customer_key, size_t replicate);
+// customer's key and r, by its inverse distribution. Called once per
+// journey and replicate, so it is inline and counts the common values
+// without branches.
+inline int BootstrapWeight(uint64_t customer_key, size_t replicate) {
+  using bootstrap_internal::kPoissonThresholds;
+  const uint64_t u =
+      MixBits(customer_key ^ ((replicate + 1) * 0xd1b54a32d192ed03ULL)) >> 11;
+  int k = (u >= kPoissonThresholds[0]) + (u >= kPoissonThresholds[1]) +
+          (u >= kPoissonThresholds[2]) + (u >= kPoissonThresholds[3]);
+  if (k == 4) {  // P = 0.019
+    while (k < 20 && u >= kPoissonThresholds[k]) ++k;
+  }
+  return k;
+}
 
 // Intervals for an incremental result that carry the fit's own uncertainty:
 // the linearised (one-step) bootstrap. Each replicate moves the fitted

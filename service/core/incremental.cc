@@ -6,7 +6,6 @@
 #include <thread>
 #include <tuple>
 
-#include "absl/container/flat_hash_map.h"
 #include "service/core/bootstrap.h"
 
 namespace attribution {
@@ -25,9 +24,13 @@ constexpr size_t kSubsampleAbove = 200'000;
 constexpr size_t kSubsample = 8;
 constexpr double kMinBaseline = 1e-9;
 
+}  // namespace
+
 // Journey j's exposures: for each distinct group on its path, x and
-// log(1 + x), in CSR form.
-struct Features {
+// log(1 + x), in CSR form. The touches behind them are kept (each touch's
+// age and its slot among the row's groups), so that the exposures at
+// another half-life are one sequential pass (SetHalfLife).
+struct IncrementalFeatures {
   std::vector<uint8_t> converted;  // Per row.
   std::vector<int64_t> conversion_us;
   std::vector<uint64_t> customer_keys;
@@ -37,7 +40,17 @@ struct Features {
   size_t rows() const { return converted.size(); }
   std::vector<double> x;
   std::vector<double> log1p_x;
+  int64_t half_life_us = 0;
+  // Per row, its touches [touch_offsets[j], touch_offsets[j+1]): age in
+  // microseconds and the index k (into groups/x) of the touch's group.
+  std::vector<uint32_t> touch_offsets = {0};
+  std::vector<double> touch_age_us;
+  std::vector<uint32_t> touch_slot;
 };
+
+namespace {
+
+using Features = IncrementalFeatures;
 
 // The journeys in an order that depends on their content alone (a hash,
 // then the content itself), so that sums come out bit for bit the same
@@ -72,16 +85,25 @@ std::vector<uint32_t> CanonicalOrder(const PathSet& paths) {
   return order;
 }
 
-// Features of the journeys in `order`: row r is journey order[r].
-// `half_life_us` = kNoDecay: every touch counts 1.
-Features BuildFeatures(const PathSet& paths, const std::vector<uint32_t>& order,
-                       int64_t half_life_us) {
+// Features of the journeys in `order` (row r is journey order[r]), their
+// exposures not yet set.
+Features GatherFeatures(const PathSet& paths,
+                        const std::vector<uint32_t>& order) {
   Features f;
-  const double inv_hl =
-      half_life_us == kNoDecay ? 0.0 : 1.0 / static_cast<double>(half_life_us);
-  absl::flat_hash_map<uint32_t, double> stock;
+  size_t touches = 0;
+  for (const uint32_t j : order) touches += paths.path(j).size();
+  f.converted.reserve(order.size());
+  f.conversion_us.reserve(order.size());
+  f.customer_keys.reserve(order.size());
+  f.revenue_micros.reserve(order.size());
+  f.offsets.reserve(order.size() + 1);
+  f.touch_offsets.reserve(order.size() + 1);
+  f.groups.reserve(touches);
+  f.touch_age_us.reserve(touches);
+  f.touch_slot.reserve(touches);
+  // Per group, its slot on the current path, or -1 (reset after each).
+  std::vector<int32_t> slot(paths.group_table.size(), -1);
   for (const uint32_t j : order) {
-    stock.clear();
     const auto path = paths.path(j);
     const auto times = paths.path_times(j);
     // Ages are taken at the journey's last touch, for converting and
@@ -90,27 +112,34 @@ Features BuildFeatures(const PathSet& paths, const std::vector<uint32_t>& order,
     // conversion would make every touch look older on them, and decay look
     // harmful.
     const int64_t ref = times.empty() ? 0 : times.back();
-    for (size_t i = 0; i < path.size(); ++i) {
-      const double age =
-          static_cast<double>(std::max<int64_t>(0, ref - times[i]));
-      stock[path[i]] += std::exp2(-age * inv_hl);
+    const auto start = static_cast<uint32_t>(f.groups.size());
+    for (const uint32_t g : path) {
+      if (slot[g] < 0) {
+        slot[g] = 0;
+        f.groups.push_back(g);
+      }
     }
-    // Groups in id order, so that sums do not depend on hash order.
-    const size_t start = f.groups.size();
-    for (const auto& [g, x] : stock) f.groups.push_back(g);
-    std::sort(f.groups.begin() + static_cast<ptrdiff_t>(start), f.groups.end());
+    // Groups in id order, so that sums do not depend on path order.
+    std::sort(f.groups.begin() + start, f.groups.end());
     for (size_t k = start; k < f.groups.size(); ++k) {
-      const double x = stock[f.groups[k]];
-      f.x.push_back(x);
-      f.log1p_x.push_back(std::log1p(x));
+      slot[f.groups[k]] = static_cast<int32_t>(k);
     }
+    for (size_t i = 0; i < path.size(); ++i) {
+      f.touch_age_us.push_back(
+          static_cast<double>(std::max<int64_t>(0, ref - times[i])));
+      f.touch_slot.push_back(static_cast<uint32_t>(slot[path[i]]));
+    }
+    for (size_t k = start; k < f.groups.size(); ++k) slot[f.groups[k]] = -1;
     f.offsets.push_back(static_cast<uint32_t>(f.groups.size()));
+    f.touch_offsets.push_back(static_cast<uint32_t>(f.touch_age_us.size()));
     f.converted.push_back(paths.converted[j]);
     f.conversion_us.push_back(paths.conversion_us[j]);
     f.customer_keys.push_back(
         j < paths.customer_keys.size() ? paths.customer_keys[j] : j);
     f.revenue_micros.push_back(paths.revenue_micros[j]);
   }
+  f.x.assign(f.groups.size(), 0.0);
+  f.log1p_x.assign(f.groups.size(), 0.0);
   return f;
 }
 
@@ -206,6 +235,30 @@ bool ForBlocks(size_t n, int threads, const std::function<bool()>& cancelled,
   work();
   for (auto& t : pool) t.join();
   return !stopped;
+}
+
+// Sets f's exposures for `half_life_us` (kNoDecay: every touch counts 1),
+// on `threads` threads; each row's touches add up in path order.
+void SetHalfLife(Features* f, int64_t half_life_us, int threads) {
+  const double inv_hl =
+      half_life_us == kNoDecay ? 0.0 : 1.0 / static_cast<double>(half_life_us);
+  ForBlocks(f->rows(), threads, nullptr, [&](int, size_t lo, size_t hi) {
+    for (uint32_t k = f->offsets[lo]; k < f->offsets[hi]; ++k) f->x[k] = 0;
+    for (uint32_t t = f->touch_offsets[lo]; t < f->touch_offsets[hi]; ++t) {
+      f->x[f->touch_slot[t]] +=
+          inv_hl == 0 ? 1.0 : std::exp2(-f->touch_age_us[t] * inv_hl);
+    }
+    for (uint32_t k = f->offsets[lo]; k < f->offsets[hi]; ++k) {
+      f->log1p_x[k] = std::log1p(f->x[k]);
+    }
+  });
+  f->half_life_us = half_life_us;
+}
+
+// to[r] += by[r] * c for r < n: one pass over a journey's replicates.
+void AddScaled(double* __restrict to, const double* __restrict by, double c,
+               size_t n) {
+  for (size_t r = 0; r < n; ++r) to[r] += by[r] * c;
 }
 
 // Negative log-likelihood of one journey at linear predictor eta.
@@ -511,19 +564,21 @@ IncrementalResult FitIncremental(const PathSet& paths,
       c.standard_error /= kSubsample;
     }
   }
-  const std::vector<uint32_t>& choose_on = sample.empty() ? order : sample;
+  Features all = GatherFeatures(paths, order);
+  Features sampled;
+  if (!sample.empty()) sampled = GatherFeatures(paths, sample);
+  Features& choose_on = sample.empty() ? all : sampled;
   bool have_best = false;
   Model best{groups, {}};
-  Features best_features;
   double best_ll = 0;
   for (int64_t hl : grid) {
-    Features f = BuildFeatures(paths, choose_on, hl);
+    SetHalfLife(&choose_on, hl, threads);
     Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
     m.theta[0] = -std::log1p(-rate);
     m.calibrations = sample.empty() ? &calibrations : &sample_calibrations;
     IncrementalFit fit;
     fit.half_life_us = hl;
-    if (!FitAt(f, threads, cancelled, &m, &fit)) {
+    if (!FitAt(choose_on, threads, cancelled, &m, &fit)) {
       out.cancelled = true;
       return out;
     }
@@ -532,22 +587,26 @@ IncrementalResult FitIncremental(const PathSet& paths,
       have_best = true;
       best_ll = fit.log_likelihood;
       best = m;
-      best_features = std::move(f);
       out.fit = fit;
     }
   }
   if (!sample.empty()) {
-    best_features = BuildFeatures(paths, order, out.fit.half_life_us);
     best.calibrations = &calibrations;
     const int64_t hl = out.fit.half_life_us;
-    if (!FitAt(best_features, threads, cancelled, &best, &out.fit)) {
+    SetHalfLife(&all, hl, threads);
+    if (!FitAt(all, threads, cancelled, &best, &out.fit)) {
       out.cancelled = true;
       return out;
     }
     out.fit.half_life_us = hl;
   }
+  if (all.half_life_us != out.fit.half_life_us) {
+    SetHalfLife(&all, out.fit.half_life_us, threads);
+  }
+  out.features = std::make_shared<const Features>(std::move(all));
+  const Features& f = *out.features;
   out.fit.baseline_hazard = best.theta[0];
-  out.fit.calibrated_conversions = Calibrated(best_features, best, threads);
+  out.fit.calibrated_conversions = Calibrated(f, best, threads);
   out.fit.linear_effects.assign(best.theta.begin() + 1,
                                 best.theta.begin() + 1 + groups);
   out.fit.saturating_effects.assign(best.theta.begin() + 1 + groups,
@@ -555,7 +614,6 @@ IncrementalResult FitIncremental(const PathSet& paths,
 
   // Credits: each conversion's share that vanishes without each group.
   std::vector<std::vector<double>> conv_part(kBlocks), rev_part(kBlocks);
-  const Features& f = best_features;
   const bool done =
       ForBlocks(f.rows(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
         conv_part[b].assign(groups, 0.0);
@@ -653,8 +711,13 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
     std::sort(c.groups.begin(), c.groups.end());
     c.standard_error = std::max(c.standard_error, 1e-9);
   }
-  const Features f =
-      BuildFeatures(paths, CanonicalOrder(paths), result.fit.half_life_us);
+  std::shared_ptr<const Features> built = result.features;
+  if (built == nullptr) {
+    Features gathered = GatherFeatures(paths, CanonicalOrder(paths));
+    SetHalfLife(&gathered, result.fit.half_life_us, threads);
+    built = std::make_shared<const Features>(std::move(gathered));
+  }
+  const Features& f = *built;
   Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
   m.theta[0] = result.fit.baseline_hazard;
   for (size_t g = 0; g < groups; ++g) {
@@ -680,11 +743,13 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
 
   // One pass, in fixed blocks: per replicate the weighted score (dense over
   // the parameters) and the weighted credits; unweighted, the credits'
-  // derivatives J (per group, over the parameters).
+  // derivatives J (per group, over the parameters). Replicates are the
+  // innermost, contiguous index, so that each journey's term is one
+  // branch-free, vectorisable loop over them.
   struct Part {
-    std::vector<double> score;      // reps x n
-    std::vector<double> credit;     // reps x groups
-    std::vector<double> revenue;    // reps x groups
+    std::vector<double> score;      // n x reps
+    std::vector<double> credit;     // groups x reps
+    std::vector<double> revenue;    // groups x reps
     std::vector<double> total;      // reps: weighted converting journeys
     std::vector<double> total_rev;  // reps
     std::vector<double> jac;        // groups x n
@@ -694,19 +759,20 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
   const bool done =
       ForBlocks(f.rows(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
         Part& p = parts[b];
-        p.score.assign(reps * n, 0.0);
-        p.credit.assign(reps * groups, 0.0);
-        p.revenue.assign(reps * groups, 0.0);
+        p.score.assign(n * reps, 0.0);
+        p.credit.assign(groups * reps, 0.0);
+        p.revenue.assign(groups * reps, 0.0);
         p.total.assign(reps, 0.0);
         p.total_rev.assign(reps, 0.0);
         p.jac.assign(groups * n, 0.0);
         p.jac_rev.assign(groups * n, 0.0);
-        std::vector<double> w(reps);
+        std::vector<double> w(reps), w_minus_1(reps);
         std::vector<uint32_t> idx;
         std::vector<double> val;
         for (size_t j = lo; j < hi; ++j) {
           for (size_t r = 0; r < reps; ++r) {
             w[r] = BootstrapWeight(f.customer_keys[j], r);
+            w_minus_1[r] = w[r] - 1;
           }
           const double eta = m.Eta(f, j);
           const bool y = f.converted[j];
@@ -724,18 +790,14 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
           }
           // (w - 1) x score: at the fit the unweighted score (with the
           // calibration penalties) is zero, so this is the replicate's.
-          for (size_t r = 0; r < reps; ++r) {
-            const double c = (w[r] - 1) * d1;
-            if (c == 0) continue;
-            double* sc = &p.score[r * n];
-            for (size_t e = 0; e < idx.size(); ++e) sc[idx[e]] += c * val[e];
+          for (size_t e = 0; e < idx.size(); ++e) {
+            AddScaled(&p.score[idx[e] * reps], w_minus_1.data(), d1 * val[e],
+                      reps);
           }
           if (!y) continue;
           const double rev = static_cast<double>(f.revenue_micros[j]);
-          for (size_t r = 0; r < reps; ++r) {
-            p.total[r] += w[r];
-            p.total_rev[r] += w[r] * rev;
-          }
+          AddScaled(p.total.data(), w.data(), 1.0, reps);
+          AddScaled(p.total_rev.data(), w.data(), rev, reps);
           const double q0 = std::exp(-eta);
           const double one_minus_q = -std::expm1(-eta);
           for (uint32_t q = f.offsets[j]; q < f.offsets[j + 1]; ++q) {
@@ -745,10 +807,8 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
             const double lost = q0 * eg1 / one_minus_q;
             const double dr_deta = -eg1 * q0 / (one_minus_q * one_minus_q);
             const double dr_de = q0 * (eg1 + 1) / one_minus_q;
-            for (size_t r = 0; r < reps; ++r) {
-              p.credit[r * groups + g] += w[r] * lost;
-              p.revenue[r * groups + g] += w[r] * lost * rev;
-            }
+            AddScaled(&p.credit[g * reps], w.data(), lost, reps);
+            AddScaled(&p.revenue[g * reps], w.data(), lost * rev, reps);
             double* jg = &p.jac[g * n];
             double* jr = &p.jac_rev[g * n];
             for (size_t e2 = 0; e2 < idx.size(); ++e2) {
@@ -785,11 +845,11 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
   std::vector<double> base(reps), base_rev(reps);
   std::vector<double> step(k);
   for (size_t r = 0; r < reps; ++r) {
-    for (size_t p = 0; p < k; ++p) step[p] = -sum.score[r * n + free[p]];
+    for (size_t p = 0; p < k; ++p) step[p] = -sum.score[free[p] * reps + r];
     SolveFactored(chol, k, step.data());
     double credited = 0, credited_rev = 0;
     for (size_t g = 0; g < groups; ++g) {
-      double c = sum.credit[r * groups + g], v = sum.revenue[r * groups + g];
+      double c = sum.credit[g * reps + r], v = sum.revenue[g * reps + r];
       for (size_t p = 0; p < k; ++p) {
         c += sum.jac[g * n + free[p]] * step[p];
         v += sum.jac_rev[g * n + free[p]] * step[p];

@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -72,11 +73,17 @@ struct IncrementalFit {
   std::vector<double> calibrated_conversions;
 };
 
+// The fit's per-journey exposures at its half-life, kept for the intervals.
+struct IncrementalFeatures;
+
 struct IncrementalResult {
   Credits credits;  // Incremental conversions and revenue per group.
   double baseline_conversions = 0;
   double baseline_revenue_micros = 0;
   IncrementalFit fit;
+  // The journeys' exposures the fit was taken on (in a content order), so
+  // that IncrementalIntervals need not rebuild them; null if cancelled.
+  std::shared_ptr<const IncrementalFeatures> features;
   bool cancelled = false;
 };
 

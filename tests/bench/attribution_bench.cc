@@ -6,12 +6,14 @@
 // RSS.
 //
 //   attribution_bench [--customers=1000000] [--repeats=3] [--by_campaign]
+//                     [--only=NAME,...]
 #include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,9 @@
 ABSL_FLAG(int64_t, customers, 1'000'000, "Customers to generate.");
 ABSL_FLAG(int, repeats, 3, "Timed runs per request; the median is printed.");
 ABSL_FLAG(bool, by_campaign, false, "Group by channel and campaign.");
+ABSL_FLAG(std::vector<std::string>, only, {},
+          "Time only the rows of these names (e.g. increm.+ci200); all when "
+          "empty.");
 
 namespace attribution {
 namespace {
@@ -56,6 +61,11 @@ double Time(client::AttributionClient& client, const v1::AttributeRequest& r,
     *last = *response;
     return true;
   });
+}
+
+bool Wanted(const char* name) {
+  const std::vector<std::string> only = absl::GetFlag(FLAGS_only);
+  return only.empty() || absl::c_linear_search(only, name);
 }
 
 int Run() {
@@ -119,19 +129,24 @@ int Run() {
           s.model != v1::MODEL_INCREMENTAL) {
         *all.add_models() = *m;
       }
+      if (!Wanted(s.name)) continue;
       std::printf("  %-16s %6.3f s\n", s.name,
                   Time(*client, r, repeats, &response));
     }
     // The eight models of the issue (MARKOV at order 1) in one request.
-    std::printf("  %-16s %6.3f s\n", "all eight",
-                Time(*client, all, repeats, &response));
+    if (Wanted("all eight")) {
+      std::printf("  %-16s %6.3f s\n", "all eight",
+                  Time(*client, all, repeats, &response));
+    }
     // 95% intervals, 200 replicates.
     for (v1::Model model : {v1::MODEL_LINEAR, v1::MODEL_INCREMENTAL}) {
       v1::AttributeRequest r = Request(goal);
       r.add_models()->set_model(model);
       r.mutable_intervals()->set_replicates(200);
-      std::printf("  %-16s %6.3f s\n",
-                  model == v1::MODEL_LINEAR ? "linear+ci200" : "increm.+ci200",
+      const char* name =
+          model == v1::MODEL_LINEAR ? "linear+ci200" : "increm.+ci200";
+      if (!Wanted(name)) continue;
+      std::printf("  %-16s %6.3f s\n", name,
                   Time(*client, r, repeats, &response));
     }
   }

@@ -159,6 +159,35 @@ TEST(IncrementalTest, FixedFitIntervalsOfAConventionHoldItsCredit) {
   EXPECT_EQ(one.revenue_high, two.revenue_high);
 }
 
+TEST(BootstrapWeightTest, IsTheInverseDistributionOfAPoissonOne) {
+  // The definition: k is the least with u < P(X <= k), u = 53 bits / 2^53.
+  std::vector<double> cdf;
+  double p = std::exp(-1.0), sum = 0;
+  for (int k = 0; k <= 20; ++k, p /= k) cdf.push_back(sum += p);
+  std::vector<int> counts(21, 0);
+  const int n = 400000;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t key = MixBits(static_cast<uint64_t>(i) * 7919);
+    const size_t r = static_cast<size_t>(i % 250);
+    const double u =
+        static_cast<double>(MixBits(key ^ ((r + 1) * 0xd1b54a32d192ed03ULL)) >>
+                            11) *
+        0x1.0p-53;
+    int want = 0;
+    while (want < 20 && u >= cdf[want]) ++want;
+    const int w = BootstrapWeight(key, r);
+    ASSERT_EQ(w, want) << "key " << key << " replicate " << r;
+    ++counts[w];
+  }
+  // Frequencies within 5 standard errors of Poisson(1)'s.
+  double pk = std::exp(-1.0);
+  for (int k = 0; k <= 5; ++k, pk /= k) {
+    const double se = std::sqrt(n * pk * (1 - pk));
+    EXPECT_NEAR(counts[k], n * pk, 5 * se) << "k = " << k;
+  }
+  EXPECT_GT(counts[5], 0);  // The tail past the unrolled tests is reached.
+}
+
 TEST(IncrementalTest, StopsWhenCancelled) {
   const auto s = Make(sim::Family::kAdditive, 2000, 4);
   const IncrementalResult r =
