@@ -74,15 +74,17 @@ ABSL_FLAG(std::string, model, "",
           "markov[:ORDER], shapley, incremental[:HALF_LIFE] (what each "
           "channel caused; adds a (baseline) row whose share is of all "
           "conversions). report/settings: one model (default: the "
-          "workspace's; incremental is not available there yet).");
+          "workspace's).");
 ABSL_FLAG(bool, intervals, false,
           "attribute: add a confidence interval to every credit "
-          "(conversions_low/high, revenue_low/high columns): a customer "
-          "bootstrap.");
-ABSL_FLAG(double, level, 0, "attribute --intervals: the level (default 0.95).");
+          "(conversions_low/high, revenue_low/high columns); report "
+          "channels: to new customers, revenue, CAC and ROAS (low/high "
+          "columns). A customer bootstrap.");
+ABSL_FLAG(double, level, 0,
+          "attribute/report channels --intervals: the level (default 0.95).");
 ABSL_FLAG(int, replicates, 0,
-          "attribute --intervals: bootstrap replicates, 10 to 2000 (default "
-          "200).");
+          "attribute/report channels --intervals: bootstrap replicates, 10 to "
+          "2000 (default 200).");
 ABSL_FLAG(std::string, goal_of_test, "",
           "experiment set: the goal the test measured (acquisition, "
           "repeat_purchase, retention); default --goal.");
@@ -508,6 +510,9 @@ ReportArgs ReportFlags() {
   a.group_by = absl::GetFlag(FLAGS_group_by);
   a.granularity = absl::GetFlag(FLAGS_granularity);
   a.horizons = absl::GetFlag(FLAGS_horizons);
+  a.intervals = absl::GetFlag(FLAGS_intervals);
+  a.level = absl::GetFlag(FLAGS_level);
+  a.replicates = absl::GetFlag(FLAGS_replicates);
   return a;
 }
 
@@ -779,7 +784,7 @@ int Usage() {
          "  attributionctl [flags] import spend FILE   (CSV: "
          "date,channel,campaign,amount,currency)\n"
          "  attributionctl [flags] report channels|summary (--from --to "
-         "[--compare --model --lookback --group-by])\n"
+         "[--compare --model --lookback --group-by --intervals])\n"
          "  attributionctl [flags] report cashflow (--from --to "
          "[--granularity=day|week])\n"
          "  attributionctl [flags] report cohorts  (--from --to "

@@ -170,6 +170,10 @@ absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
   } else if (!a.group_by.empty() && a.group_by != "channel") {
     return Bad("group_by", "channel or campaign");
   }
+  if (a.intervals) {
+    r.mutable_intervals()->set_level(a.level);
+    r.mutable_intervals()->set_replicates(a.replicates);
+  }
   return r;
 }
 
@@ -249,33 +253,52 @@ std::string FormatMoney(double amount, absl::string_view currency) {
   return absl::StrCat(digits, " ", currency);
 }
 
+// The channel column of ChannelReportResponse.baseline, as Attribute's
+// baseline row in `attribute`.
+constexpr char kBaselineRow[] = "(baseline)";
+
 Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
   Table t;
   const bool by_campaign =
       r.request().group_by() == v1::GROUP_BY_CHANNEL_CAMPAIGN;
+  const bool intervals = r.request().has_intervals();
   if (human) {
     t.columns = {"channel",  "figure", "this period",
                  "previous", "change", "trend"};
+    if (intervals) {
+      t.columns.insert(t.columns.begin() + 3,
+                       absl::StrFormat("%g%% interval",
+                                       r.request().intervals().level() * 100));
+    }
   } else {
     t.columns = {"channel",      "campaign",  "metric",
                  "value",        "previous",  "change",
                  "change_ratio", "direction", "assessment"};
+    if (intervals) t.columns.insert(t.columns.begin() + 4, {"low", "high"});
   }
+  // The baseline has only its credited figures.
   auto add = [&](const std::string& channel, const std::string& campaign,
-                 const v1::ChannelFigures& f) {
+                 const v1::ChannelFigures& f, bool only_set = false) {
+    int shown = 0;
     for (int i = 0; i < kMetricCount; ++i) {
       const auto id = static_cast<MetricId>(i);
       const v1::Metric& m = MetricOf(f, id);
+      if (only_set && !m.has_value()) continue;
       if (!human) {
-        t.rows.push_back({{channel},
-                          {campaign},
-                          {Info(id).name},
-                          Raw(m.has_value(), m.value()),
-                          Raw(m.has_previous(), m.previous()),
-                          Raw(m.has_change(), m.change()),
-                          Raw(m.has_change_ratio(), m.change_ratio()),
-                          {v1::Direction_Name(m.direction())},
-                          {v1::Assessment_Name(m.assessment())}});
+        std::vector<Cell> row = {{channel},
+                                 {campaign},
+                                 {Info(id).name},
+                                 Raw(m.has_value(), m.value()),
+                                 Raw(m.has_previous(), m.previous()),
+                                 Raw(m.has_change(), m.change()),
+                                 Raw(m.has_change_ratio(), m.change_ratio()),
+                                 {v1::Direction_Name(m.direction())},
+                                 {v1::Assessment_Name(m.assessment())}};
+        if (intervals) {
+          row.insert(row.begin() + 4,
+                     {Raw(m.has_low(), m.low()), Raw(m.has_high(), m.high())});
+        }
+        t.rows.push_back(std::move(row));
         continue;
       }
       std::string change;
@@ -285,25 +308,39 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
         change = absl::StrCat(m.change() >= 0 ? "+" : "",
                               FormatValue(id, m.change(), r.currency()));
       }
-      std::string label = ChannelLabel(channel);
-      if (by_campaign && !channel.empty()) {
+      std::string label = channel == kBaselineRow
+                              ? "Would have happened anyway (baseline)"
+                              : ChannelLabel(channel);
+      if (by_campaign && !channel.empty() && channel != kBaselineRow) {
         label = absl::StrCat(label, " / ",
                              campaign.empty() ? "(no campaign)" : campaign);
       }
-      t.rows.push_back(
-          {{i == 0 ? label : ""},
-           {Info(id).label},
-           {m.has_value() ? FormatValue(id, m.value(), r.currency()) : "n/a"},
-           {m.has_previous() ? FormatValue(id, m.previous(), r.currency())
-                             : (r.request().no_comparison() ? "" : "n/a")},
-           {change},
-           {Trend(m)}});
+      std::vector<Cell> row = {
+          {shown++ == 0 ? label : ""},
+          {Info(id).label},
+          {m.has_value() ? FormatValue(id, m.value(), r.currency()) : "n/a"},
+          {m.has_previous() ? FormatValue(id, m.previous(), r.currency())
+                            : (r.request().no_comparison() ? "" : "n/a")},
+          {change},
+          {Trend(m)}};
+      if (intervals) {
+        std::string range;
+        if (m.has_low() || m.has_high()) {
+          range = absl::StrCat(
+              m.has_low() ? FormatValue(id, m.low(), r.currency()) : "", " to ",
+              m.has_high() ? FormatValue(id, m.high(), r.currency())
+                           : "no limit");
+        }
+        row.insert(row.begin() + 3, Cell{range});
+      }
+      t.rows.push_back(std::move(row));
     }
   };
   add("", "", r.total());
   for (const v1::ChannelRow& row : r.channels()) {
     add(row.channel(), row.campaign(), row.figures());
   }
+  if (r.has_baseline()) add(kBaselineRow, "", r.baseline(), true);
   return t;
 }
 

@@ -24,6 +24,11 @@ struct ReportArgs {
   std::string group_by;     // channel | campaign
   std::string granularity;  // day | week | month
   std::string horizons;     // "30,60,90"
+  // report channels: confidence intervals (level and replicates 0: the
+  // server's defaults).
+  bool intervals = false;
+  double level = 0;
+  int replicates = 0;
 };
 
 absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(

@@ -19,6 +19,31 @@ absl::Status Bad(absl::string_view field, absl::string_view reason) {
 
 }  // namespace
 
+absl::Status ParseIntervals(const v1::IntervalOptions& in,
+                            absl::string_view field,
+                            v1::IntervalOptions* applied,
+                            BootstrapOptions* out) {
+  *out = BootstrapOptions();
+  const double level = in.level();
+  if (level != 0) {
+    if (!(level > 0 && level < 1)) {
+      return Bad(absl::StrCat(field, ".level"),
+                 "must be between 0 and 1 (e.g. 0.95)");
+    }
+    out->level = level;
+  }
+  const int reps = in.replicates();
+  if (reps != 0) {
+    if (reps < 10 || reps > 2000) {
+      return Bad(absl::StrCat(field, ".replicates"), "must be 10 to 2000");
+    }
+    out->replicates = reps;
+  }
+  applied->set_level(out->level);
+  applied->set_replicates(out->replicates);
+  return absl::OkStatus();
+}
+
 absl::Status DurationUs(const google::protobuf::Duration& d,
                         absl::string_view field, int64_t min_us, int64_t max_us,
                         int64_t* out) {
@@ -227,24 +252,9 @@ absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
                                &m, applied->mutable_models(i)));
   }
   if (in.has_intervals()) {
-    BootstrapOptions b;
-    const double level = in.intervals().level();
-    if (level != 0) {
-      if (!(level > 0 && level < 1)) {
-        return Bad("intervals.level", "must be between 0 and 1 (e.g. 0.95)");
-      }
-      b.level = level;
-    }
-    const int reps = in.intervals().replicates();
-    if (reps != 0) {
-      if (reps < 10 || reps > 2000) {
-        return Bad("intervals.replicates", "must be 10 to 2000");
-      }
-      b.replicates = reps;
-    }
-    applied->mutable_intervals()->set_level(b.level);
-    applied->mutable_intervals()->set_replicates(b.replicates);
-    out->intervals = b;
+    RETURN_IF_ERROR(ParseIntervals(in.intervals(), "intervals",
+                                   applied->mutable_intervals(),
+                                   &out->intervals.emplace()));
   }
   return absl::OkStatus();
 }

@@ -33,6 +33,13 @@ absl::Status ParseAttributeRequest(const v1::AttributeRequest& in,
                                    absl::string_view field_prefix = "",
                                    bool models_optional = false);
 
+// Validates interval options (errors name `field`.level or
+// `field`.replicates) and fills `out` and `applied` (defaults filled in).
+absl::Status ParseIntervals(const v1::IntervalOptions& in,
+                            absl::string_view field,
+                            v1::IntervalOptions* applied,
+                            BootstrapOptions* out);
+
 // Duration -> microseconds in [min_us, max_us], else InvalidArgument naming
 // `field`.
 absl::Status DurationUs(const google::protobuf::Duration& d,

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
+#include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
 #include "service/api/page_token.h"
 #include "service/api/raw_calls.h"
@@ -30,27 +31,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
-
-constexpr char kExperimentPrefix[] = "experiment/";
-constexpr double kMinExperimentSe =
-    0.5;  // Conversions; see ExperimentEstimate.
-
-// An experiment's incremental conversions and standard error, from its
-// estimate or its counts. A standard error below half a conversion (a test
-// whose rates are both 0 or 1) is taken as half a conversion.
-std::pair<double, double> ExperimentEstimate(const v1::Experiment& e) {
-  if (e.has_estimate()) {
-    return {e.estimate().incremental_conversions(),
-            std::max(e.estimate().standard_error(), kMinExperimentSe)};
-  }
-  const auto& c = e.counts();
-  const double nt = static_cast<double>(c.treated_customers());
-  const double nh = static_cast<double>(c.holdout_customers());
-  const double pt = static_cast<double>(c.treated_conversions()) / nt;
-  const double ph = static_cast<double>(c.holdout_conversions()) / nh;
-  const double se = std::sqrt(pt * (1 - pt) / nt + ph * (1 - ph) / nh) * nt;
-  return {(pt - ph) * nt, std::max(se, kMinExperimentSe)};
-}
 
 absl::Status ValidateExperiment(const v1::Experiment& e) {
   RETURN_IF_ERROR(ValidateWorkspace(e.workspace(), "experiment.workspace"));
@@ -1187,60 +1167,29 @@ absl::Status AttributionServiceImpl::RecordExperimentImpl(
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::Experiment>>
-AttributionServiceImpl::ReadExperiments(absl::string_view workspace) {
-  ASSIGN_OR_RETURN(auto stored, store_.ReadMeta(workspace, kExperimentPrefix));
-  std::vector<v1::Experiment> out;
-  for (const auto& [name, value] : stored) {
-    v1::Experiment e;
-    if (!e.ParseFromString(value)) {
-      return absl::DataLossError(absl::StrCat("stored ", name, " is corrupt"));
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 absl::Status AttributionServiceImpl::Calibrations(
     absl::string_view workspace, v1::Goal goal, const PathQuery& query,
     const PathSet& paths, std::vector<Calibration>* calibrations,
     std::vector<v1::ExperimentCheck>* checks,
     std::vector<int>* calibration_check) {
   ASSIGN_OR_RETURN(std::vector<v1::Experiment> experiments,
-                   ReadExperiments(workspace));
+                   ReadExperiments(store_, workspace));
   for (const v1::Experiment& e : experiments) {
     if (e.goal() != goal) continue;
     v1::ExperimentCheck check;
     check.set_name(e.name());
     check.set_channel(e.channel());
-    const int64_t start = TimeUs(e.start()), end = TimeUs(e.end());
-    const int64_t lo = std::max(start, query.start_us);
-    const int64_t hi = std::min(end, query.end_us);
-    const auto [estimate, se] = ExperimentEstimate(e);
-    const double scale = hi > lo ? static_cast<double>(hi - lo) /
-                                       static_cast<double>(end - start)
-                                 : 0.0;
-    check.set_experiment_conversions(estimate * scale);
-    check.set_experiment_standard_error(se * scale);
-    Calibration c;
-    for (size_t g = 0; g < paths.group_table.size(); ++g) {
-      if (paths.group_table[g].channel == e.channel()) {
-        c.groups.push_back(static_cast<uint32_t>(g));
-      }
-    }
-    if (hi <= lo) {
-      check.set_why_not("its period does not overlap the window");
-    } else if (c.groups.empty()) {
-      check.set_why_not(absl::StrCat("channel \"", e.channel(),
-                                     "\" is on no path in the window"));
-    } else {
+    CalibrationPlan plan =
+        PlanCalibration(MeasureOf(e), query.start_us, query.end_us,
+                        paths.group_table, kMinExperimentSe);
+    check.set_experiment_conversions(plan.conversions);
+    check.set_experiment_standard_error(plan.standard_error);
+    if (plan.calibration.has_value()) {
       check.set_used(true);
-      c.start_us = lo;
-      c.end_us = hi;
-      c.conversions = estimate * scale;
-      c.standard_error = std::max(se * scale, kMinExperimentSe);
-      calibrations->push_back(std::move(c));
+      calibrations->push_back(*std::move(plan.calibration));
       calibration_check->push_back(static_cast<int>(checks->size()));
+    } else {
+      check.set_why_not(plan.why_not);
     }
     checks->push_back(std::move(check));
   }
@@ -1268,7 +1217,7 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::ListExperiments(
         RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kReader));
         RETURN_IF_ERROR(ValidateWorkspace(req.workspace()));
         ASSIGN_OR_RETURN(std::vector<v1::Experiment> all,
-                         ReadExperiments(req.workspace()));
+                         ReadExperiments(store_, req.workspace()));
         for (v1::Experiment& e : all) *resp->add_experiments() = std::move(e);
         return absl::OkStatus();
       });

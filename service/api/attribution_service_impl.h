@@ -218,8 +218,6 @@ class AttributionServiceImpl final : public RawAttributionService {
       v1::DescribeWorkspaceResponse* response);
   absl::Status RecordExperimentImpl(const v1::RecordExperimentRequest& request,
                                     v1::Experiment* response);
-  absl::StatusOr<std::vector<v1::Experiment>> ReadExperiments(
-      absl::string_view workspace);
   // The workspace's experiments of `goal` as calibrations of an incremental
   // fit over `paths` (the window of `query`), with one check per experiment
   // of the goal; calibration_check[k] is the check of calibrations[k].

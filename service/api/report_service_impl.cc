@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
+#include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
 #include "service/api/raw_calls.h"
 #include "service/core/limits.h"
@@ -76,11 +77,6 @@ absl::Status ReportDefaults(const v1::WorkspaceSettings& settings,
   } else {
     RETURN_IF_ERROR(ParseModel(settings.model(), "settings.model", &o->model,
                                applied_model));
-  }
-  if (o->model.kind == ModelKind::kIncremental) {
-    return absl::InvalidArgumentError(
-        "model: MODEL_INCREMENTAL is not available in reports yet; ask "
-        "Attribute for it");
   }
   if (lookback != nullptr) {
     RETURN_IF_ERROR(DurationUs(*lookback, "lookback", kSecondUs, kMaxPeriodUs,
@@ -161,20 +157,69 @@ void ComparisonToProto(const Comparison& c, v1::Metric* m) {
 
 // Every metric of `current` (with `previous`'s, if any) into the
 // ChannelFigures field of the metric's name.
+v1::Metric* MetricOf(MetricId id, v1::ChannelFigures* out) {
+  const auto* field = out->GetDescriptor()->FindFieldByName(Info(id).name);
+  return static_cast<v1::Metric*>(
+      out->GetReflection()->MutableMessage(out, field));
+}
+
+// Every metric of `current` (compared with `previous`), or only those of
+// `only` when it is non-empty.
 void FiguresToProto(const Figures& current, const Figures* previous,
-                    v1::ChannelFigures* out) {
-  const auto* descriptor = out->GetDescriptor();
-  const auto* reflection = out->GetReflection();
+                    v1::ChannelFigures* out,
+                    std::initializer_list<MetricId> only = {}) {
   for (int i = 0; i < kMetricCount; ++i) {
     const auto id = static_cast<MetricId>(i);
-    const auto* field = descriptor->FindFieldByName(Info(id).name);
-    auto* metric =
-        static_cast<v1::Metric*>(reflection->MutableMessage(out, field));
+    if (only.size() > 0 &&
+        std::find(only.begin(), only.end(), id) == only.end()) {
+      continue;
+    }
     ComparisonToProto(
         Compare(id, current[i],
                 previous == nullptr ? std::nullopt : (*previous)[i]),
-        metric);
+        MetricOf(id, out));
   }
+}
+
+// A channel's (or the baseline's) intervals: new customers and revenue as
+// bootstrapped, and CAC and ROAS from them with the known spend (CAC's
+// upper end is unbounded, so unset, when new customers may be 0).
+void RangeToProto(const CreditRange& r, std::optional<double> spend,
+                  v1::ChannelFigures* out) {
+  v1::Metric* nc = MetricOf(MetricId::kNewCustomers, out);
+  nc->set_low(r.new_customers_low);
+  nc->set_high(r.new_customers_high);
+  v1::Metric* revenue = MetricOf(MetricId::kRevenue, out);
+  revenue->set_low(r.revenue_micros_low / 1e6);
+  revenue->set_high(r.revenue_micros_high / 1e6);
+  if (!spend.has_value()) return;
+  v1::Metric* cac = MetricOf(MetricId::kCac, out);
+  if (cac->has_value()) {
+    if (r.new_customers_high > 0) cac->set_low(*spend / r.new_customers_high);
+    if (r.new_customers_low > 0) cac->set_high(*spend / r.new_customers_low);
+  }
+  v1::Metric* roas = MetricOf(MetricId::kRoas, out);
+  if (roas->has_value() && *spend > 0) {
+    roas->set_low(r.revenue_micros_low / 1e6 / *spend);
+    roas->set_high(r.revenue_micros_high / 1e6 / *spend);
+  }
+}
+
+// What no channel is credited with: the total's credited figures minus
+// the channels'.
+Tally BaselineOf(const PeriodTally& t) {
+  Tally b;
+  b.leads = t.total.leads;
+  b.new_customers = t.total.new_customers;
+  b.revenue_micros = t.total.revenue_micros;
+  b.buyers = t.total.buyers;
+  for (const auto& [name, g] : t.groups) {
+    b.leads -= g.leads;
+    b.new_customers -= g.new_customers;
+    b.revenue_micros -= g.revenue_micros;
+    b.buyers -= g.buyers;
+  }
+  return b;
 }
 
 v1::GoalStatus StatusToProto(GoalStatus s) {
@@ -237,15 +282,27 @@ grpc::ServerUnaryReactor* ReportServiceImpl::Serve(
 }
 
 absl::Status ReportServiceImpl::Prepare(
-    grpc::CallbackServerContext* context, const v1::WorkspaceSettings& settings,
-    const v1::ModelSpec* model, const google::protobuf::Duration* lookback,
-    v1::ModelSpec* applied_model, google::protobuf::Duration* applied_lookback,
-    ReportOptions* o) {
+    grpc::CallbackServerContext* context, absl::string_view workspace,
+    const v1::WorkspaceSettings& settings, const v1::ModelSpec* model,
+    const google::protobuf::Duration* lookback, v1::ModelSpec* applied_model,
+    google::protobuf::Duration* applied_lookback, ReportOptions* o) {
   RETURN_IF_ERROR(ReportDefaults(settings, model, lookback, applied_model,
                                  applied_lookback, o));
   o->now_us = absl::ToUnixMicros(clock_.Now());
   o->threads = options_.query_threads;
   o->cancelled = StopWhen(context);
+  if (o->model.kind == ModelKind::kIncremental) {
+    ASSIGN_OR_RETURN(std::vector<v1::Experiment> experiments,
+                     ReadExperiments(store_, workspace));
+    o->min_experiment_se = kMinExperimentSe;
+    for (const v1::Experiment& e : experiments) {
+      if (e.goal() == v1::GOAL_ACQUISITION) {
+        o->acquisition_experiments.push_back(MeasureOf(e));
+      } else if (e.goal() == v1::GOAL_REPEAT_PURCHASE) {
+        o->repeat_experiments.push_back(MeasureOf(e));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -513,8 +570,8 @@ absl::Status ReportServiceImpl::GoalsProgress(
   ReportOptions o;
   v1::ModelSpec unused_model;
   google::protobuf::Duration unused_lookback;
-  RETURN_IF_ERROR(Prepare(context, settings, nullptr, nullptr, &unused_model,
-                          &unused_lookback, &o));
+  RETURN_IF_ERROR(Prepare(context, workspace, settings, nullptr, nullptr,
+                          &unused_model, &unused_lookback, &o));
   o.now_us = now;
   TallyResult tallies;
   RETURN_IF_ERROR(WithData(
@@ -592,10 +649,11 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
     PeriodToProto(periods[1], applied->mutable_compare());
   }
   ReportOptions o;
-  RETURN_IF_ERROR(Prepare(
-      context, settings, request.has_model() ? &request.model() : nullptr,
-      request.has_lookback() ? &request.lookback() : nullptr,
-      applied->mutable_model(), applied->mutable_lookback(), &o));
+  RETURN_IF_ERROR(
+      Prepare(context, request.workspace(), settings,
+              request.has_model() ? &request.model() : nullptr,
+              request.has_lookback() ? &request.lookback() : nullptr,
+              applied->mutable_model(), applied->mutable_lookback(), &o));
   switch (request.group_by()) {
     case v1::GROUP_BY_UNSPECIFIED:
     case v1::GROUP_BY_CHANNEL:
@@ -607,6 +665,11 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
     default:
       return Bad("group_by",
                  absl::StrCat("unknown value ", request.group_by()));
+  }
+  if (request.has_intervals()) {
+    RETURN_IF_ERROR(ParseIntervals(request.intervals(), "intervals",
+                                   applied->mutable_intervals(),
+                                   &o.intervals.emplace()));
   }
   TallyResult tallies;
   std::string currency;
@@ -638,13 +701,34 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
         Derive(it == now.groups.end() ? empty : it->second, o.gross_margin);
     if (before == nullptr) {
       FiguresToProto(current, nullptr, row->mutable_figures());
-      continue;
+    } else {
+      auto prev_it = before->groups.find(name);
+      const Figures previous =
+          Derive(prev_it == before->groups.end() ? empty : prev_it->second,
+                 o.gross_margin);
+      FiguresToProto(current, &previous, row->mutable_figures());
     }
-    auto prev_it = before->groups.find(name);
-    const Figures previous =
-        Derive(prev_it == before->groups.end() ? empty : prev_it->second,
-               o.gross_margin);
-    FiguresToProto(current, &previous, row->mutable_figures());
+    if (o.intervals.has_value()) {
+      auto range = tallies.intervals.find(name);
+      RangeToProto(
+          range == tallies.intervals.end() ? CreditRange() : range->second,
+          current[static_cast<int>(MetricId::kSpend)], row->mutable_figures());
+    }
+  }
+  if (o.model.kind == ModelKind::kIncremental) {
+    const std::initializer_list<MetricId> credited = {
+        MetricId::kLeads, MetricId::kNewCustomers, MetricId::kRevenue};
+    const Figures base = Derive(BaselineOf(now), o.gross_margin);
+    v1::ChannelFigures* out = response->mutable_baseline();
+    if (before == nullptr) {
+      FiguresToProto(base, nullptr, out, credited);
+    } else {
+      const Figures previous = Derive(BaselineOf(*before), o.gross_margin);
+      FiguresToProto(base, &previous, out, credited);
+    }
+    if (tallies.baseline_interval.has_value()) {
+      RangeToProto(*tallies.baseline_interval, std::nullopt, out);
+    }
   }
   const Figures total = Derive(now.total, o.gross_margin);
   if (before == nullptr) {
@@ -695,10 +779,11 @@ absl::Status ReportServiceImpl::CashFlowImpl(
       return Bad("granularity", "must be GRANULARITY_DAY or GRANULARITY_WEEK");
   }
   ReportOptions o;
-  RETURN_IF_ERROR(Prepare(
-      context, settings, request.has_model() ? &request.model() : nullptr,
-      request.has_lookback() ? &request.lookback() : nullptr,
-      applied->mutable_model(), applied->mutable_lookback(), &o));
+  RETURN_IF_ERROR(
+      Prepare(context, request.workspace(), settings,
+              request.has_model() ? &request.model() : nullptr,
+              request.has_lookback() ? &request.lookback() : nullptr,
+              applied->mutable_model(), applied->mutable_lookback(), &o));
   CashFlowResult flow;
   std::string currency;
   RETURN_IF_ERROR(WithData(
@@ -786,10 +871,11 @@ absl::Status ReportServiceImpl::CohortsImpl(
     }
   }
   ReportOptions o;
-  RETURN_IF_ERROR(Prepare(
-      context, settings, request.has_model() ? &request.model() : nullptr,
-      request.has_lookback() ? &request.lookback() : nullptr,
-      applied->mutable_model(), applied->mutable_lookback(), &o));
+  RETURN_IF_ERROR(
+      Prepare(context, request.workspace(), settings,
+              request.has_model() ? &request.model() : nullptr,
+              request.has_lookback() ? &request.lookback() : nullptr,
+              applied->mutable_model(), applied->mutable_lookback(), &o));
   CohortResult cohorts;
   std::string currency;
   RETURN_IF_ERROR(WithData(

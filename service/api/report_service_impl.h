@@ -83,14 +83,13 @@ class ReportServiceImpl final : public RawReportService {
                                   grpc::ByteBuffer* response, bool on_pool,
                                   Role role, WorkspaceOf workspace_of, Fn fn);
   // A report's options: the request's model and lookback where given (null
-  // otherwise), else the workspace's; now, threads and cancellation.
-  absl::Status Prepare(grpc::CallbackServerContext* context,
-                       const v1::WorkspaceSettings& settings,
-                       const v1::ModelSpec* model,
-                       const google::protobuf::Duration* lookback,
-                       v1::ModelSpec* applied_model,
-                       google::protobuf::Duration* applied_lookback,
-                       ReportOptions* o);
+  // otherwise), else the workspace's; now, threads and cancellation; under
+  // MODEL_INCREMENTAL the workspace's experiments to calibrate on.
+  absl::Status Prepare(
+      grpc::CallbackServerContext* context, absl::string_view workspace,
+      const v1::WorkspaceSettings& settings, const v1::ModelSpec* model,
+      const google::protobuf::Duration* lookback, v1::ModelSpec* applied_model,
+      google::protobuf::Duration* applied_lookback, ReportOptions* o);
   // Reads the spend of days [first_day, end_day), settles the report's
   // currency (FailedPrecondition for mixed currencies) and runs
   // compute(index, spend) under the index's read lock.

@@ -42,11 +42,6 @@ absl::StatusOr<v1::WorkspaceSettings> ApplySettingsDefaults(
   if (model.model() == v1::MODEL_UNSPECIFIED) model.set_model(v1::MODEL_LINEAR);
   RETURN_IF_ERROR(
       ParseModel(model, "settings.model", &unused, out.mutable_model()));
-  if (unused.kind == ModelKind::kIncremental) {
-    // The default model is the reports' and goals', which do not have it.
-    return absl::InvalidArgumentError(
-        "settings.model: MODEL_INCREMENTAL is not available in reports yet");
-  }
   int64_t us = 30 * kDayUs;
   if (in.has_lookback()) {
     RETURN_IF_ERROR(DurationUs(in.lookback(), "settings.lookback", kSecondUs,

@@ -61,6 +61,11 @@ void AddWeighted(__int128* to, const std::vector<int64_t>& w, __int128 v) {
 
 }  // namespace
 
+void AddScaled(double* __restrict to, const double* __restrict by, double c,
+               size_t n) {
+  for (size_t r = 0; r < n; ++r) to[r] += by[r] * c;
+}
+
 // Linear interpolation between order statistics (type 7).
 double BootstrapQuantile(std::vector<double>& v, double q) {
   std::sort(v.begin(), v.end());

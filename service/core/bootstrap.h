@@ -85,6 +85,27 @@ inline int BootstrapWeight(uint64_t customer_key, size_t replicate) {
   return k;
 }
 
+// The linearised bootstrap's replicates of an incremental fit: replicate r
+// moves the fitted parameters by steps[r * params .. (r + 1) * params), one
+// Newton step with its weighted score and the full data's curvature
+// (parameters at a bound stay there). `params` must be the ones `result`
+// was fitted with on `paths`.
+struct ReplicateSteps {
+  size_t params = 0;  // 1 + 2 x groups, laid out as ShareGradient's.
+  size_t replicates = 0;
+  std::vector<double> steps;
+  bool cancelled = false;
+};
+ReplicateSteps IncrementalReplicateSteps(
+    const PathSet& paths, const IncrementalParams& params,
+    const IncrementalResult& result, const BootstrapOptions& options,
+    int threads, const std::function<bool()>& cancelled);
+
+// to[r] += by[r] * c for r < n: one pass over a journey's replicates
+// (vectorised).
+void AddScaled(double* __restrict to, const double* __restrict by, double c,
+               size_t n);
+
 // Intervals for an incremental result that carry the fit's own uncertainty:
 // the linearised (one-step) bootstrap. Each replicate moves the fitted
 // parameters by one Newton step, with the replicate's weighted score and

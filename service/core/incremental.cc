@@ -6,6 +6,7 @@
 #include <thread>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "service/core/bootstrap.h"
 
 namespace attribution {
@@ -164,6 +165,21 @@ struct Model {
   }
 };
 
+// A converting journey's share lost without one group of effect e, at
+// linear predictor eta: with q = exp(-eta), p = 1 - q and, without the
+// group, p' = 1 - q exp(e), it is (p - p') / p = q (exp(e) - 1) / (1 - q);
+// with its derivatives in eta (e held) and in e (eta held).
+struct LostShare {
+  double share, d_eta, d_effect;
+};
+LostShare Lost(double eta, double e) {
+  const double q = std::exp(-eta);
+  const double one_minus_q = -std::expm1(-eta);
+  const double em1 = std::expm1(e);
+  return {q * em1 / one_minus_q, -em1 * q / (one_minus_q * one_minus_q),
+          q * (em1 + 1) / one_minus_q};
+}
+
 // How far, in units of se / kConstraintStiffness, the model's value v lies
 // outside the test's 95% interval (0 inside it). The fit is free inside the
 // interval and pushed back steeply outside: a test constrains the channel
@@ -202,14 +218,10 @@ bool CalibrationTerm(const Features& f, const Model& m, const Calibration& c,
     }
   }
   if (!any) return false;
-  // p = 1 - q, q = exp(-eta); without the groups p' = 1 - q exp(e);
-  // r = (p - p') / p = q (exp(e) - 1) / (1 - q).
-  const double q = std::exp(-eta);
-  const double one_minus_q = -std::expm1(-eta);
-  const double em1 = std::expm1(e);
-  *r = q * em1 / one_minus_q;
-  *dr_deta = -em1 * q / (one_minus_q * one_minus_q);
-  *dr_de = q * (em1 + 1) / one_minus_q;
+  const LostShare lost = Lost(eta, e);
+  *r = lost.share;
+  *dr_deta = lost.d_eta;
+  *dr_de = lost.d_effect;
   return true;
 }
 
@@ -253,12 +265,6 @@ void SetHalfLife(Features* f, int64_t half_life_us, int threads) {
     }
   });
   f->half_life_us = half_life_us;
-}
-
-// to[r] += by[r] * c for r < n: one pass over a journey's replicates.
-void AddScaled(double* __restrict to, const double* __restrict by, double c,
-               size_t n) {
-  for (size_t r = 0; r < n; ++r) to[r] += by[r] * c;
 }
 
 // Negative log-likelihood of one journey at linear predictor eta.
@@ -520,6 +526,38 @@ bool FitAt(const Features& f, int threads,
 
 }  // namespace
 
+CalibrationPlan PlanCalibration(const ExperimentMeasure& m, int64_t start_us,
+                                int64_t end_us, const std::vector<Group>& table,
+                                double min_standard_error) {
+  CalibrationPlan out;
+  const int64_t lo = std::max(m.start_us, start_us);
+  const int64_t hi = std::min(m.end_us, end_us);
+  const double scale = hi > lo && m.end_us > m.start_us
+                           ? static_cast<double>(hi - lo) /
+                                 static_cast<double>(m.end_us - m.start_us)
+                           : 0.0;
+  out.conversions = m.conversions * scale;
+  out.standard_error = m.standard_error * scale;
+  Calibration c;
+  for (size_t g = 0; g < table.size(); ++g) {
+    if (table[g].channel == m.channel)
+      c.groups.push_back(static_cast<uint32_t>(g));
+  }
+  if (hi <= lo) {
+    out.why_not = "its period does not overlap the window";
+  } else if (c.groups.empty()) {
+    out.why_not =
+        absl::StrCat("channel \"", m.channel, "\" is on no path in the window");
+  } else {
+    c.start_us = lo;
+    c.end_us = hi;
+    c.conversions = out.conversions;
+    c.standard_error = std::max(out.standard_error, min_standard_error);
+    out.calibration = std::move(c);
+  }
+  return out;
+}
+
 IncrementalResult FitIncremental(const PathSet& paths,
                                  const IncrementalParams& params, int threads,
                                  const std::function<bool()>& cancelled) {
@@ -652,7 +690,7 @@ IncrementalResult FitIncremental(const PathSet& paths,
 
 std::vector<std::pair<int, double>> IncrementalShares(
     const IncrementalFit& fit, absl::Span<const int> groups,
-    absl::Span<const int64_t> times) {
+    absl::Span<const int64_t> times, std::vector<ShareGradient>* gradients) {
   std::vector<std::pair<int, double>> stock;  // (id, x), ascending id
   const int64_t ref = times.empty() ? 0 : times.back();
   const double inv_hl = fit.half_life_us == kNoDecay || fit.half_life_us <= 0
@@ -670,15 +708,15 @@ std::vector<std::pair<int, double>> IncrementalShares(
     }
     it->second += std::exp2(-age * inv_hl);
   }
+  const size_t fitted = fit.linear_effects.size();
   std::vector<double> effect(stock.size());
   double eta = fit.baseline_hazard;
   for (size_t k = 0; k < stock.size(); ++k) {
     const auto g = static_cast<size_t>(stock[k].first);
     const double x = stock[k].second;
-    effect[k] = g < fit.linear_effects.size()
-                    ? fit.linear_effects[g] * x +
-                          fit.saturating_effects[g] * std::log1p(x)
-                    : 0.0;
+    effect[k] = g < fitted ? fit.linear_effects[g] * x +
+                                 fit.saturating_effects[g] * std::log1p(x)
+                           : 0.0;
     eta += effect[k];
   }
   const double p = -std::expm1(-eta);
@@ -686,6 +724,146 @@ std::vector<std::pair<int, double>> IncrementalShares(
   for (size_t k = 0; k < stock.size(); ++k) {
     const double p_without = -std::expm1(-(eta - effect[k]));
     out.emplace_back(stock[k].first, p > 0 ? (p - p_without) / p : 0.0);
+  }
+  if (gradients == nullptr) return out;
+  gradients->assign(stock.size(), {});
+  for (size_t k = 0; k < stock.size(); ++k) {
+    ShareGradient& d = (*gradients)[k];
+    const LostShare lost = Lost(eta, effect[k]);
+    d.emplace_back(0, lost.d_eta);
+    for (size_t h = 0; h < stock.size(); ++h) {
+      const auto g = static_cast<uint32_t>(stock[h].first);
+      if (g >= fitted) continue;
+      const double x = stock[h].second;
+      const double de = h == k ? lost.d_effect : 0.0;
+      d.emplace_back(1 + g, (lost.d_eta + de) * x);
+      d.emplace_back(static_cast<uint32_t>(1 + fitted + g),
+                     (lost.d_eta + de) * std::log1p(x));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// The fit's features: those kept in `result`, else rebuilt.
+std::shared_ptr<const Features> FitFeatures(const PathSet& paths,
+                                            const IncrementalResult& result,
+                                            int threads) {
+  if (result.features != nullptr) return result.features;
+  Features gathered = GatherFeatures(paths, CanonicalOrder(paths));
+  SetHalfLife(&gathered, result.fit.half_life_us, threads);
+  return std::make_shared<const Features>(std::move(gathered));
+}
+
+Model FittedModel(const IncrementalFit& fit,
+                  const std::vector<Calibration>* calibrations) {
+  const size_t groups = fit.linear_effects.size();
+  Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
+  m.theta[0] = fit.baseline_hazard;
+  for (size_t g = 0; g < groups; ++g) {
+    m.theta[1 + g] = fit.linear_effects[g];
+    m.theta[1 + groups + g] = fit.saturating_effects[g];
+  }
+  m.calibrations = calibrations;
+  return m;
+}
+
+// One journey's parameters with a non-zero derivative of its linear
+// predictor: (index, d eta / d theta_index).
+void PredictorTerms(const Features& f, size_t groups, size_t j,
+                    std::vector<uint32_t>* idx, std::vector<double>* val) {
+  idx->clear();
+  val->clear();
+  idx->push_back(0);
+  val->push_back(1.0);
+  for (uint32_t q = f.offsets[j]; q < f.offsets[j + 1]; ++q) {
+    idx->push_back(1 + f.groups[q]);
+    val->push_back(f.x[q]);
+    idx->push_back(static_cast<uint32_t>(1 + groups + f.groups[q]));
+    val->push_back(f.log1p_x[q]);
+  }
+}
+
+void ReplicateWeights(uint64_t key, std::vector<double>* w) {
+  for (size_t r = 0; r < w->size(); ++r) (*w)[r] = BootstrapWeight(key, r);
+}
+
+}  // namespace
+
+ReplicateSteps IncrementalReplicateSteps(
+    const PathSet& paths, const IncrementalParams& params,
+    const IncrementalResult& result, const BootstrapOptions& options,
+    int threads, const std::function<bool()>& cancelled) {
+  ReplicateSteps out;
+  const size_t groups = result.fit.linear_effects.size();
+  const size_t reps = static_cast<size_t>(options.replicates);
+  out.params = 1 + 2 * groups;
+  out.replicates = reps;
+  out.steps.assign(reps * out.params, 0.0);
+  if (paths.size() == 0 || groups != paths.group_table.size()) return out;
+  std::vector<Calibration> calibrations = params.calibrations;
+  for (Calibration& c : calibrations) {
+    std::sort(c.groups.begin(), c.groups.end());
+    c.standard_error = std::max(c.standard_error, 1e-9);
+  }
+  const std::shared_ptr<const Features> built =
+      FitFeatures(paths, result, threads);
+  const Features& f = *built;
+  const Model m = FittedModel(result.fit, &calibrations);
+  const size_t n = m.size();
+  std::vector<double> grad, hess;
+  Derivatives(f, m, threads, &grad, &hess);
+  // Parameters at their bound stay there; the others move.
+  std::vector<size_t> free;
+  for (size_t i = 0; i < n; ++i) {
+    if (m.theta[i] > LowerBound(i) * (1 + 1e-12)) free.push_back(i);
+  }
+  const size_t k = free.size();
+  std::vector<double> h_free(k * k);
+  for (size_t p = 0; p < k; ++p) {
+    for (size_t q = 0; q < k; ++q)
+      h_free[p * k + q] = hess[free[p] * n + free[q]];
+  }
+  const std::vector<double> chol = Factor(h_free, k);
+
+  // Per replicate the weighted score (n x reps, replicates contiguous so
+  // that each journey's term is one branch-free, vectorisable loop), in
+  // fixed blocks. At the fit the unweighted score (with the calibration
+  // penalties) is zero, so (w - 1) x each journey's score sums to the
+  // replicate's.
+  std::vector<std::vector<double>> parts(kBlocks);
+  const bool done =
+      ForBlocks(f.rows(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
+        std::vector<double>& score = parts[b];
+        score.assign(n * reps, 0.0);
+        std::vector<double> w(reps);
+        std::vector<uint32_t> idx;
+        std::vector<double> val;
+        for (size_t j = lo; j < hi; ++j) {
+          ReplicateWeights(f.customer_keys[j], &w);
+          for (double& x : w) x -= 1;
+          const double eta = m.Eta(f, j);
+          const double d1 = f.converted[j] ? -1.0 / std::expm1(eta) : 1.0;
+          PredictorTerms(f, groups, j, &idx, &val);
+          for (size_t e = 0; e < idx.size(); ++e) {
+            AddScaled(&score[idx[e] * reps], w.data(), d1 * val[e], reps);
+          }
+        }
+      });
+  if (!done) {
+    out.cancelled = true;
+    return out;
+  }
+  for (int b = 1; b < kBlocks; ++b) {
+    for (size_t i = 0; i < parts[0].size(); ++i) parts[0][i] += parts[b][i];
+  }
+  std::vector<double> step(k);
+  for (size_t r = 0; r < reps; ++r) {
+    for (size_t p = 0; p < k; ++p) step[p] = -parts[0][free[p] * reps + r];
+    SolveFactored(chol, k, step.data());
+    for (size_t p = 0; p < k; ++p)
+      out.steps[r * out.params + free[p]] = step[p];
   }
   return out;
 }
@@ -706,48 +884,22 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
   if (paths.size() == 0 || result.fit.linear_effects.size() != groups) {
     return out;
   }
-  std::vector<Calibration> calibrations = params.calibrations;
-  for (Calibration& c : calibrations) {
-    std::sort(c.groups.begin(), c.groups.end());
-    c.standard_error = std::max(c.standard_error, 1e-9);
+  const ReplicateSteps steps = IncrementalReplicateSteps(
+      paths, params, result, options, threads, cancelled);
+  if (steps.cancelled) {
+    out.cancelled = true;
+    return out;
   }
-  std::shared_ptr<const Features> built = result.features;
-  if (built == nullptr) {
-    Features gathered = GatherFeatures(paths, CanonicalOrder(paths));
-    SetHalfLife(&gathered, result.fit.half_life_us, threads);
-    built = std::make_shared<const Features>(std::move(gathered));
-  }
+  const std::shared_ptr<const Features> built =
+      FitFeatures(paths, result, threads);
   const Features& f = *built;
-  Model m{groups, std::vector<double>(1 + 2 * groups, 0.0)};
-  m.theta[0] = result.fit.baseline_hazard;
-  for (size_t g = 0; g < groups; ++g) {
-    m.theta[1 + g] = result.fit.linear_effects[g];
-    m.theta[1 + groups + g] = result.fit.saturating_effects[g];
-  }
-  m.calibrations = &calibrations;
+  const Model m = FittedModel(result.fit, nullptr);
   const size_t n = m.size();
-  std::vector<double> grad, hess;
-  Derivatives(f, m, threads, &grad, &hess);
-  // Parameters at their bound stay there; the others move.
-  std::vector<size_t> free;
-  for (size_t i = 0; i < n; ++i) {
-    if (m.theta[i] > LowerBound(i) * (1 + 1e-12)) free.push_back(i);
-  }
-  const size_t k = free.size();
-  std::vector<double> h_free(k * k);
-  for (size_t p = 0; p < k; ++p) {
-    for (size_t q = 0; q < k; ++q)
-      h_free[p * k + q] = hess[free[p] * n + free[q]];
-  }
-  const std::vector<double> chol = Factor(h_free, k);
 
-  // One pass, in fixed blocks: per replicate the weighted score (dense over
-  // the parameters) and the weighted credits; unweighted, the credits'
-  // derivatives J (per group, over the parameters). Replicates are the
-  // innermost, contiguous index, so that each journey's term is one
-  // branch-free, vectorisable loop over them.
+  // One pass, in fixed blocks: per replicate the weighted credits; and,
+  // unweighted, the credits' derivatives J (per group, over the
+  // parameters), through which the credits follow each replicate's step.
   struct Part {
-    std::vector<double> score;      // n x reps
     std::vector<double> credit;     // groups x reps
     std::vector<double> revenue;    // groups x reps
     std::vector<double> total;      // reps: weighted converting journeys
@@ -759,62 +911,34 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
   const bool done =
       ForBlocks(f.rows(), threads, cancelled, [&](int b, size_t lo, size_t hi) {
         Part& p = parts[b];
-        p.score.assign(n * reps, 0.0);
         p.credit.assign(groups * reps, 0.0);
         p.revenue.assign(groups * reps, 0.0);
         p.total.assign(reps, 0.0);
         p.total_rev.assign(reps, 0.0);
         p.jac.assign(groups * n, 0.0);
         p.jac_rev.assign(groups * n, 0.0);
-        std::vector<double> w(reps), w_minus_1(reps);
+        std::vector<double> w(reps);
         std::vector<uint32_t> idx;
         std::vector<double> val;
         for (size_t j = lo; j < hi; ++j) {
-          for (size_t r = 0; r < reps; ++r) {
-            w[r] = BootstrapWeight(f.customer_keys[j], r);
-            w_minus_1[r] = w[r] - 1;
-          }
+          if (!f.converted[j]) continue;
+          ReplicateWeights(f.customer_keys[j], &w);
           const double eta = m.Eta(f, j);
-          const bool y = f.converted[j];
-          const double em1 = std::expm1(eta);
-          const double d1 = y ? -1.0 / em1 : 1.0;
-          idx.clear();
-          val.clear();
-          idx.push_back(0);
-          val.push_back(1.0);
-          for (uint32_t q = f.offsets[j]; q < f.offsets[j + 1]; ++q) {
-            idx.push_back(1 + f.groups[q]);
-            val.push_back(f.x[q]);
-            idx.push_back(1 + groups + f.groups[q]);
-            val.push_back(f.log1p_x[q]);
-          }
-          // (w - 1) x score: at the fit the unweighted score (with the
-          // calibration penalties) is zero, so this is the replicate's.
-          for (size_t e = 0; e < idx.size(); ++e) {
-            AddScaled(&p.score[idx[e] * reps], w_minus_1.data(), d1 * val[e],
-                      reps);
-          }
-          if (!y) continue;
+          PredictorTerms(f, groups, j, &idx, &val);
           const double rev = static_cast<double>(f.revenue_micros[j]);
           AddScaled(p.total.data(), w.data(), 1.0, reps);
           AddScaled(p.total_rev.data(), w.data(), rev, reps);
-          const double q0 = std::exp(-eta);
-          const double one_minus_q = -std::expm1(-eta);
           for (uint32_t q = f.offsets[j]; q < f.offsets[j + 1]; ++q) {
             const uint32_t g = f.groups[q];
-            const double e = m.Effect(f, q);
-            const double eg1 = std::expm1(e);
-            const double lost = q0 * eg1 / one_minus_q;
-            const double dr_deta = -eg1 * q0 / (one_minus_q * one_minus_q);
-            const double dr_de = q0 * (eg1 + 1) / one_minus_q;
-            AddScaled(&p.credit[g * reps], w.data(), lost, reps);
-            AddScaled(&p.revenue[g * reps], w.data(), lost * rev, reps);
+            const LostShare lost = Lost(eta, m.Effect(f, q));
+            AddScaled(&p.credit[g * reps], w.data(), lost.share, reps);
+            AddScaled(&p.revenue[g * reps], w.data(), lost.share * rev, reps);
             double* jg = &p.jac[g * n];
             double* jr = &p.jac_rev[g * n];
             for (size_t e2 = 0; e2 < idx.size(); ++e2) {
-              double d = dr_deta * val[e2];
+              double d = lost.d_eta * val[e2];
               if (idx[e2] == 1 + g || idx[e2] == 1 + groups + g) {
-                d += dr_de * val[e2];
+                d += lost.d_effect * val[e2];
               }
               jg[idx[e2]] += d;
               jr[idx[e2]] += d * rev;
@@ -831,7 +955,6 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
     auto add = [](std::vector<double>& a, const std::vector<double>& x) {
       for (size_t i = 0; i < a.size(); ++i) a[i] += x[i];
     };
-    add(sum.score, parts[b].score);
     add(sum.credit, parts[b].credit);
     add(sum.revenue, parts[b].revenue);
     add(sum.total, parts[b].total);
@@ -839,20 +962,18 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
     add(sum.jac, parts[b].jac);
     add(sum.jac_rev, parts[b].jac_rev);
   }
-  // Per replicate: the Newton step, then the credits it implies.
+  // Per replicate: the credits its step implies.
   std::vector<std::vector<double>> conv(groups, std::vector<double>(reps)),
       revs(groups, std::vector<double>(reps));
   std::vector<double> base(reps), base_rev(reps);
-  std::vector<double> step(k);
   for (size_t r = 0; r < reps; ++r) {
-    for (size_t p = 0; p < k; ++p) step[p] = -sum.score[free[p] * reps + r];
-    SolveFactored(chol, k, step.data());
+    const double* step = &steps.steps[r * n];
     double credited = 0, credited_rev = 0;
     for (size_t g = 0; g < groups; ++g) {
       double c = sum.credit[g * reps + r], v = sum.revenue[g * reps + r];
-      for (size_t p = 0; p < k; ++p) {
-        c += sum.jac[g * n + free[p]] * step[p];
-        v += sum.jac_rev[g * n + free[p]] * step[p];
+      for (size_t i = 0; i < n; ++i) {
+        c += sum.jac[g * n + i] * step[i];
+        v += sum.jac_rev[g * n + i] * step[i];
       }
       conv[g][r] = std::max(0.0, c);
       revs[g][r] = std::max(0.0, v);

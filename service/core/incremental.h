@@ -35,6 +35,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -52,6 +54,29 @@ struct Calibration {
   double conversions = 0;
   double standard_error = 1;
 };
+
+// An experiment's measurement of one channel over its whole period.
+struct ExperimentMeasure {
+  std::string channel;
+  int64_t start_us = 0;
+  int64_t end_us = 0;
+  double conversions = 0;
+  double standard_error = 1;
+};
+
+// What a fit over the journeys of [start_us, end_us), grouped by `table`,
+// takes from an experiment: its figure scaled to the part of its period in
+// the window, and the calibration that holds it, unless it does not apply
+// (then why not).
+struct CalibrationPlan {
+  double conversions = 0;  // Scaled to the overlap.
+  double standard_error = 0;
+  std::optional<Calibration> calibration;
+  std::string why_not;
+};
+CalibrationPlan PlanCalibration(const ExperimentMeasure& m, int64_t start_us,
+                                int64_t end_us, const std::vector<Group>& table,
+                                double min_standard_error);
 
 struct IncrementalParams {
   // Ad-stock half-life; 0: chosen by likelihood from the grid above.
@@ -93,14 +118,20 @@ IncrementalResult FitIncremental(
     const PathSet& paths, const IncrementalParams& params, int threads = 1,
     const std::function<bool()>& cancelled = nullptr);
 
+// A share's derivative in the fit's parameters [b, a_0 .. a_{G-1}, c_0 ..
+// c_{G-1}]: (parameter index, derivative), for those it depends on.
+using ShareGradient = std::vector<std::pair<uint32_t, double>>;
+
 // For one converting journey under `fit`: the share of its conversion that
 // would vanish without each group. `groups` holds each touch's group as an
 // id of the fit's effects (-1: a group the fit has no effect for, which then
 // gets 0), `times` the touches' times. Returns (id, share) for each distinct
-// id >= 0, ascending; the shares sum to at most 1.
+// id >= 0, ascending; the shares sum to at most 1. With `gradients`, also
+// each share's derivative, in the same order.
 std::vector<std::pair<int, double>> IncrementalShares(
     const IncrementalFit& fit, absl::Span<const int> groups,
-    absl::Span<const int64_t> times);
+    absl::Span<const int64_t> times,
+    std::vector<ShareGradient>* gradients = nullptr);
 
 }  // namespace attribution
 

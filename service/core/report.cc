@@ -76,16 +76,24 @@ PathQuery AllTime(Goal goal, const ReportOptions& o) {
   return q;
 }
 
-// Per-touch weights of journeys under the report's model. MARKOV and
-// SHAPLEY are fitted once on the goal's journeys in `fit`; a conversion is
-// then split over the groups of its own path by their removal effects or
-// Shapley shares, and a group's part evenly over its touches.
+// (key, derivative of its credit in the fit's parameters) of one
+// conversion, one per distinct key the fit knows.
+using KeyGradients = std::vector<std::pair<uint64_t, ShareGradient>>;
+
+// Per-touch weights of journeys under the report's model. MARKOV, SHAPLEY
+// and INCREMENTAL are fitted once on the goal's journeys in `fit`; a
+// conversion is then split over the groups of its own path by their removal
+// effects, Shapley shares or incremental shares, and a group's part evenly
+// over its touches. Incremental weights sum to at most 1: the rest is the
+// baseline's.
 class Crediter {
  public:
   // One thread's buffers.
   struct Scratch {
     absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shapley;
     std::vector<uint32_t> channels;
+    std::vector<int> ids;
+    std::vector<ShareGradient> gradients;
   };
 
   Crediter(const IndexSnapshot& index, const ReportOptions& o, Goal goal,
@@ -97,7 +105,8 @@ class Crediter {
       channel_table_.push_back(g);
     }
     if (model_.kind != ModelKind::kMarkov &&
-        model_.kind != ModelKind::kShapley) {
+        model_.kind != ModelKind::kShapley &&
+        model_.kind != ModelKind::kIncremental) {
       return;
     }
     PathQuery q;
@@ -130,23 +139,61 @@ class Crediter {
         removal_[keys[g]] = fit_result.removal_effects[g];
       }
     } else {
-      game_ = std::make_unique<ShapleyGame>(paths);
       for (size_t g = 0; g < keys.size(); ++g) {
         dense_[keys[g]] = static_cast<uint32_t>(g);
       }
       table_size_ = keys.size();
+      if (model_.kind == ModelKind::kShapley) {
+        game_ = std::make_unique<ShapleyGame>(paths);
+      } else {
+        FitIncrementalModel(paths, o, goal, fit, std::move(keys));
+      }
     }
   }
 
   bool cancelled() const { return cancelled_; }
+  // The linearised bootstrap's parameter steps of an incremental fit, when
+  // the report asks for intervals; null otherwise.
+  const ReplicateSteps* steps() const {
+    return steps_.has_value() ? &*steps_ : nullptr;
+  }
 
-  // Weights of one journey's touches; they sum to 1.
+  // Weights of one journey's touches; they sum to 1 (at most 1 under
+  // INCREMENTAL). With `gradients` (INCREMENTAL only), also each credited
+  // key's derivative in the fit's parameters.
   void Weights(absl::Span<const uint64_t> keys, absl::Span<const int64_t> times,
-               int64_t conversion_us, std::vector<double>* w,
-               Scratch* scratch) const {
+               int64_t conversion_us, std::vector<double>* w, Scratch* scratch,
+               KeyGradients* gradients = nullptr) const {
     const size_t n = keys.size();
     w->assign(n, 0.0);
+    if (gradients != nullptr) gradients->clear();
     if (n == 0) return;
+    if (model_.kind == ModelKind::kIncremental) {
+      std::vector<int>& ids = scratch->ids;
+      ids.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        auto it = dense_.find(keys[i]);
+        ids[i] = it == dense_.end() ? -1 : static_cast<int>(it->second);
+      }
+      const std::vector<std::pair<int, double>> shares = IncrementalShares(
+          fit_, ids, times,
+          gradients != nullptr ? &scratch->gradients : nullptr);
+      for (size_t i = 0; i < n; ++i) {
+        if (ids[i] < 0) continue;
+        const auto it = std::lower_bound(shares.begin(), shares.end(), ids[i],
+                                         [](const std::pair<int, double>& a,
+                                            int id) { return a.first < id; });
+        const auto count = std::count(ids.begin(), ids.end(), ids[i]);
+        (*w)[i] = it->second / static_cast<double>(count);
+      }
+      if (gradients != nullptr) {
+        for (size_t k = 0; k < shares.size(); ++k) {
+          gradients->emplace_back(keys_[static_cast<size_t>(shares[k].first)],
+                                  std::move(scratch->gradients[k]));
+        }
+      }
+      return;
+    }
     if (model_.kind == ModelKind::kMarkov) {
       SplitByValue(keys, w, [&](uint64_t k, size_t) {
         auto it = removal_.find(k);
@@ -213,8 +260,44 @@ class Crediter {
     }
   }
 
+  void FitIncrementalModel(const PathSet& paths, const ReportOptions& o,
+                           Goal goal, TimeRange window,
+                           std::vector<uint64_t> keys) {
+    keys_ = std::move(keys);
+    IncrementalParams params;
+    params.half_life_us = model_.incremental_half_life_us;
+    const std::vector<ExperimentMeasure>* experiments =
+        goal == Goal::kAcquisition      ? &o.acquisition_experiments
+        : goal == Goal::kRepeatPurchase ? &o.repeat_experiments
+                                        : nullptr;
+    if (experiments != nullptr) {
+      for (const ExperimentMeasure& m : *experiments) {
+        CalibrationPlan plan =
+            PlanCalibration(m, window.start_us, window.end_us,
+                            paths.group_table, o.min_experiment_se);
+        if (plan.calibration) {
+          params.calibrations.push_back(*std::move(plan.calibration));
+        }
+      }
+    }
+    IncrementalResult r = FitIncremental(paths, params, o.threads, o.cancelled);
+    if (r.cancelled) {
+      cancelled_ = true;
+      return;
+    }
+    fit_ = r.fit;
+    if (o.intervals.has_value()) {
+      steps_ = IncrementalReplicateSteps(paths, params, r, *o.intervals,
+                                         o.threads, o.cancelled);
+      cancelled_ = steps_->cancelled;
+    }
+  }
+
   const ModelParams model_;
   const bool by_campaign_;
+  IncrementalFit fit_;
+  std::vector<uint64_t> keys_;  // By fit group id.
+  std::optional<ReplicateSteps> steps_;
   std::vector<Group> channel_table_;
   absl::flat_hash_map<uint64_t, double> removal_;
   std::unique_ptr<ShapleyGame> game_;
@@ -225,8 +308,8 @@ class Crediter {
 
 constexpr int64_t kNone = INT64_MIN;
 
-// Runs fn(worker, customer) for every customer slot, each worker on its own
-// thread over a contiguous range. False if cancelled.
+// Runs fn(worker, events, customer id) for every customer slot, each worker on
+// its own thread over a contiguous range. False if cancelled.
 template <typename Fn>
 bool ForEachCustomer(const IndexSnapshot& index, int threads,
                      const std::function<bool()>& cancelled, Fn fn) {
@@ -242,8 +325,9 @@ bool ForEachCustomer(const IndexSnapshot& index, int threads,
           stopped = true;
           return;
         }
-        const auto& events = index.customer(static_cast<uint32_t>(c)).events;
-        if (!events.empty()) fn(t, events);
+        const IndexSnapshot::Customer customer =
+            index.customer(static_cast<uint32_t>(c));
+        if (!customer.events.empty()) fn(t, customer.events, customer.id);
       }
     });
   }
@@ -315,6 +399,31 @@ struct CustomerFacts {
   }
 };
 
+// A group's bootstrap sums for the first period: per replicate its
+// weighted new-customer and revenue credits, and their derivatives in the
+// acquisition and repeat-purchase fits' parameters (INCREMENTAL).
+struct IntervalSums {
+  IntervalSums(size_t reps, size_t acq_params, size_t rep_params)
+      : new_customers(reps, 0.0),
+        revenue(reps, 0.0),
+        new_customers_d_acq(acq_params, 0.0),
+        revenue_d_acq(acq_params, 0.0),
+        revenue_d_rep(rep_params, 0.0) {}
+  std::vector<double> new_customers, revenue;
+  std::vector<double> new_customers_d_acq, revenue_d_acq, revenue_d_rep;
+
+  void Add(const IntervalSums& o) {
+    auto add = [](std::vector<double>& a, const std::vector<double>& b) {
+      for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    };
+    add(new_customers, o.new_customers);
+    add(revenue, o.revenue);
+    add(new_customers_d_acq, o.new_customers_d_acq);
+    add(revenue_d_acq, o.revenue_d_acq);
+    add(revenue_d_rep, o.revenue_d_rep);
+  }
+};
+
 }  // namespace
 
 const MetricInfo& Info(MetricId id) { return kMetrics[static_cast<int>(id)]; }
@@ -379,16 +488,36 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
       std::vector<double> w;
       std::vector<uint64_t> touched;
       KeyCredits acquired_by, purchase_credit;
+      // Intervals (first period): per key the replicates' weighted credits
+      // and, under INCREMENTAL, the credits' derivatives in each fit's
+      // parameters; the replicates' weighted totals; this customer's
+      // replicate weights and acquisition derivatives.
+      absl::flat_hash_map<uint64_t, IntervalSums> interval_sums;
+      std::vector<double> total_new, total_revenue, replicate_w;
+      KeyGradients acquired_gradients, gradients;
     };
+    const size_t reps = o.intervals.has_value()
+                            ? static_cast<size_t>(o.intervals->replicates)
+                            : 0;
+    const ReplicateSteps* acq_steps = acq_credit.steps();
+    const ReplicateSteps* rep_steps = rep_credit.steps();
+    const IntervalSums blank(reps, acq_steps ? acq_steps->params : 0,
+                             rep_steps ? rep_steps->params : 0);
     std::vector<std::unique_ptr<Worker>> workers;
     for (int t = 0; t < threads; ++t) {
       workers.push_back(std::make_unique<Worker>(*index, o));
       workers.back()->groups.resize(periods.size());
       workers.back()->totals.resize(periods.size());
+      workers.back()->total_new.assign(reps, 0.0);
+      workers.back()->total_revenue.assign(reps, 0.0);
+      workers.back()->replicate_w.assign(reps, 0.0);
     }
+    auto sums_of = [&blank](Worker& wk, uint64_t key) -> IntervalSums& {
+      return wk.interval_sums.try_emplace(key, blank).first->second;
+    };
     const bool completed = ForEachCustomer(
         *index, threads, o.cancelled,
-        [&](int t, absl::Span<const IndexedEvent> ev) {
+        [&](int t, absl::Span<const IndexedEvent> ev, absl::string_view id) {
           Worker& wk = *workers[t];
           CustomerFacts facts;
           facts.Compute(ev, o.by_campaign);
@@ -397,15 +526,24 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
           const RawJourneys& rep = wk.repeats.Scan(ev);
           // The customer's acquisition credit (all time).
           wk.acquired_by.clear();
+          wk.acquired_gradients.clear();
           int64_t acquired_revenue = 0;
           ForEachConversion(
               acq, [&](auto keys, auto times, int64_t at, int64_t revenue) {
-                acq_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+                acq_credit.Weights(
+                    keys, times, at, &wk.w, &wk.scratch,
+                    acq_steps != nullptr ? &wk.acquired_gradients : nullptr);
                 for (size_t i = 0; i < keys.size(); ++i) {
                   AddKeyCredit(&wk.acquired_by, keys[i], wk.w[i]);
                 }
                 acquired_revenue = revenue;
               });
+          if (reps > 0) {
+            const uint64_t customer_key = CustomerKey(id);
+            for (size_t r = 0; r < reps; ++r) {
+              wk.replicate_w[r] = BootstrapWeight(customer_key, r);
+            }
+          }
           for (size_t p = 0; p < periods.size(); ++p) {
             const int64_t s = periods[p].start_us, e = periods[p].end_us;
             auto in = [&](int64_t at) { return at >= s && at < e; };
@@ -470,15 +608,34 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
             int purchases = 0;
             bool repeated = false;
             wk.purchase_credit.clear();
+            const bool sample = reps > 0 && p == 0;
+            const double* rw = wk.replicate_w.data();
             if (facts.acquired_us != kNone && in(facts.acquired_us)) {
               ++purchases;
+              const auto revenue = static_cast<double>(acquired_revenue);
               total.new_customers += 1;
-              total.revenue_micros += static_cast<double>(acquired_revenue);
+              total.revenue_micros += revenue;
               for (const auto& [key, w] : wk.acquired_by) {
                 Tally& g = groups[key];
                 g.new_customers += w;
-                g.revenue_micros += w * static_cast<double>(acquired_revenue);
+                g.revenue_micros += w * revenue;
                 AddKeyCredit(&wk.purchase_credit, key, w);
+              }
+              if (sample) {
+                AddScaled(wk.total_new.data(), rw, 1.0, reps);
+                AddScaled(wk.total_revenue.data(), rw, revenue, reps);
+                for (const auto& [key, w] : wk.acquired_by) {
+                  IntervalSums& sums = sums_of(wk, key);
+                  AddScaled(sums.new_customers.data(), rw, w, reps);
+                  AddScaled(sums.revenue.data(), rw, w * revenue, reps);
+                }
+                for (const auto& [key, d] : wk.acquired_gradients) {
+                  IntervalSums& sums = sums_of(wk, key);
+                  for (const auto& [i, v] : d) {
+                    sums.new_customers_d_acq[i] += v;
+                    sums.revenue_d_acq[i] += v * revenue;
+                  }
+                }
               }
             }
             ForEachConversion(
@@ -486,12 +643,27 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
                   if (!in(at)) return;
                   ++purchases;
                   repeated = true;
-                  total.revenue_micros += static_cast<double>(revenue);
-                  rep_credit.Weights(keys, times, at, &wk.w, &wk.scratch);
+                  const auto money = static_cast<double>(revenue);
+                  total.revenue_micros += money;
+                  rep_credit.Weights(
+                      keys, times, at, &wk.w, &wk.scratch,
+                      sample && rep_steps != nullptr ? &wk.gradients : nullptr);
                   for (size_t i = 0; i < keys.size(); ++i) {
-                    groups[keys[i]].revenue_micros +=
-                        wk.w[i] * static_cast<double>(revenue);
+                    groups[keys[i]].revenue_micros += wk.w[i] * money;
                     AddKeyCredit(&wk.purchase_credit, keys[i], wk.w[i]);
+                  }
+                  if (!sample) return;
+                  AddScaled(wk.total_revenue.data(), rw, money, reps);
+                  for (size_t i = 0; i < keys.size(); ++i) {
+                    AddScaled(sums_of(wk, keys[i]).revenue.data(), rw,
+                              wk.w[i] * money, reps);
+                  }
+                  if (rep_steps == nullptr) return;
+                  for (const auto& [key, d] : wk.gradients) {
+                    IntervalSums& sums = sums_of(wk, key);
+                    for (const auto& [i, v] : d) {
+                      sums.revenue_d_rep[i] += v * money;
+                    }
                   }
                 });
             if (purchases > 0) {
@@ -559,6 +731,58 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
           result.periods[p].groups[NameOf(*index, key, o.by_campaign)].Add(
               tally);
         }
+      }
+    }
+    if (reps > 0) {
+      std::map<GroupName, IntervalSums> merged;
+      std::vector<double> total_new(reps, 0.0), total_revenue(reps, 0.0);
+      for (const auto& wk : workers) {
+        for (const auto& [key, sums] : wk->interval_sums) {
+          merged.try_emplace(NameOf(*index, key, o.by_campaign), blank)
+              .first->second.Add(sums);
+        }
+        AddScaled(total_new.data(), wk->total_new.data(), 1.0, reps);
+        AddScaled(total_revenue.data(), wk->total_revenue.data(), 1.0, reps);
+      }
+      const bool incremental = o.model.kind == ModelKind::kIncremental;
+      const double lo_q = (1 - o.intervals->level) / 2, hi_q = 1 - lo_q;
+      std::vector<double> nc(reps), rev(reps);
+      for (auto& [name, sums] : merged) {
+        for (size_t r = 0; r < reps; ++r) {
+          nc[r] = sums.new_customers[r];
+          rev[r] = sums.revenue[r];
+          if (acq_steps != nullptr) {
+            const double* step = &acq_steps->steps[r * acq_steps->params];
+            for (size_t i = 0; i < acq_steps->params; ++i) {
+              nc[r] += sums.new_customers_d_acq[i] * step[i];
+              rev[r] += sums.revenue_d_acq[i] * step[i];
+            }
+          }
+          if (rep_steps != nullptr) {
+            const double* step = &rep_steps->steps[r * rep_steps->params];
+            for (size_t i = 0; i < rep_steps->params; ++i) {
+              rev[r] += sums.revenue_d_rep[i] * step[i];
+            }
+          }
+          if (incremental) {
+            nc[r] = std::max(0.0, nc[r]);
+            rev[r] = std::max(0.0, rev[r]);
+          }
+          total_new[r] -= incremental ? nc[r] : 0.0;
+          total_revenue[r] -= incremental ? rev[r] : 0.0;
+        }
+        CreditRange& range = result.intervals[name];
+        range.new_customers_low = BootstrapQuantile(nc, lo_q);
+        range.new_customers_high = BootstrapQuantile(nc, hi_q);
+        range.revenue_micros_low = BootstrapQuantile(rev, lo_q);
+        range.revenue_micros_high = BootstrapQuantile(rev, hi_q);
+      }
+      if (incremental) {
+        CreditRange& base = result.baseline_interval.emplace();
+        base.new_customers_low = BootstrapQuantile(total_new, lo_q);
+        base.new_customers_high = BootstrapQuantile(total_new, hi_q);
+        base.revenue_micros_low = BootstrapQuantile(total_revenue, lo_q);
+        base.revenue_micros_high = BootstrapQuantile(total_revenue, hi_q);
       }
     }
   }
@@ -714,7 +938,7 @@ CashFlowResult ComputeCashFlow(const IndexSnapshot* index, TimeRange period,
     }
     const bool completed = ForEachCustomer(
         *index, threads, o.cancelled,
-        [&](int t, absl::Span<const IndexedEvent> ev) {
+        [&](int t, absl::Span<const IndexedEvent> ev, absl::string_view) {
           Worker& wk = *workers[t];
           auto credit = [&](const Crediter& crediter) {
             return [&](auto keys, auto times, int64_t at, int64_t revenue) {
@@ -822,7 +1046,7 @@ CohortResult ComputeCohorts(const IndexSnapshot* index, TimeRange period,
     }
     const bool completed = ForEachCustomer(
         *index, threads, o.cancelled,
-        [&](int t, absl::Span<const IndexedEvent> ev) {
+        [&](int t, absl::Span<const IndexedEvent> ev, absl::string_view) {
           Worker& wk = *workers[t];
           CustomerFacts facts;
           facts.Compute(ev, false);

@@ -17,6 +17,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "service/core/attribution.h"
+#include "service/core/bootstrap.h"
+#include "service/core/incremental.h"
 #include "service/core/journey_index.h"
 #include "service/core/spend.h"
 
@@ -74,6 +76,14 @@ struct ReportOptions {
   int64_t now_us = 0;                // Later horizons are not yet observed.
   double gross_margin = 1.0;
   bool by_campaign = false;
+  // MODEL_INCREMENTAL: the experiments it calibrates each goal's fit on,
+  // and the least standard error it takes from one.
+  std::vector<ExperimentMeasure> acquisition_experiments;
+  std::vector<ExperimentMeasure> repeat_experiments;
+  double min_experiment_se = 0.5;
+  // TallyPeriods: confidence intervals of the first period's credited new
+  // customers and revenue per group (see TallyResult::intervals).
+  std::optional<BootstrapOptions> intervals;
   int threads = 1;
   // Polled while scanning; when true the work stops and the result is
   // marked cancelled.
@@ -111,8 +121,21 @@ struct PeriodTally {
   Tally total;
 };
 
+// Bootstrap intervals of a group's credited new customers and revenue.
+struct CreditRange {
+  double new_customers_low = 0, new_customers_high = 0;
+  double revenue_micros_low = 0, revenue_micros_high = 0;
+};
+
 struct TallyResult {
   std::vector<PeriodTally> periods;  // As requested.
+  // With ReportOptions::intervals, for the first period: per group, and
+  // under MODEL_INCREMENTAL for the baseline (what no group is credited
+  // with). Customers are resampled (Poisson weights from their ids); the
+  // incremental fits move with each replicate by one Newton step, as in
+  // IncrementalIntervals; other fits (Markov, Shapley) are held.
+  std::map<GroupName, CreditRange> intervals;
+  std::optional<CreditRange> baseline_interval;
   bool cancelled = false;
 };
 

@@ -26,6 +26,7 @@ using ::attribution::testing::ServerProcess;
 using ::attribution::testing::StatusIs;
 using ::attribution::testing::TempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 void SetTime(int64_t us, google::protobuf::Timestamp* ts) {
   ts->set_seconds(us / 1'000'000);
@@ -184,13 +185,18 @@ TEST_F(IncrementalServerTest, ParameterErrorsNameTheirField) {
                        HasSubstr("models[0].half_life")));
   v1::ChannelReportRequest report;
   report.set_workspace("sim");
-  report.mutable_period()->mutable_start()->set_seconds(sim::kT0Us / 1'000'000);
-  report.mutable_period()->mutable_end()->set_seconds(sim::kT0Us / 1'000'000 +
-                                                      86400);
+  SetTime(sim::kT0Us, report.mutable_period()->mutable_start());
+  SetTime(sim::kWindowEndUs, report.mutable_period()->mutable_end());
   report.mutable_model()->set_model(v1::MODEL_INCREMENTAL);
+  report.mutable_model()->mutable_half_life()->set_seconds(-1);
   EXPECT_THAT(client_->ChannelReport(report),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("not available in reports yet")));
+                       HasSubstr("model.half_life")));
+  report.mutable_model()->clear_half_life();
+  report.mutable_intervals()->set_replicates(3);
+  EXPECT_THAT(client_->ChannelReport(report),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("intervals.replicates")));
   // A given half-life is used and echoed.
   v1::AttributeRequest given = Request();
   given.mutable_models(0)->mutable_half_life()->set_seconds(3 * 86400);
@@ -198,6 +204,90 @@ TEST_F(IncrementalServerTest, ParameterErrorsNameTheirField) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->results(0).incremental_fit().half_life().seconds(), 3 * 86400);
   EXPECT_EQ(r->request().models(0).half_life().seconds(), 3 * 86400);
+}
+
+TEST_F(IncrementalServerTest,
+       ChannelReportGivesWhatChannelsCausedWithIntervals) {
+  // The report's model is Attribute's, on the same journeys: the same
+  // credits, baseline and intervals (the same replicates and steps), with
+  // CAC and ROAS intervals from the spend.
+  v1::RecordSpendRequest spend;
+  spend.set_workspace("sim");
+  v1::Spend* row = spend.add_spend();
+  row->set_date("2025-01-15");
+  row->set_channel("instagram");
+  row->set_amount_micros(50'000'000'000);
+  row->set_currency("USD");
+  ASSERT_TRUE(client_->RecordSpend(spend).ok());
+  v1::AttributeRequest attribute = Request();
+  attribute.mutable_lookback()->set_seconds(30 * 86400);
+  attribute.mutable_intervals()->set_replicates(100);
+  auto a = client_->Attribute(attribute);
+  ASSERT_TRUE(a.ok()) << a.status();
+  const v1::ModelResult& inc = a->results(0);
+
+  v1::ChannelReportRequest report;
+  report.set_workspace("sim");
+  SetTime(sim::kT0Us, report.mutable_period()->mutable_start());
+  SetTime(sim::kWindowEndUs, report.mutable_period()->mutable_end());
+  report.set_no_comparison(true);
+  report.mutable_model()->set_model(v1::MODEL_INCREMENTAL);
+  report.mutable_lookback()->set_seconds(30 * 86400);
+  report.mutable_intervals()->set_replicates(100);
+  auto r = client_->ChannelReport(report);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->request().intervals().level(), 0.95);
+  ASSERT_EQ(r->channels_size(), inc.groups_size());
+  for (int i = 0; i < inc.groups_size(); ++i) {
+    const v1::GroupCredit& g = inc.groups(i);
+    const v1::ChannelFigures& f = r->channels(i).figures();
+    ASSERT_EQ(r->channels(i).channel(), g.channel());
+    const double tol = 1e-6 * std::max(1.0, g.conversions());
+    EXPECT_NEAR(f.new_customers().value(), g.conversions(), tol);
+    EXPECT_NEAR(f.revenue().value(), g.revenue(), 1e-6 * g.revenue() + 1e-6);
+    EXPECT_NEAR(f.new_customers().low(), g.conversions_interval().low(), tol);
+    EXPECT_NEAR(f.new_customers().high(), g.conversions_interval().high(), tol);
+    EXPECT_NEAR(f.revenue().high(), g.revenue_interval().high(),
+                1e-6 * g.revenue_interval().high() + 1e-6);
+    EXPECT_LT(f.new_customers().low(), f.new_customers().high());
+  }
+  // The baseline row: the rest of the conversions, with its interval.
+  ASSERT_TRUE(r->has_baseline());
+  EXPECT_NEAR(r->baseline().new_customers().value(),
+              inc.baseline().conversions(),
+              1e-6 * r->total().new_customers().value());
+  EXPECT_NEAR(r->baseline().new_customers().low(),
+              inc.baseline().conversions_interval().low(),
+              1e-6 * r->total().new_customers().value());
+  EXPECT_FALSE(r->baseline().reach().has_value());
+  // Incremental CAC: the spend over what the channel caused.
+  for (const v1::ChannelRow& c : r->channels()) {
+    if (c.channel() != "instagram") {
+      // No spend: a CAC of 0 for sure, and no ROAS.
+      EXPECT_EQ(c.figures().cac().high(), 0) << c.channel();
+      EXPECT_FALSE(c.figures().roas().has_low()) << c.channel();
+      continue;
+    }
+    const v1::ChannelFigures& f = c.figures();
+    EXPECT_NEAR(f.cac().value(), 50'000 / f.new_customers().value(), 1e-6);
+    EXPECT_NEAR(f.cac().low(), 50'000 / f.new_customers().high(), 1e-6);
+    EXPECT_NEAR(f.cac().high(), 50'000 / f.new_customers().low(), 1e-6);
+    EXPECT_NEAR(f.roas().low(), f.revenue().low() / 50'000, 1e-9);
+  }
+  auto again = client_->ChannelReport(report);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(r->SerializeAsString(), again->SerializeAsString());
+
+  // Under a convention there is no baseline; the intervals hold the credit.
+  report.mutable_model()->set_model(v1::MODEL_LINEAR);
+  auto linear = client_->ChannelReport(report);
+  ASSERT_TRUE(linear.ok()) << linear.status();
+  EXPECT_FALSE(linear->has_baseline());
+  for (const v1::ChannelRow& c : linear->channels()) {
+    const v1::Metric& nc = c.figures().new_customers();
+    EXPECT_LE(nc.low(), nc.value()) << c.channel();
+    EXPECT_GE(nc.high(), nc.value()) << c.channel();
+  }
 }
 
 TEST_F(IncrementalServerTest, TheCliPrintsTheBaselineRow) {
@@ -208,6 +298,19 @@ TEST_F(IncrementalServerTest, TheCliPrintsTheBaselineRow) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("incremental,(baseline),"));
   EXPECT_THAT(r.out, HasSubstr("incremental,instagram,"));
+  // The report too: incremental figures with low/high columns and the
+  // baseline's credited figures.
+  CommandResult report =
+      RunCommand({ATTRIBUTIONCTL_PATH, "--server=" + server_->address(),
+                  "--workspace=sim", "report", "channels", "--from=2025-01-01",
+                  "--to=2025-04-01", "--compare=none", "--model=incremental",
+                  "--intervals", "--replicates=50", "--format=csv"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_THAT(report.out,
+              HasSubstr("channel,campaign,metric,value,low,high,previous"));
+  EXPECT_THAT(report.out, HasSubstr("(baseline),,new_customers,"));
+  EXPECT_THAT(report.out, Not(HasSubstr("(baseline),,reach,")));
+  EXPECT_THAT(report.out, HasSubstr("instagram,,new_customers,"));
 }
 
 TEST_F(IncrementalServerTest, IntervalsForEveryModelDeterministicAndValidated) {

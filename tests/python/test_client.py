@@ -239,6 +239,19 @@ def test_incremental_rows_and_experiments(server, tmp_path):
         assert all(r["conversions_low"] <= r["conversions"] <= r["conversions_high"]
                    for r in linear)
 
+        # The report under the incremental model: what channels caused, with
+        # intervals, and the baseline's credited figures.
+        report = client.channel_report("2026-03-01", "2026-04-01", compare="none",
+                                       model="incremental", intervals=True, replicates=50)
+        new = {r["channel"]: r for r in report if r["metric"] == "new_customers"}
+        inc = {r["channel"]: r for r in result}
+        for channel in ("instagram", "facebook", "email"):
+            assert abs(new[channel]["value"] - inc[channel]["conversions"]) < 1e-6
+            assert new[channel]["low"] <= new[channel]["high"]
+        assert abs(new["(baseline)"]["value"] - inc["(baseline)"]["conversions"]) < 1e-6
+        assert {r["metric"] for r in report if r["channel"] == "(baseline)"} == {
+            "leads", "new_customers", "revenue"}
+
         stored = client.record_experiment("email-holdout", "email", "acquisition", *window,
                                           treated_customers=1000, treated_conversions=120,
                                           holdout_customers=100, holdout_conversions=10)

@@ -591,16 +591,23 @@ class Client:
         return out
 
     def channel_report(self, start, end, compare=None, model=None, lookback=None,
-                       group_by="channel", as_frame=False, response=False):
+                       group_by="channel", intervals=False, level=0.0, replicates=0,
+                       as_frame=False, response=False):
         """ChannelReport for [start, end) (dates). compare: None (the period
         of equal length before), "none", or a (start, end) pair. Rows: one per
-        channel ("" for the total), campaign and metric, with value, previous,
-        change, change_ratio (None where undefined), direction and
-        assessment. response=True returns the ChannelReportResponse."""
+        channel ("" for the total, "(baseline)" for what would have happened
+        anyway under the incremental model), campaign and metric, with value,
+        previous, change, change_ratio (None where undefined), direction and
+        assessment; with intervals=True also low and high (new customers,
+        revenue, CAC and ROAS of the channels). response=True returns the
+        ChannelReportResponse."""
         request = rpb.ChannelReportRequest(
             workspace=self.workspace, period=_period(start, end),
             group_by=(apb.GROUP_BY_CHANNEL_CAMPAIGN if group_by == "campaign"
                       else apb.GROUP_BY_CHANNEL))
+        if intervals:
+            request.intervals.level = level
+            request.intervals.replicates = replicates
         if compare == "none":
             request.no_comparison = True
         elif compare is not None:
@@ -615,18 +622,27 @@ class Client:
         rows = _Rows()
         rows.totals = {"currency": r.currency, "gross_margin": r.gross_margin}
 
-        def add(channel, campaign, figures):
+        def add(channel, campaign, figures, only_set=False):
             for field in figures.DESCRIPTOR.fields:
                 m = getattr(figures, field.name)
-                rows.append({"channel": channel, "campaign": campaign, "metric": field.name,
-                             "value": _opt(m, "value"), "previous": _opt(m, "previous"),
-                             "change": _opt(m, "change"),
-                             "change_ratio": _opt(m, "change_ratio"),
-                             "direction": rpb.Direction.Name(m.direction)[len("DIRECTION_"):].lower(),
-                             "assessment": rpb.Assessment.Name(m.assessment)[len("ASSESSMENT_"):].lower()})
+                if only_set and not m.HasField("value"):
+                    continue
+                row = {"channel": channel, "campaign": campaign, "metric": field.name,
+                       "value": _opt(m, "value")}
+                if intervals:
+                    row["low"] = _opt(m, "low")
+                    row["high"] = _opt(m, "high")
+                row.update({"previous": _opt(m, "previous"),
+                            "change": _opt(m, "change"),
+                            "change_ratio": _opt(m, "change_ratio"),
+                            "direction": rpb.Direction.Name(m.direction)[len("DIRECTION_"):].lower(),
+                            "assessment": rpb.Assessment.Name(m.assessment)[len("ASSESSMENT_"):].lower()})
+                rows.append(row)
         add("", "", r.total)
         for row in r.channels:
             add(row.channel, row.campaign, row.figures)
+        if r.HasField("baseline"):
+            add("(baseline)", "", r.baseline, only_set=True)
         return _frame(rows) if as_frame else rows
 
     def cash_flow(self, start, end, weekly=False, model=None, as_frame=False):
