@@ -8,11 +8,11 @@
 // Sums are exact (fixed point), so results do not depend on journey order
 // or thread count.
 //
-// What is resampled is the customers: the sampling noise of the data. A
-// model's fit (Markov removal effects, Shapley values, the incremental
-// model's effects) is held at its full-data value, so the intervals leave
-// out the fit's own uncertainty and are narrower than a refit bootstrap
-// would give.
+// What is resampled is the customers: the sampling noise of the data. In
+// BootstrapCredits a model's fit (Markov removal effects, Shapley values)
+// is held at its full-data value, so those intervals leave out the fit's
+// own uncertainty; the incremental model's fit moves with each replicate
+// by one Newton step (IncrementalReplicateSteps, IncrementalIntervals).
 #ifndef ATTRIBUTION_SERVICE_CORE_BOOTSTRAP_H_
 #define ATTRIBUTION_SERVICE_CORE_BOOTSTRAP_H_
 

@@ -142,6 +142,7 @@ int Run() {
     v1::Model model;
     bool campaigns;
     bool compare;
+    bool intervals = false;  // 95%, 200 replicates.
   };
   const Case cases[] = {
       {"linear (default)", v1::MODEL_UNSPECIFIED, false, true},
@@ -151,10 +152,14 @@ int Run() {
       {"time_decay", v1::MODEL_TIME_DECAY, false, true},
       {"markov order 1", v1::MODEL_MARKOV, false, true},
       {"shapley", v1::MODEL_SHAPLEY, false, true},
+      {"incremental", v1::MODEL_INCREMENTAL, false, true},
+      {"linear+ci200", v1::MODEL_UNSPECIFIED, false, true, true},
+      {"incremental+ci200", v1::MODEL_INCREMENTAL, false, true, true},
   };
   for (const Case& c : cases) {
-    const v1::ChannelReportRequest r =
+    v1::ChannelReportRequest r =
         channel_report(c.model, c.campaigns, c.compare);
+    if (c.intervals) r.mutable_intervals()->set_replicates(200);
     std::printf("  %-24s %6.3f s\n", c.name,
                 bench::MedianSeconds(repeats, [&] { return run_report(r); }));
   }
