@@ -126,13 +126,14 @@ TEST_F(IncrementalServerTest, CreditsWhatChannelsCausedWithABaselineRow) {
 }
 
 TEST_F(IncrementalServerTest, ByteIdenticalAcrossCallsAndRestarts) {
-  // Every model: the index holds customers in another order after a
-  // restart, which must change nothing.
+  // Every model, with intervals: the index holds customers in another
+  // order after a restart, which must change nothing.
   v1::AttributeRequest every = Request();
   every.clear_models();
   for (int m = v1::MODEL_FIRST_TOUCH; m <= v1::MODEL_INCREMENTAL; ++m) {
     every.add_models()->set_model(static_cast<v1::Model>(m));
   }
+  every.mutable_intervals()->set_replicates(50);
   auto first = client_->Attribute(every);
   auto second = client_->Attribute(every);
   ASSERT_TRUE(first.ok() && second.ok());
