@@ -85,6 +85,14 @@ inline int BootstrapWeight(uint64_t customer_key, size_t replicate) {
   return k;
 }
 
+// w[r] = BootstrapWeight(customer_key, r) for r < replicates.
+inline void BootstrapWeights(uint64_t customer_key, double* w,
+                             size_t replicates) {
+  for (size_t r = 0; r < replicates; ++r) {
+    w[r] = BootstrapWeight(customer_key, r);
+  }
+}
+
 // The linearised bootstrap's replicates of an incremental fit: replicate r
 // moves the fitted parameters by steps[r * params .. (r + 1) * params), one
 // Newton step with its weighted score and the full data's curvature

@@ -465,6 +465,15 @@ std::vector<double> SolveSpd(const std::vector<double>& a,
 
 double LowerBound(size_t i) { return i == 0 ? kMinBaseline : 0.0; }
 
+// Calibrations as the fit reads them: groups sorted, errors above 0.
+std::vector<Calibration> Normalised(std::vector<Calibration> calibrations) {
+  for (Calibration& c : calibrations) {
+    std::sort(c.groups.begin(), c.groups.end());
+    c.standard_error = std::max(c.standard_error, 1e-9);
+  }
+  return calibrations;
+}
+
 // Projected Newton on the negative log-likelihood. Returns false if
 // cancelled.
 bool FitAt(const Features& f, int threads,
@@ -582,11 +591,7 @@ IncrementalResult FitIncremental(const PathSet& paths,
       static_cast<double>(converted) / static_cast<double>(paths.size()), 1e-6,
       1 - 1e-6);
 
-  std::vector<Calibration> calibrations = params.calibrations;
-  for (Calibration& c : calibrations) {
-    std::sort(c.groups.begin(), c.groups.end());
-    c.standard_error = std::max(c.standard_error, 1e-9);
-  }
+  std::vector<Calibration> calibrations = Normalised(params.calibrations);
   const std::vector<uint32_t> order = CanonicalOrder(paths);
   // The half-life is chosen on every kSubsample-th journey in content order
   // (a fixed pseudo-random sample) when there are many; the fit at the
@@ -785,10 +790,6 @@ void PredictorTerms(const Features& f, size_t groups, size_t j,
   }
 }
 
-void ReplicateWeights(uint64_t key, std::vector<double>* w) {
-  for (size_t r = 0; r < w->size(); ++r) (*w)[r] = BootstrapWeight(key, r);
-}
-
 }  // namespace
 
 ReplicateSteps IncrementalReplicateSteps(
@@ -802,11 +803,7 @@ ReplicateSteps IncrementalReplicateSteps(
   out.replicates = reps;
   out.steps.assign(reps * out.params, 0.0);
   if (paths.size() == 0 || groups != paths.group_table.size()) return out;
-  std::vector<Calibration> calibrations = params.calibrations;
-  for (Calibration& c : calibrations) {
-    std::sort(c.groups.begin(), c.groups.end());
-    c.standard_error = std::max(c.standard_error, 1e-9);
-  }
+  std::vector<Calibration> calibrations = Normalised(params.calibrations);
   const std::shared_ptr<const Features> built =
       FitFeatures(paths, result, threads);
   const Features& f = *built;
@@ -841,7 +838,7 @@ ReplicateSteps IncrementalReplicateSteps(
         std::vector<uint32_t> idx;
         std::vector<double> val;
         for (size_t j = lo; j < hi; ++j) {
-          ReplicateWeights(f.customer_keys[j], &w);
+          BootstrapWeights(f.customer_keys[j], w.data(), reps);
           for (double& x : w) x -= 1;
           const double eta = m.Eta(f, j);
           const double d1 = f.converted[j] ? -1.0 / std::expm1(eta) : 1.0;
@@ -856,7 +853,7 @@ ReplicateSteps IncrementalReplicateSteps(
     return out;
   }
   for (int b = 1; b < kBlocks; ++b) {
-    for (size_t i = 0; i < parts[0].size(); ++i) parts[0][i] += parts[b][i];
+    AddScaled(parts[0].data(), parts[b].data(), 1.0, parts[0].size());
   }
   std::vector<double> step(k);
   for (size_t r = 0; r < reps; ++r) {
@@ -922,7 +919,7 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
         std::vector<double> val;
         for (size_t j = lo; j < hi; ++j) {
           if (!f.converted[j]) continue;
-          ReplicateWeights(f.customer_keys[j], &w);
+          BootstrapWeights(f.customer_keys[j], w.data(), reps);
           const double eta = m.Eta(f, j);
           PredictorTerms(f, groups, j, &idx, &val);
           const double rev = static_cast<double>(f.revenue_micros[j]);
@@ -953,7 +950,7 @@ CreditIntervals IncrementalIntervals(const PathSet& paths,
   Part sum = parts[0];
   for (int b = 1; b < kBlocks; ++b) {
     auto add = [](std::vector<double>& a, const std::vector<double>& x) {
-      for (size_t i = 0; i < a.size(); ++i) a[i] += x[i];
+      AddScaled(a.data(), x.data(), 1.0, a.size());
     };
     add(sum.credit, parts[b].credit);
     add(sum.revenue, parts[b].revenue);

@@ -414,7 +414,7 @@ struct IntervalSums {
 
   void Add(const IntervalSums& o) {
     auto add = [](std::vector<double>& a, const std::vector<double>& b) {
-      for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+      AddScaled(a.data(), b.data(), 1.0, a.size());
     };
     add(new_customers, o.new_customers);
     add(revenue, o.revenue);
@@ -539,10 +539,7 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
                 acquired_revenue = revenue;
               });
           if (reps > 0) {
-            const uint64_t customer_key = CustomerKey(id);
-            for (size_t r = 0; r < reps; ++r) {
-              wk.replicate_w[r] = BootstrapWeight(customer_key, r);
-            }
+            BootstrapWeights(CustomerKey(id), wk.replicate_w.data(), reps);
           }
           for (size_t p = 0; p < periods.size(); ++p) {
             const int64_t s = periods[p].start_us, e = periods[p].end_us;
