@@ -286,7 +286,10 @@ class Crediter {
       return;
     }
     fit_ = r.fit;
-    if (o.intervals.has_value()) {
+    // Intervals are on new customers and revenue: the acquisition and
+    // repeat-purchase fits' replicates, not the leads'.
+    if (o.intervals.has_value() &&
+        (goal == Goal::kAcquisition || goal == Goal::kRepeatPurchase)) {
       steps_ = IncrementalReplicateSteps(paths, params, r, *o.intervals,
                                          o.threads, o.cancelled);
       cancelled_ = steps_->cancelled;
