@@ -28,9 +28,19 @@ inline bool IsDiskFull(const absl::Status& s) {
   return !s.ok() && s.GetPayload(kDiskFullPayload).has_value();
 }
 
+// The most conflicting event ids a WriteResult names.
+inline constexpr size_t kMaxConflictIdsShown = 10;
+
 struct WriteResult {
   int64_t stored = 0;
+  // Same event_id and the same content as a stored event (or an earlier one
+  // of the batch): a retry.
   int64_t duplicates = 0;
+  // Same event_id as a stored (or earlier) event but different content
+  // (customer, time or any field): not stored either, first write wins.
+  int64_t conflicts = 0;
+  // The first kMaxConflictIdsShown conflicting ids, in request order.
+  std::vector<std::string> conflict_ids;
 };
 
 // A position in a journey: the last event a page returned.
@@ -55,6 +65,16 @@ struct WorkspaceSummary {
   std::vector<std::string> channels;
 };
 
+// Events of a workspace read in key order (customer, then time, then id)
+// from a snapshot taken when the reader was made: writes that commit later
+// are not seen. Not thread-safe.
+class EventReader {
+ public:
+  virtual ~EventReader() = default;
+  // Appends up to `max` more events to `out`; false once none is left.
+  virtual absl::StatusOr<bool> Next(size_t max, std::vector<Event>* out) = 0;
+};
+
 // A batch encoded for storage by EventStore::Prepare, not yet stored. Opaque.
 class PreparedBatch {
  public:
@@ -75,10 +95,11 @@ class EventStore {
 
   // Atomically stores every event of the batch whose event_id the workspace
   // does not hold yet (first write wins; a repeat within the batch counts as
-  // a duplicate too). Returns once durable under the store's durability
-  // setting. On error nothing was stored: ResourceExhausted if the workspace
-  // would exceed its channel limit, Unavailable or Internal for storage
-  // failures. `batch` must come from this store's Prepare.
+  // a duplicate too, or as a conflict when its content differs). Returns once
+  // durable under the store's durability setting. On error nothing was stored:
+  // ResourceExhausted if the workspace would exceed its channel limit,
+  // Unavailable or Internal for storage failures. `batch` must come from this
+  // store's Prepare.
   virtual absl::StatusOr<WriteResult> Commit(PreparedBatch& batch) = 0;
 
   // Prepare and Commit in one call.
@@ -99,6 +120,17 @@ class EventStore {
       absl::string_view workspace, absl::string_view customer_id) = 0;
 
   virtual WorkspaceSummary Describe(absl::string_view workspace) = 0;
+
+  // Every workspace holding events, spend, settings, goals or experiments,
+  // by name.
+  virtual absl::StatusOr<std::vector<std::string>> ListWorkspaces() = 0;
+
+  // The workspace's events (of one customer when `customer_id` is not
+  // empty) with start_us <= occurred_at_us < end_us, from a snapshot.
+  virtual std::unique_ptr<EventReader> ReadEvents(absl::string_view workspace,
+                                                  absl::string_view customer_id,
+                                                  int64_t start_us,
+                                                  int64_t end_us) = 0;
 
   // Runs `fn` on a snapshot of the workspace's journey index (null if the
   // workspace holds no events): every event whose commit returned before the

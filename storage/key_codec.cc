@@ -268,6 +268,16 @@ absl::Status DecodeSpend(absl::string_view key, absl::string_view value,
   return absl::OkStatus();
 }
 
+std::string TaggedWorkspacePrefix(char tag, absl::string_view workspace) {
+  return TaggedPrefix(tag, workspace);
+}
+
+bool DecodeWorkspace(absl::string_view key, std::string* workspace) {
+  if (key.empty()) return false;
+  key.remove_prefix(1);
+  return ReadEscaped(&key, workspace);
+}
+
 std::string MetaPrefix(absl::string_view workspace) {
   return TaggedPrefix(kMetaKeyTag, workspace);
 }

@@ -74,6 +74,12 @@ absl::Status DecodeSpend(absl::string_view key, absl::string_view value,
 
 std::string MetaPrefix(absl::string_view workspace);
 
+// The key prefix of `workspace`'s records of kind `tag` (kEventKeyTag,
+// kSpendKeyTag, kMetaKeyTag).
+std::string TaggedWorkspacePrefix(char tag, absl::string_view workspace);
+// The workspace of any record's key; false if the key is malformed.
+bool DecodeWorkspace(absl::string_view key, std::string* workspace);
+
 }  // namespace attribution::storage
 
 #endif  // ATTRIBUTION_STORAGE_KEY_CODEC_H_

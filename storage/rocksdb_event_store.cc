@@ -42,10 +42,6 @@ absl::string_view View(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-rocksdb::Slice ToSlice(absl::string_view s) {
-  return rocksdb::Slice(s.data(), s.size());
-}
-
 }  // namespace
 
 absl::Status FromRocksDb(const rocksdb::Status& s) {
@@ -154,13 +150,13 @@ absl::Status RocksDbEventStore::RebuildIndex() {
   return FromRocksDb(it->status());
 }
 
-absl::StatusOr<bool> RocksDbEventStore::IsStored(absl::string_view workspace,
-                                                 const WorkspaceIndex* index,
-                                                 const Event& event) {
-  if (index == nullptr) return false;
+absl::StatusOr<RocksDbEventStore::Stored> RocksDbEventStore::IsStored(
+    absl::string_view workspace, const WorkspaceIndex* index,
+    const Event& event) {
+  if (index == nullptr) return Stored::kNo;
   const std::vector<uint32_t> candidates =
       index->CustomersWithIdHash(EventIdHash(event.event_id));
-  if (candidates.empty()) return false;
+  if (candidates.empty()) return Stored::kNo;
   // The usual duplicate is a retry of the very same event: one point lookup.
   std::string value;
   rocksdb::Status s =
@@ -168,10 +164,15 @@ absl::StatusOr<bool> RocksDbEventStore::IsStored(absl::string_view workspace,
                storage::EventKey(workspace, event.customer_id,
                                  event.occurred_at_us, event.event_id),
                &value);
-  if (s.ok()) return true;
+  if (s.ok()) {
+    // Same customer, time and id: the rest of the content is the value.
+    std::string encoded;
+    storage::EncodeEventValue(event, &encoded);
+    return encoded == value ? Stored::kSame : Stored::kDifferent;
+  }
   if (!s.IsNotFound()) return FromRocksDb(s);
-  // Same id under another customer or time (first write wins), or a hash
-  // collision: look through the candidates' events.
+  // Same id under another customer or time (a conflict: first write wins),
+  // or a hash collision: look through the candidates' events.
   storage::DecodedKey key;
   for (uint32_t ci : candidates) {
     const std::string prefix =
@@ -181,11 +182,11 @@ absl::StatusOr<bool> RocksDbEventStore::IsStored(absl::string_view workspace,
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
          it->Next()) {
       RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
-      if (key.event_id == event.event_id) return true;
+      if (key.event_id == event.event_id) return Stored::kDifferent;
     }
     RETURN_IF_ERROR(FromRocksDb(it->status()));
   }
-  return false;
+  return Stored::kNo;
 }
 
 absl::StatusOr<size_t> RocksDbEventStore::CountTiesBefore(
@@ -269,17 +270,36 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
       // start all the cache misses now rather than one at a time below.
       for (const Event& e : events) index->Prefetch(e);
     }
-    absl::flat_hash_set<absl::string_view> batch_ids;
+    auto conflict = [&result](const Event& e) {
+      ++result.conflicts;
+      if (result.conflict_ids.size() < kMaxConflictIdsShown) {
+        result.conflict_ids.push_back(e.event_id);
+      }
+    };
+    // Event id -> its first event in the batch, and whether that one
+    // conflicts with a stored event.
+    absl::flat_hash_map<absl::string_view, std::pair<const Event*, bool>>
+        batch_ids;
     batch_ids.reserve(events.size());
     for (size_t i = 0; i < events.size(); ++i) {
       const Event& e = events[i];
-      if (!batch_ids.insert(e.event_id).second) {
+      auto [it, inserted] = batch_ids.try_emplace(e.event_id, &e, false);
+      if (!inserted) {
+        if (*it->second.first == e && !it->second.second) {
+          ++result.duplicates;
+        } else {
+          conflict(e);
+        }
+        continue;
+      }
+      ASSIGN_OR_RETURN(const Stored stored, IsStored(workspace, index, e));
+      if (stored == Stored::kSame) {
         ++result.duplicates;
         continue;
       }
-      ASSIGN_OR_RETURN(const bool stored, IsStored(workspace, index, e));
-      if (stored) {
-        ++result.duplicates;
+      if (stored == Stored::kDifferent) {
+        it->second.second = true;
+        conflict(e);
         continue;
       }
       fresh[i] = true;
@@ -292,7 +312,8 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
 
   RETURN_IF_ERROR(CheckFreeSpace(prepared.batch.GetDataSize()));
   rocksdb::WriteBatch only_fresh;
-  if (result.duplicates > 0) {
+  const bool some_old = result.duplicates > 0 || result.conflicts > 0;
+  if (some_old) {
     // The prepared batch holds every event; write only the new ones.
     std::string key;
     std::string value;
@@ -300,8 +321,8 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
       PutEvent(workspace, *e, &key, &value, &only_fresh);
     }
   }
-  RETURN_IF_ERROR(FromRocksDb(db_->Write(
-      write_options_, result.duplicates > 0 ? &only_fresh : &prepared.batch)));
+  RETURN_IF_ERROR(FromRocksDb(
+      db_->Write(write_options_, some_old ? &only_fresh : &prepared.batch)));
   result.stored = static_cast<int64_t>(fresh_events.size());
 
   WorkspaceIndex& index = index_.GetOrCreate(workspace);
@@ -426,6 +447,93 @@ WorkspaceSummary RocksDbEventStore::Describe(absl::string_view workspace) {
     std::sort(summary.channels.begin(), summary.channels.end());
   }
   return summary;
+}
+
+absl::StatusOr<std::vector<std::string>> RocksDbEventStore::ListWorkspaces() {
+  std::vector<std::string> names;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  std::string workspace;
+  for (char tag :
+       {storage::kEventKeyTag, storage::kSpendKeyTag, storage::kMetaKeyTag}) {
+    // One seek per workspace: from its first record to past its last.
+    it->Seek(std::string(1, tag));
+    while (it->Valid() && !it->key().empty() && it->key()[0] == tag) {
+      if (!storage::DecodeWorkspace(View(it->key()), &workspace)) {
+        return absl::DataLossError("a record's key has no workspace");
+      }
+      names.push_back(workspace);
+      it->Seek(PrefixSuccessor(storage::TaggedWorkspacePrefix(tag, workspace)));
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status()));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+namespace {
+
+class RocksDbEventReader final : public EventReader {
+ public:
+  RocksDbEventReader(rocksdb::DB* db, std::string prefix, int64_t start_us,
+                     int64_t end_us)
+      : db_(db),
+        snapshot_(db->GetSnapshot()),
+        prefix_(std::move(prefix)),
+        upper_(PrefixSuccessor(prefix_)),
+        upper_slice_(upper_),
+        start_us_(start_us),
+        end_us_(end_us) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    ro.iterate_upper_bound = &upper_slice_;
+    ro.fill_cache = false;
+    it_.reset(db_->NewIterator(ro));
+    it_->Seek(prefix_);
+  }
+  ~RocksDbEventReader() override {
+    it_.reset();
+    db_->ReleaseSnapshot(snapshot_);
+  }
+
+  absl::StatusOr<bool> Next(size_t max, std::vector<Event>* out) override {
+    size_t added = 0;
+    for (; it_->Valid() && added < max; it_->Next()) {
+      RETURN_IF_ERROR(storage::DecodeEventKey(View(it_->key()), &key_));
+      if (key_.at_us < start_us_ || key_.at_us >= end_us_) continue;
+      Event& e = out->emplace_back();
+      RETURN_IF_ERROR(storage::DecodeEventValue(View(it_->value()), &e));
+      e.customer_id = std::move(key_.customer_id);
+      e.occurred_at_us = key_.at_us;
+      e.event_id = std::move(key_.event_id);
+      ++added;
+    }
+    RETURN_IF_ERROR(FromRocksDb(it_->status()));
+    return it_->Valid();
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  const rocksdb::Snapshot* const snapshot_;
+  const std::string prefix_;
+  const std::string upper_;
+  const rocksdb::Slice upper_slice_;
+  const int64_t start_us_, end_us_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  storage::DecodedKey key_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventReader> RocksDbEventStore::ReadEvents(
+    absl::string_view workspace, absl::string_view customer_id,
+    int64_t start_us, int64_t end_us) {
+  return std::make_unique<RocksDbEventReader>(
+      db_.get(),
+      customer_id.empty() ? storage::WorkspacePrefix(workspace)
+                          : storage::CustomerPrefix(workspace, customer_id),
+      start_us, end_us);
 }
 
 absl::StatusOr<int64_t> RocksDbEventStore::WriteSpend(

@@ -68,6 +68,11 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<EraseResult> EraseCustomer(
       absl::string_view workspace, absl::string_view customer_id) override;
   WorkspaceSummary Describe(absl::string_view workspace) override;
+  absl::StatusOr<std::vector<std::string>> ListWorkspaces() override;
+  std::unique_ptr<EventReader> ReadEvents(absl::string_view workspace,
+                                          absl::string_view customer_id,
+                                          int64_t start_us,
+                                          int64_t end_us) override;
   void ReadIndex(absl::string_view workspace,
                  absl::FunctionRef<void(const IndexSnapshot*)> fn) override;
   absl::StatusOr<int64_t> WriteSpend(
@@ -87,9 +92,12 @@ class RocksDbEventStore final : public EventStore {
                     std::unique_ptr<rocksdb::DB> db);
 
   absl::Status RebuildIndex();
-  // True if the workspace already stores an event with `event`'s id.
-  absl::StatusOr<bool> IsStored(absl::string_view workspace,
-                                const WorkspaceIndex* index, const Event& event)
+  enum class Stored { kNo, kSame, kDifferent };
+  // Whether the workspace already stores an event with `event`'s id, and
+  // whether that event has the same content.
+  absl::StatusOr<Stored> IsStored(absl::string_view workspace,
+                                  const WorkspaceIndex* index,
+                                  const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // How many stored events of the customer at event.occurred_at_us have an id
   // that sorts before event.event_id.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "clients/cli/vocabulary.h"
 
 namespace attribution::cli {
 namespace {
@@ -18,8 +19,29 @@ absl::Status Bad(absl::string_view flag, absl::string_view reason) {
 
 }  // namespace
 
+std::vector<std::string> SplitList(absl::string_view list) {
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(list, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GroupBy> ParseGroupBy(absl::string_view value) {
+  const std::string v = NormaliseName(value);
+  if (v.empty() || v == "channel") return v1::GROUP_BY_CHANNEL;
+  if (v == "campaign" || v == "channel_campaign") {
+    return v1::GROUP_BY_CHANNEL_CAMPAIGN;
+  }
+  return Bad("group_by",
+             absl::StrCat("\"", value, "\" is not channel or campaign",
+                          DidYouMean(value, {"channel", "campaign"})));
+}
+
 absl::StatusOr<google::protobuf::Timestamp> ParseWhen(absl::string_view flag,
                                                       absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err) &&
@@ -35,6 +57,7 @@ absl::StatusOr<google::protobuf::Timestamp> ParseWhen(absl::string_view flag,
 
 absl::StatusOr<google::protobuf::Duration> ParseDurationFlag(
     absl::string_view flag, absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
   absl::Duration d;
   int64_t days;
   if (absl::EndsWith(value, "d") &&
@@ -66,19 +89,14 @@ std::string ModelName(const v1::ModelSpec& spec) {
 }
 
 absl::StatusOr<v1::ModelSpec> ParseModelFlag(absl::string_view m) {
-  std::vector<std::string> parts = absl::StrSplit(m, ':');
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::StripAsciiWhitespace(m), ':');
   v1::ModelSpec out;
   v1::ModelSpec* spec = &out;
-  v1::Model model;
-  if (!v1::Model_Parse(absl::StrCat("MODEL_", absl::AsciiStrToUpper(parts[0])),
-                       &model) ||
-      model == v1::MODEL_UNSPECIFIED) {
-    return Bad("model", absl::StrCat("\"", parts[0],
-                                     "\" is not first_touch, last_touch, "
-                                     "last_non_direct, linear, "
-                                     "position_based, time_decay, markov, "
-                                     "shapley or incremental"));
-  }
+  absl::StatusOr<int> number =
+      ParseEnumWord(v1::Model_descriptor(), "model", parts[0]);
+  if (!number.ok()) return number.status();
+  const auto model = static_cast<v1::Model>(*number);
   spec->set_model(model);
   if (model == v1::MODEL_MARKOV && parts.size() > 1) {
     int order;
@@ -108,19 +126,17 @@ absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(
     const AttributionArgs& args, bool models_required) {
   v1::AttributeRequest r;
   r.set_workspace(args.workspace);
-  v1::Goal goal;
-  if (!v1::Goal_Parse(absl::StrCat("GOAL_", absl::AsciiStrToUpper(args.goal)),
-                      &goal) ||
-      goal == v1::GOAL_UNSPECIFIED) {
-    return Bad("goal", "must be acquisition, repeat_purchase or retention");
-  }
-  r.set_goal(goal);
+  absl::StatusOr<int> goal =
+      ParseEnumWord(v1::Goal_descriptor(), "goal", args.goal);
+  if (!goal.ok()) return goal.status();
+  r.set_goal(static_cast<v1::Goal>(*goal));
   if (args.from.empty() || args.to.empty()) {
-    return Bad(args.from.empty() ? "from" : "to", "is required");
+    return Bad(args.from.empty() ? "start" : "end",
+               "is required (a date, 2026-03-01, or an RFC 3339 time)");
   }
-  auto from = ParseWhen("from", args.from);
+  auto from = ParseWhen("start", args.from);
   if (!from.ok()) return from.status();
-  auto to = ParseWhen("to", args.to);
+  auto to = ParseWhen("end", args.to);
   if (!to.ok()) return to.status();
   *r.mutable_window_start() = *from;
   *r.mutable_window_end() = *to;
@@ -134,28 +150,21 @@ absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(
     if (!d.ok()) return d.status();
     *r.mutable_retention_horizon() = *d;
   }
-  if (args.group_by == "campaign") {
-    r.set_group_by(v1::GROUP_BY_CHANNEL_CAMPAIGN);
-  } else if (args.group_by.empty() || args.group_by == "channel") {
-    r.set_group_by(v1::GROUP_BY_CHANNEL);
-  } else {
-    return Bad("group_by", "must be channel or campaign");
-  }
+  absl::StatusOr<v1::GroupBy> group_by = ParseGroupBy(args.group_by);
+  if (!group_by.ok()) return group_by.status();
+  r.set_group_by(*group_by);
   r.set_honour_stages(args.honour_stages);
   if (args.intervals) {
     r.mutable_intervals()->set_level(args.level);
     r.mutable_intervals()->set_replicates(args.replicates);
   }
-  for (absl::string_view c :
-       absl::StrSplit(args.include, ',', absl::SkipEmpty())) {
-    r.add_include_channels(std::string(c));
+  for (const std::string& c : SplitList(args.include)) {
+    r.add_include_channels(c);
   }
-  for (absl::string_view c :
-       absl::StrSplit(args.exclude, ',', absl::SkipEmpty())) {
-    r.add_exclude_channels(std::string(c));
+  for (const std::string& c : SplitList(args.exclude)) {
+    r.add_exclude_channels(c);
   }
-  for (absl::string_view m :
-       absl::StrSplit(args.models, ',', absl::SkipEmpty())) {
+  for (const std::string& m : SplitList(args.models)) {
     absl::StatusOr<v1::ModelSpec> spec = ParseModelFlag(m);
     if (!spec.ok()) return spec.status();
     *r.add_models() = *std::move(spec);

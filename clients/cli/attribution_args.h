@@ -3,6 +3,7 @@
 #define ATTRIBUTION_CLIENTS_CLI_ATTRIBUTION_ARGS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +26,12 @@ struct AttributionArgs {
   double level = 0;    // 0: the server's default, 0.95
   int replicates = 0;  // 0: the server's default, 200
 };
+
+// "a, b,,c" -> {"a", "b", "c"}: comma-separated, spaces trimmed.
+std::vector<std::string> SplitList(absl::string_view list);
+
+// channel (or empty) | campaign (or channel_campaign), any case.
+absl::StatusOr<v1::GroupBy> ParseGroupBy(absl::string_view value);
 
 // InvalidArgument naming the flag on a malformed value.
 absl::StatusOr<v1::AttributeRequest> BuildAttributeRequest(

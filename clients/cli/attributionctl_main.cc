@@ -1,40 +1,43 @@
 // attributionctl: command-line client of the attribution service.
-//
-//   attributionctl [flags] import events FILE   (CSV or JSONL; "-" = stdin)
-//   attributionctl [flags] journey CUSTOMER
-//   attributionctl [flags] erase CUSTOMER
-//   attributionctl [flags] describe
-//   attributionctl [flags] attribute | paths | explain CUSTOMER
-//   attributionctl [flags] backup NAME
+// `attributionctl --help` lists the commands, `attributionctl CMD --help`
+// one command's flags and an example.
 //
 // Exit codes: 0 success; 1 some rows were rejected (the rest imported);
-// 2 usage error, bad file, or a failed call.
+// 2 usage error (an unknown command or flag, a bad value, a file that cannot
+// be read), nothing sent; 3 the server or the transport failed the call.
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "clients/cli/attribution_args.h"
+#include "clients/cli/csv.h"
 #include "clients/cli/event_rows.h"
 #include "clients/cli/experiment_command.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/output.h"
 #include "clients/cli/report_view.h"
 #include "clients/cli/spend_import.h"
+#include "clients/cli/vocabulary.h"
 #include "clients/cpp/attribution_client.h"
 #include "service/api/api_keys.h"
+#include "service/core/report.h"
 
 namespace {
 std::string EnvOr(const char* name, const char* fallback) {
@@ -47,7 +50,10 @@ ABSL_FLAG(std::string, server, EnvOr("ATTRIBUTION_SERVER", "127.0.0.1:50051"),
           "Server address host:port (env ATTRIBUTION_SERVER).");
 ABSL_FLAG(std::string, workspace, EnvOr("ATTRIBUTION_WORKSPACE", "default"),
           "Workspace (tenant) to act on (env ATTRIBUTION_WORKSPACE).");
-ABSL_FLAG(std::string, format, "table", "Output: table, json or csv.");
+ABSL_FLAG(std::string, format, "table",
+          "Output: table (rounded for reading), json (the response as its "
+          "proto3 JSON mapping, lossless) or csv (proto field names, full "
+          "precision). export events: csv or jsonl.");
 ABSL_FLAG(std::string, api_key, EnvOr("ATTRIBUTION_API_KEY", ""),
           "API key, sent as `authorization: Bearer KEY` (env "
           "ATTRIBUTION_API_KEY; prefer the variable: flags show in `ps`).");
@@ -60,8 +66,13 @@ ABSL_FLAG(std::string, tls_key, EnvOr("ATTRIBUTION_TLS_KEY", ""),
           "PEM client key, for mutual TLS (env ATTRIBUTION_TLS_KEY).");
 ABSL_FLAG(std::string, input_format, "",
           "import: csv or jsonl. Default: by file name (.jsonl, .ndjson and "
-          ".json are JSONL, anything else CSV).");
-ABSL_FLAG(int, batch_size, 1000, "import: events per streamed message.");
+          ".json are JSONL, anything else CSV); export events likewise, "
+          "unless --format says.");
+ABSL_FLAG(int, batch_size, 1000,
+          "import: events per streamed message, 1 to 10000 (the server's "
+          "default --max_batch_events).");
+ABSL_FLAG(std::string, customer_id, "",
+          "export events: only this customer's events.");
 ABSL_FLAG(int, window, 16,
           "import: batches in flight before waiting for acks.");
 ABSL_FLAG(
@@ -77,7 +88,8 @@ ABSL_FLAG(std::string, model, "",
           "workspace's).");
 ABSL_FLAG(bool, intervals, false,
           "attribute: add a confidence interval to every credit "
-          "(conversions_low/high, revenue_low/high columns); report "
+          "(conversions_interval.low/high, revenue_interval.low/high "
+          "columns); report "
           "channels: to new customers, revenue, CAC and ROAS (low/high "
           "columns). A customer bootstrap.");
 ABSL_FLAG(double, level, 0,
@@ -88,10 +100,11 @@ ABSL_FLAG(int, replicates, 0,
 ABSL_FLAG(std::string, goal_of_test, "",
           "experiment set: the goal the test measured (acquisition, "
           "repeat_purchase, retention); default --goal.");
-ABSL_FLAG(std::string, estimate, "",
-          "experiment set: the incremental conversions the test measured.");
+ABSL_FLAG(std::string, incremental_conversions, "",
+          "experiment set: the incremental conversions the test measured "
+          "(alias --estimate).");
 ABSL_FLAG(std::string, standard_error, "",
-          "experiment set: the standard error of --estimate.");
+          "experiment set: the standard error of --incremental_conversions.");
 ABSL_FLAG(std::string, treated_customers, "",
           "experiment set: customers who could see the channel.");
 ABSL_FLAG(std::string, treated_conversions, "",
@@ -106,36 +119,51 @@ ABSL_FLAG(std::string, compare, "previous",
 ABSL_FLAG(std::string, granularity, "",
           "report cashflow: day (default) or week; report cohorts: month "
           "(default) or week.");
-ABSL_FLAG(std::string, horizons, "",
+ABSL_FLAG(std::string, horizon_days, "",
           "report cohorts: days after acquisition, e.g. 30,60,90 (default "
-          "30,60,90,180,365).");
-ABSL_FLAG(std::string, currency, "", "settings set: the reporting currency.");
+          "30,60,90,180,365; alias --horizons).");
+ABSL_FLAG(std::string, reporting_currency, "",
+          "settings set: the reporting currency (alias --currency).");
 ABSL_FLAG(std::string, gross_margin, "",
           "settings set: share of revenue that is gross profit, 0 to 1.");
 ABSL_FLAG(std::string, metric, "",
           "goal set: the figure, e.g. new_customers, cac, roas, churn_rate.");
-ABSL_FLAG(double, target, 0, "goal set: the value to reach.");
+ABSL_FLAG(double, target, 0, "goal set: the value to reach (required).");
 ABSL_FLAG(std::string, channel, "", "goal set: a channel, or empty for all.");
-ABSL_FLAG(std::string, from, "", "Window start: 2026-01-01 or RFC 3339.");
-ABSL_FLAG(std::string, to, "", "Window end (exclusive).");
+ABSL_FLAG(std::string, start, "",
+          "Window or period start: 2026-01-01 (midnight UTC) or RFC 3339 "
+          "(aliases --from, --window_start).");
+ABSL_FLAG(std::string, end, "",
+          "Window or period end, exclusive (aliases --to, --window_end).");
 ABSL_FLAG(std::string, lookback, "",
           "e.g. 30d; default 30d for acquisition, 90d otherwise.");
-ABSL_FLAG(std::string, horizon, "", "retention horizon, e.g. 90d (default).");
+ABSL_FLAG(std::string, retention_horizon, "",
+          "retention: how long after a purchase a customer counts as kept, "
+          "e.g. 90d (default; alias --horizon).");
 ABSL_FLAG(std::string, group_by, "channel", "channel or campaign.");
-ABSL_FLAG(std::string, include, "", "Only these channels (comma-separated).");
-ABSL_FLAG(std::string, exclude, "", "Leave these channels out.");
+ABSL_FLAG(std::string, include_channels, "",
+          "Only these channels, comma-separated (alias --include).");
+ABSL_FLAG(std::string, exclude_channels, "",
+          "Leave these channels out (alias --exclude).");
 ABSL_FLAG(bool, honour_stages, false,
           "A touch tagged with a stage counts only toward that stage's goal.");
 ABSL_FLAG(int, limit, 20, "paths: how many.");
-ABSL_FLAG(bool, collapse, false, "paths: collapse consecutive repeats.");
+ABSL_FLAG(bool, collapse_repeats, false,
+          "paths: collapse consecutive repeats (alias --collapse).");
 
 namespace attribution::cli {
 namespace {
 
 constexpr int kOk = 0;
 constexpr int kRowsRejected = 1;
-constexpr int kFailed = 2;
+constexpr int kUsage = 2;
+constexpr int kFailed = 3;
 
+// The most events one IngestEvents message may carry on a server with the
+// default --max_batch_events.
+constexpr int kMaxBatchSize = 10000;
+
+// A call the server or the transport failed.
 int Fail(absl::string_view what, const absl::Status& s) {
   std::cerr << "attributionctl: " << what << ": "
             << absl::StatusCodeToString(s.code()) << ": " << s.message()
@@ -143,62 +171,233 @@ int Fail(absl::string_view what, const absl::Status& s) {
   return kFailed;
 }
 
+// Bad input caught before anything was sent.
+int UsageError(const absl::Status& s) {
+  std::cerr << "attributionctl: usage: " << s.message()
+            << "\n(attributionctl --help lists the commands; attributionctl "
+               "COMMAND --help gives one command's flags)\n";
+  return kUsage;
+}
+
 Cell Num(int64_t v) { return {absl::StrCat(v), true}; }
+// Full precision, for CSV.
+Cell Exact(double v) { return {Shortest(v), true}; }
+Cell Money(double v) { return {absl::StrFormat("%.2f", v), true}; }
+Cell Number(double v, int decimals = 4) {
+  return {absl::StrFormat("%.*f", decimals, v), true};
+}
+
+// JSON: the response itself; table: `human`; CSV: `machine`.
+int Emit(const google::protobuf::Message& response, const Table& human,
+         const Table& machine, Format format, bool single) {
+  if (format == Format::kJson) {
+    std::cout << MessageJson(response) << "\n";
+  } else {
+    Print(format == Format::kTable ? human : machine, format, single,
+          std::cout);
+  }
+  return kOk;
+}
+
+// Names the channels the server did not know, with the nearest known one.
+void WarnUnknownChannels(
+    client::AttributionClient& client,
+    const google::protobuf::RepeatedPtrField<std::string>& unknown) {
+  if (unknown.empty()) return;
+  std::vector<std::string> known;
+  if (auto d = client.DescribeWorkspace(absl::GetFlag(FLAGS_workspace));
+      d.ok()) {
+    known.assign(d->channels().begin(), d->channels().end());
+  }
+  for (const std::string& c : unknown) {
+    std::cerr << "attributionctl: warning: channel \"" << c
+              << "\" is not a channel of workspace "
+              << absl::GetFlag(FLAGS_workspace) << " and selects nothing"
+              << DidYouMean(c, known) << "\n";
+  }
+}
+
+absl::StatusOr<std::string> FileFormat(const std::string& path,
+                                       const std::string& given) {
+  if (!given.empty()) {
+    const std::string f = NormaliseName(given);
+    if (f == "csv" || f == "jsonl") return f;
+    return absl::InvalidArgumentError(
+        absl::StrCat("--input_format: \"", given, "\" is not csv or jsonl",
+                     DidYouMean(given, {"csv", "jsonl"})));
+  }
+  return absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".ndjson") ||
+                 absl::EndsWith(path, ".json")
+             ? "jsonl"
+             : "csv";
+}
+
+absl::StatusOr<size_t> BatchSize() {
+  const int n = absl::GetFlag(FLAGS_batch_size);
+  if (n < 1 || n > kMaxBatchSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batch_size: ", n, " is not 1 to ", kMaxBatchSize,
+                     " (the server's default --max_batch_events)"));
+  }
+  return static_cast<size_t>(n);
+}
 
 int ImportEventsCommand(client::AttributionClient& client,
                         const std::string& path, Format format) {
+  absl::StatusOr<size_t> batch_size = BatchSize();
+  if (!batch_size.ok()) return UsageError(batch_size.status());
+  absl::StatusOr<std::string> input_format =
+      FileFormat(path, absl::GetFlag(FLAGS_input_format));
+  if (!input_format.ok()) return UsageError(input_format.status());
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path, std::ios::binary);
     if (!file) {
-      return Fail(path, absl::NotFoundError("cannot open the file"));
+      return UsageError(
+          absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
     }
     in = &file;
   }
-  std::string input_format = absl::GetFlag(FLAGS_input_format);
-  if (input_format.empty()) {
-    input_format = absl::EndsWith(path, ".jsonl") ||
-                           absl::EndsWith(path, ".ndjson") ||
-                           absl::EndsWith(path, ".json")
-                       ? "jsonl"
-                       : "csv";
-  }
   std::unique_ptr<RowSource> source;
-  if (input_format == "csv") {
+  if (*input_format == "csv") {
     absl::StatusOr<std::unique_ptr<RowSource>> csv = NewCsvSource(*in);
-    if (!csv.ok()) return Fail(path, csv.status());
+    if (!csv.ok()) {
+      return UsageError(absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", csv.status().message())));
+    }
     source = std::move(*csv);
-  } else if (input_format == "jsonl") {
-    source = NewJsonLinesSource(*in);
   } else {
-    return Fail("--input_format",
-                absl::InvalidArgumentError("must be csv or jsonl"));
+    source = NewJsonLinesSource(*in);
   }
   ImportOptions options;
   options.workspace = absl::GetFlag(FLAGS_workspace);
-  options.batch_size =
-      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch_size)));
+  options.batch_size = *batch_size;
   options.window =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_window)));
   options.log = &std::cerr;
   ImportSummary summary = ImportEvents(client, *source, options);
 
   Table table;
-  table.columns = {"rows",     "stored",  "duplicates",
+  table.columns = {"rows",     "stored",  "duplicates",     "conflicts",
                    "rejected", "seconds", "rows_per_second"};
   table.rows.push_back(
       {Num(summary.rows),
        Num(summary.stored),
        Num(summary.duplicates),
+       Num(summary.conflicts),
        Num(summary.rejected),
        {absl::StrFormat("%.2f", summary.seconds), true},
        Num(summary.seconds > 0
                ? static_cast<int64_t>(summary.rows / summary.seconds)
                : 0)});
-  Print(table, format, /*single=*/true, std::cout);
+  if (format == Format::kJson) {
+    google::protobuf::Value doc = RowToJson(table, 0);
+    auto* ids =
+        (*doc.mutable_struct_value()->mutable_fields())["conflict_event_ids"]
+            .mutable_list_value();
+    for (const std::string& id : summary.conflict_event_ids) {
+      ids->add_values()->set_string_value(id);
+    }
+    std::cout << ToJson(doc) << "\n";
+  } else {
+    Print(table, format, /*single=*/true, std::cout);
+  }
+  if (summary.conflicts > 0) {
+    std::cerr << "attributionctl: warning: " << summary.conflicts
+              << " events reuse the id of a stored event with different "
+                 "content and were not stored (the first write wins), e.g. "
+              << absl::StrJoin(summary.conflict_event_ids, ", ")
+              << ". Give each source its own ids, or use a new workspace.\n";
+  }
+  if (summary.batch_too_large) {
+    return UsageError(absl::InvalidArgumentError(
+        "--batch_size: over the server's --max_batch_events; nothing more "
+        "was sent"));
+  }
   if (!summary.status.ok()) return Fail("import stream", summary.status);
   return summary.rejected > 0 ? kRowsRejected : kOk;
+}
+
+int ExportEventsCommand(client::AttributionClient& client,
+                        const std::string& path) {
+  const std::string given = absl::GetFlag(FLAGS_format) == "table"
+                                ? absl::GetFlag(FLAGS_input_format)
+                                : absl::GetFlag(FLAGS_format);
+  absl::StatusOr<std::string> file_format = FileFormat(path, given);
+  if (!file_format.ok()) return UsageError(file_format.status());
+  v1::ExportEventsRequest request;
+  request.set_workspace(absl::GetFlag(FLAGS_workspace));
+  request.set_customer_id(absl::GetFlag(FLAGS_customer_id));
+  if (const std::string v = absl::GetFlag(FLAGS_start); !v.empty()) {
+    auto ts = ParseWhen("start", v);
+    if (!ts.ok()) return UsageError(ts.status());
+    *request.mutable_start() = *ts;
+  }
+  if (const std::string v = absl::GetFlag(FLAGS_end); !v.empty()) {
+    auto ts = ParseWhen("end", v);
+    if (!ts.ok()) return UsageError(ts.status());
+    *request.mutable_end() = *ts;
+  }
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (path != "-") {
+    file.open(path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      return UsageError(absl::PermissionDeniedError(
+          absl::StrCat(path, ": cannot write the file")));
+    }
+    out = &file;
+  }
+  const bool csv = *file_format == "csv";
+  std::string buffer;
+  if (csv) {
+    for (size_t c = 0; c < kColumnNames.size(); ++c) {
+      absl::StrAppend(&buffer, c ? "," : "", kColumnNames[c]);
+    }
+    buffer.push_back('\n');
+  }
+  int64_t events = 0;
+  const absl::Time started = absl::Now();
+  absl::Status s = client.ExportEvents(
+      request, [&](const v1::ExportEventsResponse& message) {
+        for (const v1::Event& e : message.events()) {
+          const RowValues row = EventToRow(e);
+          if (csv) {
+            for (size_t c = 0; c < row.size(); ++c) {
+              if (c) buffer.push_back(',');
+              buffer.append(CsvEscape(row[c]));
+            }
+            buffer.push_back('\n');
+          } else {
+            // Columns in file order; empty ones left out.
+            buffer.push_back('{');
+            bool first = true;
+            for (size_t c = 0; c < row.size(); ++c) {
+              if (row[c].empty()) continue;
+              if (!first) buffer.push_back(',');
+              first = false;
+              absl::StrAppend(&buffer, "\"", kColumnNames[c],
+                              "\":", JsonQuote(row[c]));
+            }
+            buffer.append("}\n");
+          }
+        }
+        events += message.events_size();
+        out->write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        buffer.clear();
+        return *out ? absl::OkStatus()
+                    : absl::DataLossError("cannot write the output");
+      });
+  if (s.ok() && !buffer.empty()) {
+    out->write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  }
+  out->flush();
+  if (!s.ok()) return Fail("export events", s);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  std::cerr << "exported " << events << " events in "
+            << absl::StrFormat("%.2f", seconds) << " s\n";
+  return kOk;
 }
 
 int JourneyCommand(client::AttributionClient& client,
@@ -207,6 +406,15 @@ int JourneyCommand(client::AttributionClient& client,
   absl::StatusOr<client::Journey> journey =
       client.GetJourney(workspace, customer);
   if (!journey.ok()) return Fail("journey", journey.status());
+  if (format == Format::kJson) {
+    v1::GetJourneyResponse all;
+    for (const v1::JourneyEvent& je : journey->events) *all.add_events() = je;
+    if (journey->has_first_purchase) {
+      *all.mutable_first_purchase_at() = journey->first_purchase_at;
+    }
+    std::cout << MessageJson(all) << "\n";
+    return kOk;
+  }
   Table table;
   if (format == Format::kTable) {
     table.columns = {"occurred_at", "type",    "channel",    "campaign",
@@ -234,26 +442,9 @@ int JourneyCommand(client::AttributionClient& client,
     } else {
       for (const std::string& v : row) cells.push_back({v});
       cells.push_back({stage});
-      cells.push_back({je.event().has_touchpoint()
-                           ? (je.stage_derived() ? "true" : "false")
-                           : ""});
+      cells.push_back({je.stage_derived() ? "true" : "false"});
     }
     table.rows.push_back(std::move(cells));
-  }
-  if (format == Format::kJson) {
-    google::protobuf::Value doc;
-    auto* fields = doc.mutable_struct_value()->mutable_fields();
-    (*fields)["workspace"].set_string_value(workspace);
-    (*fields)["customer_id"].set_string_value(customer);
-    if (journey->has_first_purchase) {
-      (*fields)["first_purchase_at"].set_string_value(
-          FormatTimestamp(journey->first_purchase_at));
-    } else {
-      (*fields)["first_purchase_at"].set_null_value({});
-    }
-    *(*fields)["events"].mutable_list_value() = RowsToJson(table).list_value();
-    std::cout << ToJson(doc) << "\n";
-    return kOk;
   }
   Print(table, format, /*single=*/false, std::cout);
   return kOk;
@@ -268,18 +459,13 @@ int EraseCommand(client::AttributionClient& client, const std::string& customer,
   table.rows.push_back({{customer},
                         Num(erased->touchpoints_removed()),
                         Num(erased->conversions_removed())});
-  Print(table, format, /*single=*/true, std::cout);
-  return kOk;
+  return Emit(*erased, table, table, format, /*single=*/true);
 }
 
 int DescribeCommand(client::AttributionClient& client, Format format) {
   const std::string workspace = absl::GetFlag(FLAGS_workspace);
   auto described = client.DescribeWorkspace(workspace);
   if (!described.ok()) return Fail("describe", described.status());
-  std::string channels;
-  for (const auto& c : described->channels()) {
-    absl::StrAppend(&channels, channels.empty() ? "" : " ", c);
-  }
   Table table;
   table.columns = {"workspace", "customers", "touchpoints", "conversions",
                    "channels"};
@@ -287,9 +473,18 @@ int DescribeCommand(client::AttributionClient& client, Format format) {
                         Num(described->customers()),
                         Num(described->touchpoints()),
                         Num(described->conversions()),
-                        {channels}});
-  Print(table, format, /*single=*/true, std::cout);
-  return kOk;
+                        {absl::StrJoin(described->channels(),
+                                       format == Format::kCsv ? ";" : " ")}});
+  return Emit(*described, table, table, format, /*single=*/true);
+}
+
+int WorkspacesCommand(client::AttributionClient& client, Format format) {
+  auto list = client.ListWorkspaces();
+  if (!list.ok()) return Fail("workspaces", list.status());
+  Table table;
+  table.columns = {"workspace"};
+  for (const std::string& w : list->workspaces()) table.rows.push_back({{w}});
+  return Emit(*list, table, table, format, /*single=*/false);
 }
 
 absl::StatusOr<v1::AttributeRequest> SelectionFromFlags(bool models_required) {
@@ -298,13 +493,13 @@ absl::StatusOr<v1::AttributeRequest> SelectionFromFlags(bool models_required) {
   a.goal = absl::GetFlag(FLAGS_goal);
   a.models = models_required ? absl::GetFlag(FLAGS_model) : "";
   if (models_required && a.models.empty()) a.models = "linear";
-  a.from = absl::GetFlag(FLAGS_from);
-  a.to = absl::GetFlag(FLAGS_to);
+  a.from = absl::GetFlag(FLAGS_start);
+  a.to = absl::GetFlag(FLAGS_end);
   a.lookback = absl::GetFlag(FLAGS_lookback);
-  a.horizon = absl::GetFlag(FLAGS_horizon);
+  a.horizon = absl::GetFlag(FLAGS_retention_horizon);
   a.group_by = absl::GetFlag(FLAGS_group_by);
-  a.include = absl::GetFlag(FLAGS_include);
-  a.exclude = absl::GetFlag(FLAGS_exclude);
+  a.include = absl::GetFlag(FLAGS_include_channels);
+  a.exclude = absl::GetFlag(FLAGS_exclude_channels);
   a.honour_stages = absl::GetFlag(FLAGS_honour_stages);
   a.intervals = absl::GetFlag(FLAGS_intervals);
   a.level = absl::GetFlag(FLAGS_level);
@@ -312,86 +507,64 @@ absl::StatusOr<v1::AttributeRequest> SelectionFromFlags(bool models_required) {
   return BuildAttributeRequest(a, models_required);
 }
 
-Cell Money(double v) { return {absl::StrFormat("%.2f", v), true}; }
-Cell Number(double v, int decimals = 4) {
-  return {absl::StrFormat("%.*f", decimals, v), true};
-}
-
 int AttributeCommand(client::AttributionClient& client, Format format) {
   auto request = SelectionFromFlags(/*models_required=*/true);
-  if (!request.ok()) return Fail("usage", request.status());
+  if (!request.ok()) return UsageError(request.status());
   auto response = client.Attribute(*request);
   if (!response.ok()) return Fail("attribute", response.status());
+  WarnUnknownChannels(client, response->unknown_channels());
   const v1::AttributionTotals& t = response->totals();
-  Table table;
-  table.columns = {"model",       "channel", "campaign",
-                   "conversions", "revenue", "share"};
   const bool intervals = request->has_intervals();
-  if (intervals) {
-    table.columns.insert(
-        table.columns.end(),
-        {"conversions_low", "conversions_high", "revenue_low", "revenue_high"});
-  }
-  auto add_interval = [&](std::vector<Cell>& row, const v1::Interval& c,
-                          const v1::Interval& v) {
-    if (!intervals) return;
-    row.push_back(Number(c.low()));
-    row.push_back(Number(c.high()));
-    row.push_back(Money(v.low()));
-    row.push_back(Money(v.high()));
-  };
-  for (const v1::ModelResult& r : response->results()) {
-    const std::string model = ModelName(r.model());
-    for (const v1::GroupCredit& g : r.groups()) {
-      std::vector<Cell> row = {{model},
-                               {g.channel()},
-                               {g.campaign()},
-                               Number(g.conversions()),
-                               Money(g.revenue()),
-                               Number(g.share())};
-      add_interval(row, g.conversions_interval(), g.revenue_interval());
-      table.rows.push_back(std::move(row));
+  // human: rounded for reading; otherwise full precision.
+  auto table_of = [&](bool human) {
+    Table table;
+    table.columns = {"model",       "channel", "campaign",
+                     "conversions", "revenue", "share"};
+    if (intervals) {
+      table.columns.insert(
+          table.columns.end(),
+          {"conversions_interval.low", "conversions_interval.high",
+           "revenue_interval.low", "revenue_interval.high"});
     }
-    if (r.has_baseline()) {
-      // incremental: what no channel caused; its share is of all the goal's
-      // conversions.
-      std::vector<Cell> row = {{model},
-                               {"(baseline)"},
-                               {""},
-                               Number(r.baseline().conversions()),
-                               Money(r.baseline().revenue()),
-                               Number(r.baseline().share_of_conversions())};
-      add_interval(row, r.baseline().conversions_interval(),
-                   r.baseline().revenue_interval());
+    auto number = [&](double v) { return human ? Number(v) : Exact(v); };
+    auto money = [&](double v) { return human ? Money(v) : Exact(v); };
+    auto add = [&](const std::string& model, const std::string& channel,
+                   const std::string& campaign, double conversions,
+                   double revenue, double share, const v1::Interval& c,
+                   const v1::Interval& v) {
+      std::vector<Cell> row = {{model},        {channel},
+                               {campaign},     number(conversions),
+                               money(revenue), number(share)};
+      if (intervals) {
+        row.insert(row.end(), {number(c.low()), number(c.high()),
+                               money(v.low()), money(v.high())});
+      }
       table.rows.push_back(std::move(row));
-    }
-  }
-  if (format == Format::kJson) {
-    google::protobuf::Value doc;
-    auto* fields = doc.mutable_struct_value()->mutable_fields();
-    auto number = [&](const char* k, double v) {
-      (*fields)[k].set_number_value(v);
     };
-    number("conversions", static_cast<double>(t.conversions()));
-    number("revenue", t.revenue());
-    number("converting_journeys", static_cast<double>(t.converting_journeys()));
-    number("non_converting_journeys",
-           static_cast<double>(t.non_converting_journeys()));
-    number("distinct_paths", static_cast<double>(t.distinct_paths()));
-    number("conversions_without_touch",
-           static_cast<double>(t.conversions_without_touch()));
-    number("censored_customers", static_cast<double>(t.censored_customers()));
-    *(*fields)["rows"].mutable_list_value() = RowsToJson(table).list_value();
-    std::cout << ToJson(doc) << "\n";
-    return kOk;
-  }
+    for (const v1::ModelResult& r : response->results()) {
+      const std::string model = ModelName(r.model());
+      for (const v1::GroupCredit& g : r.groups()) {
+        add(model, g.channel(), g.campaign(), g.conversions(), g.revenue(),
+            g.share(), g.conversions_interval(), g.revenue_interval());
+      }
+      if (r.has_baseline()) {
+        // incremental: what no channel caused; its share is of all the
+        // goal's conversions.
+        const v1::BaselineCredit& b = r.baseline();
+        add(model, "(baseline)", "", b.conversions(), b.revenue(),
+            b.share_of_conversions(), b.conversions_interval(),
+            b.revenue_interval());
+      }
+    }
+    return table;
+  };
   if (format == Format::kTable) {
     std::cout << absl::StrFormat(
         "%s, %s to %s: %d conversions (%.2f revenue), %d credited, %d "
         "without a touch in the lookback, %d non-converting journeys, %d "
         "distinct paths%s\n\n",
-        absl::GetFlag(FLAGS_goal), absl::GetFlag(FLAGS_from),
-        absl::GetFlag(FLAGS_to), t.conversions(), t.revenue(),
+        EnumWord(request->goal()), absl::GetFlag(FLAGS_start),
+        absl::GetFlag(FLAGS_end), t.conversions(), t.revenue(),
         t.converting_journeys(), t.conversions_without_touch(),
         t.non_converting_journeys(), t.distinct_paths(),
         t.censored_customers() > 0
@@ -399,77 +572,97 @@ int AttributeCommand(client::AttributionClient& client, Format format) {
                            " customers censored (horizon not elapsed)")
             : "");
   }
-  Print(table, format, /*single=*/false, std::cout);
-  return kOk;
+  return Emit(*response, table_of(true), table_of(false), format,
+              /*single=*/false);
 }
 
 int PathsCommand(client::AttributionClient& client, Format format) {
   auto selection = SelectionFromFlags(/*models_required=*/false);
-  if (!selection.ok()) return Fail("usage", selection.status());
+  if (!selection.ok()) return UsageError(selection.status());
   v1::TopPathsRequest request;
   *request.mutable_selection() = *selection;
-  request.set_collapse_repeats(absl::GetFlag(FLAGS_collapse));
+  request.set_collapse_repeats(absl::GetFlag(FLAGS_collapse_repeats));
   request.set_limit(absl::GetFlag(FLAGS_limit));
   auto response = client.TopPaths(request);
   if (!response.ok()) return Fail("paths", response.status());
-  Table table;
-  table.columns = {
+  WarnUnknownChannels(client, response->unknown_channels());
+  Table human, machine;
+  human.columns = {
       "path",   "journeys", "conversions", "non_conversions", "conversion_rate",
       "revenue"};
+  machine.columns = {"steps", "conversions", "non_conversions",
+                     "conversion_rate", "revenue"};
   for (const v1::PathStats& p : response->paths()) {
-    table.rows.push_back({{absl::StrJoin(p.steps(), " > ")},
+    const std::string steps = absl::StrJoin(p.steps(), " > ");
+    human.rows.push_back({{steps},
                           Num(p.conversions() + p.non_conversions()),
                           Num(p.conversions()),
                           Num(p.non_conversions()),
                           Number(p.conversion_rate()),
                           Money(p.revenue())});
+    machine.rows.push_back({{steps},
+                            Num(p.conversions()),
+                            Num(p.non_conversions()),
+                            Exact(p.conversion_rate()),
+                            Exact(p.revenue())});
   }
-  Print(table, format, /*single=*/false, std::cout);
-  return kOk;
+  return Emit(*response, human, machine, format, /*single=*/false);
 }
 
 int ExplainCommand(client::AttributionClient& client,
                    const std::string& customer, Format format) {
   auto selection = SelectionFromFlags(/*models_required=*/true);
-  if (!selection.ok()) return Fail("usage", selection.status());
+  if (!selection.ok()) return UsageError(selection.status());
   v1::ExplainCustomerRequest request;
   *request.mutable_selection() = *selection;
   request.set_customer_id(customer);
   auto response = client.ExplainCustomer(request);
   if (!response.ok()) return Fail("explain", response.status());
-  Table table;
-  table.columns = {"conversion", "converted_at", "revenue", "touch",
-                   "touched_at", "channel",      "campaign"};
-  for (const v1::ModelSpec& m : response->selection().models()) {
-    table.columns.push_back(ModelName(m));
-  }
-  for (const v1::ConversionExplanation& c : response->conversions()) {
-    if (c.touches().empty()) {
-      std::vector<Cell> row = {{c.event_id()},
-                               {FormatTimestamp(c.occurred_at())},
-                               Money(c.revenue()),
-                               {"(no touch in lookback)"},
-                               {""},
-                               {""},
-                               {""}};
-      row.resize(table.columns.size());
-      table.rows.push_back(std::move(row));
-      continue;
+  WarnUnknownChannels(client, response->unknown_channels());
+  auto table_of = [&](bool human) {
+    Table table;
+    table.columns = {
+        "event_id",         "occurred_at",         "revenue",
+        "touches.event_id", "touches.occurred_at", "touches.channel",
+        "touches.campaign"};
+    if (human) {
+      table.columns = {"conversion", "converted_at", "revenue", "touch",
+                       "touched_at", "channel",      "campaign"};
     }
-    for (const v1::TouchCredit& t : c.touches()) {
-      std::vector<Cell> row = {{c.event_id()},
-                               {FormatTimestamp(c.occurred_at())},
-                               Money(c.revenue()),
-                               {t.event_id()},
-                               {FormatTimestamp(t.occurred_at())},
-                               {t.channel()},
-                               {t.campaign()}};
-      for (double credit : t.credits()) row.push_back(Number(credit));
-      table.rows.push_back(std::move(row));
+    for (const v1::ModelSpec& m : response->selection().models()) {
+      table.columns.push_back(
+          human ? ModelName(m)
+                : absl::StrCat("touches.credits.", ModelName(m)));
     }
-  }
-  Print(table, format, /*single=*/false, std::cout);
-  return kOk;
+    for (const v1::ConversionExplanation& c : response->conversions()) {
+      const Cell revenue = human ? Money(c.revenue()) : Exact(c.revenue());
+      if (c.touches().empty()) {
+        std::vector<Cell> row = {{c.event_id()},
+                                 {FormatTimestamp(c.occurred_at())},
+                                 revenue,
+                                 {human ? "(no touch in lookback)" : ""},
+                                 {""},
+                                 {""},
+                                 {""}};
+        row.resize(table.columns.size());
+        table.rows.push_back(std::move(row));
+        continue;
+      }
+      for (const v1::TouchCredit& t : c.touches()) {
+        std::vector<Cell> row = {
+            {c.event_id()}, {FormatTimestamp(c.occurred_at())}, revenue,
+            {t.event_id()}, {FormatTimestamp(t.occurred_at())}, {t.channel()},
+            {t.campaign()}};
+        for (double credit : t.credits()) {
+          row.push_back(human ? Number(credit) : Exact(credit));
+        }
+        table.rows.push_back(std::move(row));
+      }
+    }
+    return table;
+  };
+  return Emit(*response, table_of(true), table_of(false), format,
+              /*single=*/false);
 }
 
 int BackupCommand(client::AttributionClient& client, const std::string& name,
@@ -481,8 +674,7 @@ int BackupCommand(client::AttributionClient& client, const std::string& name,
   table.rows.push_back({{backup->path()},
                         Num(static_cast<int64_t>(backup->sequence_number())),
                         {FormatTimestamp(backup->taken_at())}});
-  Print(table, format, /*single=*/true, std::cout);
-  return kOk;
+  return Emit(*backup, table, table, format, /*single=*/true);
 }
 
 // A random key and the line that grants it, for the server's key file.
@@ -502,37 +694,41 @@ int NewKeyCommand() {
 ReportArgs ReportFlags() {
   ReportArgs a;
   a.workspace = absl::GetFlag(FLAGS_workspace);
-  a.from = absl::GetFlag(FLAGS_from);
-  a.to = absl::GetFlag(FLAGS_to);
+  a.from = absl::GetFlag(FLAGS_start);
+  a.to = absl::GetFlag(FLAGS_end);
   a.compare = absl::GetFlag(FLAGS_compare);
   a.model = absl::GetFlag(FLAGS_model);
   a.lookback = absl::GetFlag(FLAGS_lookback);
   a.group_by = absl::GetFlag(FLAGS_group_by);
   a.granularity = absl::GetFlag(FLAGS_granularity);
-  a.horizons = absl::GetFlag(FLAGS_horizons);
+  a.horizons = absl::GetFlag(FLAGS_horizon_days);
   a.intervals = absl::GetFlag(FLAGS_intervals);
   a.level = absl::GetFlag(FLAGS_level);
   a.replicates = absl::GetFlag(FLAGS_replicates);
   return a;
 }
 
-int Usage();
-
 int ImportSpendCommand(client::AttributionClient& client,
                        const std::string& path, Format format) {
+  absl::StatusOr<size_t> batch_size = BatchSize();
+  if (!batch_size.ok()) return UsageError(batch_size.status());
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path, std::ios::binary);
-    if (!file) return Fail(path, absl::NotFoundError("cannot open the file"));
+    if (!file) {
+      return UsageError(
+          absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
+    }
     in = &file;
   }
   const SpendImportSummary summary = ImportSpend(
-      client, *in, absl::GetFlag(FLAGS_workspace),
-      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch_size))),
-      &std::cerr);
+      client, *in, absl::GetFlag(FLAGS_workspace), *batch_size, &std::cerr);
   if (!summary.status.ok() && summary.rows == 0) {
-    return Fail(path, summary.status);
+    return absl::IsInvalidArgument(summary.status)
+               ? UsageError(absl::InvalidArgumentError(
+                     absl::StrCat(path, ": ", summary.status.message())))
+               : Fail(path, summary.status);
   }
   Table table;
   table.columns = {"rows", "stored", "changed", "rejected"};
@@ -543,28 +739,16 @@ int ImportSpendCommand(client::AttributionClient& client,
   return summary.rejected > 0 ? kRowsRejected : kOk;
 }
 
-// Prints a report: JSON as the response message, else the table.
-int PrintReport(const google::protobuf::Message& response, const Table& human,
-                const Table& raw, Format format) {
-  if (format == Format::kJson) {
-    std::cout << ReportJson(response) << "\n";
-  } else {
-    Print(format == Format::kTable ? human : raw, format, /*single=*/false,
-          std::cout);
-  }
-  return kOk;
-}
-
 // Sends a report request built from the flags and prints the answer:
 // table(response, human) as a table or CSV, the message itself as JSON.
 template <typename Request, typename Call, typename ToTable>
 int RunReport(const absl::StatusOr<Request>& request, Format format, Call call,
               ToTable table) {
-  if (!request.ok()) return Fail("usage", request.status());
+  if (!request.ok()) return UsageError(request.status());
   auto response = call(*request);
   if (!response.ok()) return Fail("report", response.status());
-  return PrintReport(*response, table(*response, true), table(*response, false),
-                     format);
+  return Emit(*response, table(*response, true), table(*response, false),
+              format, /*single=*/false);
 }
 
 int ReportCommand(client::AttributionClient& client, const std::string& kind,
@@ -572,90 +756,96 @@ int ReportCommand(client::AttributionClient& client, const std::string& kind,
   const ReportArgs args = ReportFlags();
   if (kind == "channels" || kind == "summary") {
     auto request = BuildChannelReportRequest(args);
-    if (!request.ok()) return Fail("usage", request.status());
+    if (!request.ok()) return UsageError(request.status());
     auto response = client.ChannelReport(*request);
     if (!response.ok()) return Fail("report", response.status());
     if (kind == "summary") {
-      const std::vector<std::string> lines = Summary(*response);
-      if (format == Format::kJson) {
-        google::protobuf::Value doc;
-        for (const std::string& line : lines) {
-          doc.mutable_list_value()->add_values()->set_string_value(line);
-        }
-        std::cout << ToJson(doc) << "\n";
-      } else {
-        for (const std::string& line : lines) std::cout << line << "\n";
+      const std::vector<SummaryLine> lines = Summary(*response);
+      if (format == Format::kTable) {
+        for (const SummaryLine& line : lines) std::cout << line.text << "\n";
+        return kOk;
       }
+      Print(SummaryTable(lines), format, /*single=*/false, std::cout);
       return kOk;
     }
-    return PrintReport(*response, ChannelReportTable(*response, true),
-                       ChannelReportTable(*response, false), format);
+    return Emit(*response, ChannelReportTable(*response, true),
+                ChannelReportTable(*response, false), format,
+                /*single=*/false);
   }
-  if (kind == "cashflow") {
+  if (kind == "cashflow" || kind == "cash_flow") {
     return RunReport(
         BuildCashFlowRequest(args), format,
         [&](const auto& r) { return client.CashFlow(r); },
         [](const auto& r, bool human) { return CashFlowTable(r, human); });
   }
-  if (kind == "cohorts") {
+  if (kind == "cohorts" || kind == "retention_cohorts") {
     return RunReport(
         BuildCohortsRequest(args), format,
         [&](const auto& r) { return client.RetentionCohorts(r); },
         [](const auto& r, bool human) { return CohortsTable(r, human); });
   }
-  if (kind == "goals") {
-    auto settings = client.GetSettings(args.workspace);
-    if (!settings.ok()) return Fail("report", settings.status());
-    auto response = client.ListGoals(args.workspace);
-    if (!response.ok()) return Fail("report", response.status());
-    return PrintReport(
-        *response,
-        GoalsTable(response->goals(), settings->reporting_currency(), true),
-        GoalsTable(response->goals(), settings->reporting_currency(), false),
-        format);
-  }
-  return Usage();
+  // goals
+  auto settings = client.GetSettings(args.workspace);
+  if (!settings.ok()) return Fail("report", settings.status());
+  auto response = client.ListGoals(args.workspace);
+  if (!response.ok()) return Fail("report", response.status());
+  return Emit(
+      *response,
+      GoalsTable(response->goals(), settings->reporting_currency(), true),
+      GoalsTable(response->goals(), settings->reporting_currency(), false),
+      format, /*single=*/false);
 }
 
 int SettingsCommand(client::AttributionClient& client, bool set,
                     Format format) {
   const std::string workspace = absl::GetFlag(FLAGS_workspace);
-  auto settings = client.GetSettings(workspace);
-  if (!settings.ok()) return Fail("settings", settings.status());
+  v1::WorkspaceSettings next;
+  const std::string lookback = absl::GetFlag(FLAGS_lookback);
+  const std::string horizon = absl::GetFlag(FLAGS_retention_horizon);
   if (set) {
-    v1::WorkspaceSettings next = *settings;
-    if (const std::string c = absl::GetFlag(FLAGS_currency); !c.empty()) {
-      next.set_reporting_currency(c);
-    }
+    // Check every flag before the first call.
     if (const std::string m = absl::GetFlag(FLAGS_gross_margin); !m.empty()) {
       double margin;
       if (!absl::SimpleAtod(m, &margin)) {
-        return Fail("usage", absl::InvalidArgumentError(
-                                 "--gross_margin: a number from 0 to 1"));
+        return UsageError(absl::InvalidArgumentError(
+            absl::StrCat("--gross_margin: \"", m, "\" is not a number")));
       }
       next.set_gross_margin(margin);
     }
     if (const std::string m = absl::GetFlag(FLAGS_model); !m.empty()) {
       auto model = ParseModelFlag(m);
-      if (!model.ok()) return Fail("usage", model.status());
+      if (!model.ok()) return UsageError(model.status());
       *next.mutable_model() = *model;
     }
-    for (auto [flag, field] :
-         {std::pair{&FLAGS_lookback, next.mutable_lookback()},
-          std::pair{&FLAGS_horizon, next.mutable_retention_horizon()}}) {
-      if (const std::string v = absl::GetFlag(*flag); !v.empty()) {
-        auto d = ParseDurationFlag(
-            flag == &FLAGS_lookback ? "lookback" : "horizon", v);
-        if (!d.ok()) return Fail("usage", d.status());
-        *field = *d;
-      }
+    if (!lookback.empty()) {
+      auto d = ParseDurationFlag("lookback", lookback);
+      if (!d.ok()) return UsageError(d.status());
+      *next.mutable_lookback() = *d;
     }
-    settings = client.UpdateSettings(next);
-    if (!settings.ok()) return Fail("settings", settings.status());
+    if (!horizon.empty()) {
+      auto d = ParseDurationFlag("retention_horizon", horizon);
+      if (!d.ok()) return UsageError(d.status());
+      *next.mutable_retention_horizon() = *d;
+    }
   }
-  if (format == Format::kJson) {
-    std::cout << ReportJson(*settings) << "\n";
-    return kOk;
+  auto settings = client.GetSettings(workspace);
+  if (!settings.ok()) return Fail("settings", settings.status());
+  if (set) {
+    v1::WorkspaceSettings merged = *settings;
+    if (const std::string c = absl::GetFlag(FLAGS_reporting_currency);
+        !c.empty()) {
+      merged.set_reporting_currency(c);
+    }
+    if (!absl::GetFlag(FLAGS_gross_margin).empty()) {
+      merged.set_gross_margin(next.gross_margin());
+    }
+    if (next.has_model()) *merged.mutable_model() = next.model();
+    if (!lookback.empty()) *merged.mutable_lookback() = next.lookback();
+    if (!horizon.empty()) {
+      *merged.mutable_retention_horizon() = next.retention_horizon();
+    }
+    settings = client.UpdateSettings(merged);
+    if (!settings.ok()) return Fail("settings", settings.status());
   }
   Table table;
   table.columns = {"workspace", "reporting_currency", "gross_margin",
@@ -663,41 +853,68 @@ int SettingsCommand(client::AttributionClient& client, bool set,
   table.rows.push_back(
       {{settings->workspace()},
        {settings->reporting_currency()},
-       {absl::StrFormat("%g", settings->gross_margin()), true},
+       Exact(settings->gross_margin()),
        {ModelName(settings->model())},
-       {absl::StrFormat("%g", settings->lookback().seconds() / 86400.0), true},
-       {absl::StrFormat("%g",
-                        settings->retention_horizon().seconds() / 86400.0),
-        true}});
-  Print(table, format, /*single=*/true, std::cout);
-  return kOk;
+       Exact(settings->lookback().seconds() / 86400.0),
+       Exact(settings->retention_horizon().seconds() / 86400.0)});
+  return Emit(*settings, table, table, format, /*single=*/true);
 }
 
 int GoalCommand(client::AttributionClient& client, const std::string& action,
-                const std::string& name, Format format) {
+                const std::string& name, Format format,
+                const absl::flat_hash_set<std::string>& given) {
   const std::string workspace = absl::GetFlag(FLAGS_workspace);
   if (action == "delete") {
     auto deleted = client.DeleteGoal(workspace, name);
     if (!deleted.ok()) return Fail("goal delete", deleted.status());
-    std::cout << (deleted->deleted() ? "deleted " : "no goal named ") << name
-              << "\n";
+    if (format == Format::kJson) {
+      std::cout << MessageJson(*deleted) << "\n";
+    } else {
+      std::cout << (deleted->deleted() ? "deleted " : "no goal named ") << name
+                << "\n";
+    }
     return kOk;
   }
-  if (action != "set") return Usage();
+  if (!given.contains("target")) {
+    return UsageError(absl::InvalidArgumentError(
+        "--target: is required (the value the goal is to reach)"));
+  }
+  const std::string metric = NormaliseName(absl::GetFlag(FLAGS_metric));
+  if (!MetricByName(metric).has_value()) {
+    std::vector<std::string> names;
+    for (int i = 0; i < kMetricCount; ++i) {
+      names.push_back(Info(static_cast<MetricId>(i)).name);
+    }
+    return UsageError(absl::InvalidArgumentError(absl::StrCat(
+        "--metric: \"", absl::GetFlag(FLAGS_metric), "\" is not one of ",
+        absl::StrJoin(names, ", "), DidYouMean(metric, names))));
+  }
   v1::SetGoalRequest request;
   request.set_workspace(workspace);
   v1::BusinessGoal* goal = request.mutable_goal();
   goal->set_name(name);
-  goal->set_channel(absl::GetFlag(FLAGS_channel));
-  goal->set_metric(absl::GetFlag(FLAGS_metric));
+  goal->set_channel(
+      std::string(absl::StripAsciiWhitespace(absl::GetFlag(FLAGS_channel))));
+  goal->set_metric(metric);
   goal->set_target(absl::GetFlag(FLAGS_target));
   auto period = BuildPeriod(ReportFlags());
-  if (!period.ok()) return Fail("usage", period.status());
+  if (!period.ok()) return UsageError(period.status());
   *goal->mutable_period() = *period;
+  if (!goal->channel().empty()) {
+    auto d = client.DescribeWorkspace(workspace);
+    if (d.ok() && std::find(d->channels().begin(), d->channels().end(),
+                            goal->channel()) == d->channels().end()) {
+      std::cerr << "attributionctl: warning: channel \"" << goal->channel()
+                << "\" is not a channel of workspace " << workspace << " yet"
+                << DidYouMean(goal->channel(),
+                              {d->channels().begin(), d->channels().end()})
+                << "\n";
+    }
+  }
   auto stored = client.SetGoal(request);
   if (!stored.ok()) return Fail("goal set", stored.status());
   if (format == Format::kJson) {
-    std::cout << ReportJson(*stored) << "\n";
+    std::cout << MessageJson(*stored) << "\n";
   } else {
     std::cout << "goal " << stored->name() << " set\n";
   }
@@ -706,14 +923,14 @@ int GoalCommand(client::AttributionClient& client, const std::string& action,
 
 // experiment set NAME | list | delete NAME
 int ExperimentCommand(client::AttributionClient& client,
-                      const std::vector<char*>& args, Format format) {
+                      const std::vector<std::string>& args, Format format) {
   const std::string workspace = absl::GetFlag(FLAGS_workspace);
-  const std::string action = args[2];
-  if (action == "list" && args.size() == 3) {
+  const std::string& action = args[1];
+  if (action == "list") {
     auto list = client.ListExperiments(workspace);
     if (!list.ok()) return Fail("experiment list", list.status());
     if (format == Format::kJson) {
-      std::cout << ReportJson(*list) << "\n";
+      std::cout << MessageJson(*list) << "\n";
       return kOk;
     }
     Print(ExperimentsTable(
@@ -721,34 +938,33 @@ int ExperimentCommand(client::AttributionClient& client,
           format, /*single=*/false, std::cout);
     return kOk;
   }
-  if (action == "delete" && args.size() == 4) {
-    auto deleted = client.DeleteExperiment(workspace, args[3]);
+  if (action == "delete") {
+    auto deleted = client.DeleteExperiment(workspace, args[2]);
     if (!deleted.ok()) return Fail("experiment delete", deleted.status());
-    std::cout << "deleted " << args[3] << "\n";
+    std::cout << "deleted " << args[2] << "\n";
     return kOk;
   }
-  if (action != "set" || args.size() != 4) return Usage();
   ExperimentFields f;
   f.workspace = workspace;
-  f.name = args[3];
+  f.name = args[2];
   f.channel = absl::GetFlag(FLAGS_channel);
   f.goal = absl::GetFlag(FLAGS_goal_of_test).empty()
                ? absl::GetFlag(FLAGS_goal)
                : absl::GetFlag(FLAGS_goal_of_test);
-  f.from = absl::GetFlag(FLAGS_from);
-  f.to = absl::GetFlag(FLAGS_to);
-  f.incremental_conversions = absl::GetFlag(FLAGS_estimate);
+  f.from = absl::GetFlag(FLAGS_start);
+  f.to = absl::GetFlag(FLAGS_end);
+  f.incremental_conversions = absl::GetFlag(FLAGS_incremental_conversions);
   f.standard_error = absl::GetFlag(FLAGS_standard_error);
   f.treated_customers = absl::GetFlag(FLAGS_treated_customers);
   f.treated_conversions = absl::GetFlag(FLAGS_treated_conversions);
   f.holdout_customers = absl::GetFlag(FLAGS_holdout_customers);
   f.holdout_conversions = absl::GetFlag(FLAGS_holdout_conversions);
   auto experiment = BuildExperiment(f);
-  if (!experiment.ok()) return Fail("usage", experiment.status());
+  if (!experiment.ok()) return UsageError(experiment.status());
   auto stored = client.RecordExperiment(*experiment);
   if (!stored.ok()) return Fail("experiment set", stored.status());
   if (format == Format::kJson) {
-    std::cout << ReportJson(*stored) << "\n";
+    std::cout << MessageJson(*stored) << "\n";
   } else {
     std::cout << "experiment " << stored->name() << " set\n";
   }
@@ -758,61 +974,371 @@ int ExperimentCommand(client::AttributionClient& client,
 int ImportExperimentsCommand(client::AttributionClient& client,
                              const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Fail(path, absl::NotFoundError("cannot open the file"));
+  if (!in) {
+    return UsageError(
+        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
+  }
   int recorded = 0;
   auto rejected = ImportExperiments(client, absl::GetFlag(FLAGS_workspace), in,
                                     std::cerr, &recorded);
-  if (!rejected.ok()) return Fail(path, rejected.status());
+  if (!rejected.ok()) {
+    return absl::IsInvalidArgument(rejected.status())
+               ? UsageError(absl::InvalidArgumentError(
+                     absl::StrCat(path, ": ", rejected.status().message())))
+               : Fail(path, rejected.status());
+  }
   std::cout << "experiments: recorded " << recorded << ", rejected "
             << *rejected << "\n";
   return *rejected > 0 ? kRowsRejected : kOk;
 }
 
-int Usage() {
-  std::cerr
-      << "usage:\n"
-         "  attributionctl [flags] import events FILE\n"
-         "  attributionctl [flags] journey CUSTOMER\n"
-         "  attributionctl [flags] erase CUSTOMER\n"
-         "  attributionctl [flags] describe\n"
-         "  attributionctl [flags] attribute   (--goal --model --from --to "
-         "--lookback --group-by ...)\n"
-         "  attributionctl [flags] paths       (--goal --from --to "
-         "--limit --collapse ...)\n"
-         "  attributionctl [flags] explain CUSTOMER (--goal --model "
-         "--from --to ...)\n"
-         "  attributionctl [flags] import spend FILE   (CSV: "
-         "date,channel,campaign,amount,currency)\n"
-         "  attributionctl [flags] report channels|summary (--from --to "
-         "[--compare --model --lookback --group-by --intervals])\n"
-         "  attributionctl [flags] report cashflow (--from --to "
-         "[--granularity=day|week])\n"
-         "  attributionctl [flags] report cohorts  (--from --to "
-         "[--granularity=month|week --horizons=30,60,90])\n"
-         "  attributionctl [flags] report goals\n"
-         "  attributionctl [flags] settings [set --currency --gross-margin "
-         "--model --lookback --horizon]\n"
-         "  attributionctl [flags] goal set NAME --metric --target "
-         "[--channel] --from --to\n"
-         "  attributionctl [flags] goal delete NAME\n"
-         "  attributionctl [flags] experiment set NAME --channel --goal "
-         "--from --to (--estimate --standard_error | --treated_customers "
-         "--treated_conversions --holdout_customers --holdout_conversions)\n"
-         "  attributionctl [flags] experiment list | experiment delete NAME\n"
-         "  attributionctl [flags] import experiments FILE   (CSV: "
-         "name,channel,goal,start,end, then estimate or counts columns)\n"
-         "flags: --server --workspace --format=table|json|csv "
-         "--input_format --batch_size --window (--helpfull for all)\n";
-  return kFailed;
+// --- Commands, their help, and the command line ---------------------------
+
+struct Command {
+  const char* name;      // Words, e.g. "report channels".
+  const char* operands;  // e.g. "FILE", "" for none.
+  const char* summary;
+  std::vector<const char*> flags;
+  const char* example;
+};
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"import events",
+       "FILE",
+       "Stream an event file (CSV or JSONL, \"-\" for stdin) to "
+       "IngestEvents.",
+       {"input_format", "batch_size", "window"},
+       "attributionctl import events events.csv"},
+      {"import spend",
+       "FILE",
+       "Record spend rows (CSV: date,channel,campaign,amount,currency).",
+       {"batch_size"},
+       "attributionctl import spend spend.csv"},
+      {"import experiments",
+       "FILE",
+       "Record lift or holdout tests (CSV: name,channel,goal,start,end, then "
+       "incremental_conversions,standard_error or the four counts).",
+       {},
+       "attributionctl import experiments tests.csv"},
+      {"export events",
+       "FILE",
+       "Write the workspace's events as an event file (CSV or JSONL by "
+       "--format or the file name; \"-\" for stdout) that re-imports into "
+       "an empty workspace.",
+       {"format", "customer_id", "start", "end"},
+       "attributionctl export events backup.jsonl"},
+      {"workspaces",
+       "",
+       "List the workspaces the key may read.",
+       {},
+       "attributionctl workspaces"},
+      {"describe",
+       "",
+       "Count customers, touchpoints, conversions, channels.",
+       {},
+       "attributionctl describe"},
+      {"journey",
+       "CUSTOMER",
+       "A customer's events in time order.",
+       {},
+       "attributionctl journey c-42"},
+      {"erase",
+       "CUSTOMER",
+       "Remove every event of a customer (admin).",
+       {},
+       "attributionctl erase c-42"},
+      {"attribute",
+       "",
+       "Which channels drove the goal: credit per model and channel.",
+       {"goal", "model", "start", "end", "lookback", "retention_horizon",
+        "group_by", "include_channels", "exclude_channels", "honour_stages",
+        "intervals", "level", "replicates"},
+       "attributionctl attribute --start 2026-01-01 --end 2026-04-01 "
+       "--model linear,markov:2,shapley"},
+      {"paths",
+       "",
+       "The most frequent paths (TopPaths; alias top-paths).",
+       {"goal", "start", "end", "lookback", "retention_horizon", "group_by",
+        "include_channels", "exclude_channels", "honour_stages", "limit",
+        "collapse_repeats"},
+       "attributionctl paths --start 2026-01-01 --end 2026-04-01 --limit 10"},
+      {"explain",
+       "CUSTOMER",
+       "Credit of each touch of one customer's conversions (ExplainCustomer).",
+       {"goal", "model", "start", "end", "lookback", "retention_horizon",
+        "group_by", "include_channels", "exclude_channels", "honour_stages"},
+       "attributionctl explain c-42 --start 2026-01-01 --end 2026-04-01 "
+       "--model linear,shapley"},
+      {"report channels",
+       "",
+       "The CFO's figures per channel against the comparison period.",
+       {"start", "end", "compare", "model", "lookback", "group_by", "intervals",
+        "level", "replicates"},
+       "attributionctl report channels --start 2026-01-01 --end 2026-04-01"},
+      {"report summary",
+       "",
+       "The few sentences that matter for the period.",
+       {"start", "end", "compare", "model", "lookback", "group_by"},
+       "attributionctl report summary --start 2026-01-01 --end 2026-04-01"},
+      {"report cashflow",
+       "",
+       "Revenue in, spend out and running net per day or week.",
+       {"start", "end", "model", "lookback", "granularity"},
+       "attributionctl report cashflow --start 2026-01-01 --end 2026-04-01 "
+       "--granularity week"},
+      {"report cohorts",
+       "",
+       "Retention, revenue per customer, LTV:CAC and payback by acquisition "
+       "cohort.",
+       {"start", "end", "model", "lookback", "granularity", "horizon_days"},
+       "attributionctl report cohorts --start 2026-01-01 --end 2026-07-01 "
+       "--horizon_days 30,90"},
+      {"report goals",
+       "",
+       "Every goal with its progress.",
+       {},
+       "attributionctl report goals"},
+      {"settings",
+       "",
+       "Show the workspace's settings.",
+       {},
+       "attributionctl settings"},
+      {"settings set",
+       "",
+       "Change settings (only the flags given).",
+       {"reporting_currency", "gross_margin", "model", "lookback",
+        "retention_horizon"},
+       "attributionctl settings set --reporting_currency EUR "
+       "--gross_margin 0.6"},
+      {"goal set",
+       "NAME",
+       "Set a goal on a report figure.",
+       {"metric", "target", "channel", "start", "end"},
+       "attributionctl goal set q3-customers --metric new_customers --target "
+       "500 --start 2026-07-01 --end 2026-10-01"},
+      {"goal delete",
+       "NAME",
+       "Delete a goal.",
+       {},
+       "attributionctl goal delete q3-customers"},
+      {"experiment set",
+       "NAME",
+       "Record a lift or holdout test the incremental model calibrates on.",
+       {"channel", "goal_of_test", "goal", "start", "end",
+        "incremental_conversions", "standard_error", "treated_customers",
+        "treated_conversions", "holdout_customers", "holdout_conversions"},
+       "attributionctl experiment set tiktok-q1 --channel tiktok --start "
+       "2026-01-01 --end 2026-04-01 --incremental_conversions 40 "
+       "--standard_error 12"},
+      {"experiment list",
+       "",
+       "List the workspace's experiments.",
+       {},
+       "attributionctl experiment list"},
+      {"experiment delete",
+       "NAME",
+       "Delete an experiment.",
+       {},
+       "attributionctl experiment delete tiktok-q1"},
+      {"backup",
+       "NAME",
+       "Take an online backup under the server's --backup_root (admin on *).",
+       {},
+       "attributionctl backup nightly-2026-03-01"},
+      {"new-key",
+       "",
+       "Make an API key and its key file line.",
+       {},
+       "attributionctl new-key"},
+  };
+  return kCommands;
 }
 
-int Main(const std::vector<char*>& args) {
-  absl::StatusOr<Format> format = ParseFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return Fail("usage", format.status());
-  if (args.size() < 2) return Usage();
-  const std::string command = args[1];
-  if (command == "new-key" && args.size() == 2) return NewKeyCommand();
-  std::unique_ptr<client::AttributionClient> client;
+constexpr const char* kGlobalFlags[] = {"server",  "workspace", "format",
+                                        "api_key", "tls_ca",    "tls_cert",
+                                        "tls_key"};
+
+// Command-word aliases, after NormaliseName.
+std::string CanonicalWord(const std::string& w) {
+  if (w == "top_paths") return "paths";
+  if (w == "explain_customer") return "explain";
+  if (w == "get_journey") return "journey";
+  if (w == "erase_customer") return "erase";
+  if (w == "describe_workspace") return "describe";
+  if (w == "list_workspaces") return "workspaces";
+  if (w == "cash_flow") return "cashflow";
+  if (w == "retention_cohorts") return "cohorts";
+  if (w == "new_key") return "new-key";
+  return w;
+}
+
+// The command the first words of `words` name (the longest match), or null.
+const Command* FindCommand(const std::vector<std::string>& words,
+                           size_t* used) {
+  const Command* best = nullptr;
+  for (const Command& c : Commands()) {
+    std::vector<std::string> parts = absl::StrSplit(c.name, ' ');
+    if (parts.size() > words.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      match = match && words[i] == parts[i];
+    }
+    if (match && (best == nullptr || parts.size() > *used)) {
+      best = &c;
+      *used = parts.size();
+    }
+  }
+  return best;
+}
+
+void PrintFlag(const char* name, std::ostream& out) {
+  const absl::CommandLineFlag* f = absl::FindCommandLineFlag(name);
+  if (f == nullptr) return;
+  std::string def = f->DefaultValue();
+  out << "  --" << name
+      << (f->IsOfType<bool>() ? ""
+                              : absl::StrCat("=", def.empty() ? "\"\"" : def))
+      << "\n      " << f->Help() << "\n";
+}
+
+int GeneralHelp() {
+  std::cout << "attributionctl: the command-line client of attributiond.\n\n"
+               "usage: attributionctl [flags] COMMAND [operands] [flags]\n\n"
+               "commands:\n";
+  for (const Command& c : Commands()) {
+    const std::string call =
+        absl::StrCat(c.name, *c.operands ? " " : "", c.operands);
+    std::cout << absl::StrFormat("  %-26s %s\n", call, c.summary);
+  }
+  std::cout << "\nflags of every command:\n";
+  for (const char* f : kGlobalFlags) PrintFlag(f, std::cout);
+  std::cout
+      << "\n`attributionctl COMMAND --help` gives a command's flags and an "
+         "example.\nFlags may be written --group_by or --group-by, "
+         "--flag=value or --flag value.\n\nexit codes: 0 ok; 1 some rows "
+         "were rejected (the rest imported); 2 usage error (unknown command "
+         "or flag, bad value, unreadable file), nothing sent; 3 the server "
+         "or the transport failed the call.\n";
+  return kOk;
+}
+
+int CommandHelp(const Command& c) {
+  std::cout << "usage: attributionctl [flags] " << c.name
+            << (*c.operands ? " " : "") << c.operands << "\n\n"
+            << c.summary << "\n";
+  if (!c.flags.empty()) {
+    std::cout << "\nflags:\n";
+    for (const char* f : c.flags) PrintFlag(f, std::cout);
+  }
+  std::cout << "\nflags of every command: --"
+            << absl::StrJoin(kGlobalFlags, " --")
+            << " (attributionctl --help)\n\nexample:\n  " << c.example << "\n";
+  return kOk;
+}
+
+// Flag aliases -> the flag's name.
+std::string CanonicalFlag(const std::string& name) {
+  static const std::pair<const char*, const char*> kAliases[] = {
+      {"from", "start"},
+      {"to", "end"},
+      {"window_start", "start"},
+      {"window_end", "end"},
+      {"include", "include_channels"},
+      {"exclude", "exclude_channels"},
+      {"horizon", "retention_horizon"},
+      {"collapse", "collapse_repeats"},
+      {"estimate", "incremental_conversions"},
+      {"horizons", "horizon_days"},
+      {"currency", "reporting_currency"},
+      {"models", "model"},
+  };
+  for (const auto& [alias, flag] : kAliases) {
+    if (name == alias) return flag;
+  }
+  return name;
+}
+
+std::vector<std::string> OurFlagNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::StrContains(flag->Filename(), "attributionctl")) {
+      names.emplace_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+struct CommandLine {
+  std::vector<std::string> words;          // Command words and operands.
+  absl::flat_hash_set<std::string> given;  // Flags set, by name.
+  bool help = false;
+};
+
+// Parses argv: flags anywhere (--name=value, --name value, --name and
+// --noname for booleans), "--" ends them. InvalidArgument naming the flag,
+// with "did you mean", on an unknown flag or a bad value.
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv) {
+  CommandLine out;
+  bool flags_done = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (flags_done || a == "-" || a.size() < 2 || a[0] != '-') {
+      out.words.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      flags_done = true;
+      continue;
+    }
+    if (a == "-h" || a == "--help" || a == "-help" || a == "--helpfull" ||
+        a == "--helpshort") {
+      out.help = true;
+      continue;
+    }
+    a = a.substr(a[1] == '-' ? 2 : 1);
+    const size_t eq = a.find('=');
+    std::string name = CanonicalFlag(NormaliseName(a.substr(0, eq)));
+    std::optional<std::string> value;
+    if (eq != std::string::npos) value = a.substr(eq + 1);
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no") && !value) {
+      const absl::CommandLineFlag* negated =
+          absl::FindCommandLineFlag(name.substr(2));
+      if (negated != nullptr && negated->IsOfType<bool>()) {
+        flag = negated;
+        name = name.substr(2);
+        value = "false";
+      }
+    }
+    if (flag == nullptr ||
+        !absl::StrContains(flag->Filename(), "attributionctl")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", a.substr(0, eq),
+                       DidYouMean(name, OurFlagNames())));
+    }
+    if (!value) {
+      if (flag->IsOfType<bool>()) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, ": needs a value"));
+      }
+    }
+    std::string error;
+    if (!absl::FindCommandLineFlag(name)->ParseFrom(*value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": \"", *value, "\": ", error));
+    }
+    out.given.insert(name);
+  }
+  return out;
+}
+
+std::unique_ptr<client::AttributionClient> Connect(int* failed) {
   if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
     client::TlsOptions tls;
     const std::string cert = absl::GetFlag(FLAGS_tls_cert);
@@ -827,81 +1353,100 @@ int Main(const std::vector<char*>& args) {
     if (!read(ca, &tls.root_certs) ||
         (!cert.empty() && !read(cert, &tls.client_cert)) ||
         (!key.empty() && !read(key, &tls.client_key))) {
-      return Fail("--tls_ca/--tls_cert/--tls_key",
-                  absl::NotFoundError("cannot read a TLS file"));
+      *failed = UsageError(absl::NotFoundError(
+          "--tls_ca/--tls_cert/--tls_key: cannot read a TLS file"));
+      return nullptr;
     }
-    client =
-        client::AttributionClient::Connect(absl::GetFlag(FLAGS_server), tls);
-  } else {
-    client = client::AttributionClient::Connect(absl::GetFlag(FLAGS_server));
+    return client::AttributionClient::Connect(absl::GetFlag(FLAGS_server), tls);
   }
+  return client::AttributionClient::Connect(absl::GetFlag(FLAGS_server));
+}
+
+int Main(int argc, char** argv) {
+  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv);
+  if (!line.ok()) return UsageError(line.status());
+  std::vector<std::string> words;
+  for (const std::string& w : line->words) words.push_back(w);
+  // Command words are normalised; operands (file names, ids) are kept.
+  std::vector<std::string> normalised;
+  for (const std::string& w : words) {
+    normalised.push_back(CanonicalWord(NormaliseName(w)));
+  }
+  size_t used = 0;
+  const Command* command = FindCommand(normalised, &used);
+  if (line->help) return command ? CommandHelp(*command) : GeneralHelp();
+  if (words.empty()) return GeneralHelp(), kUsage;
+  if (command == nullptr) {
+    std::vector<std::string> names;
+    for (const Command& c : Commands()) {
+      const std::string full_name = c.name;
+      names.push_back(full_name.substr(0, full_name.find(' ')));
+    }
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::string joined = absl::StrJoin(normalised, " ");
+    std::vector<std::string> full;
+    for (const Command& c : Commands()) full.push_back(c.name);
+    return UsageError(absl::InvalidArgumentError(absl::StrCat(
+        "unknown command \"", absl::StrJoin(words, " "), "\"",
+        DidYouMean(joined, full).empty() ? DidYouMean(normalised[0], names)
+                                         : DidYouMean(joined, full))));
+  }
+  const std::vector<std::string> operands(words.begin() + used, words.end());
+  const size_t wanted = *command->operands ? 1 : 0;
+  if (operands.size() != wanted) {
+    return UsageError(absl::InvalidArgumentError(absl::StrCat(
+        command->name, ": takes ",
+        wanted ? absl::StrCat("one operand, ", command->operands)
+               : "no operand",
+        operands.empty()
+            ? ""
+            : absl::StrCat(", not \"", absl::StrJoin(operands, " "), "\""))));
+  }
+  const std::string name = command->name;
+  const std::string operand = wanted ? operands[0] : "";
+  if (name == "new-key") return NewKeyCommand();
+  absl::StatusOr<Format> format = Format::kTable;
+  if (name != "export events") {
+    format = ParseFormat(NormaliseName(absl::GetFlag(FLAGS_format)));
+    if (!format.ok()) return UsageError(format.status());
+  }
+  int failed = kOk;
+  std::unique_ptr<client::AttributionClient> client = Connect(&failed);
+  if (client == nullptr) return failed;
   client->set_api_key(absl::GetFlag(FLAGS_api_key));
-  if (command == "import" && args.size() == 4 &&
-      std::string(args[2]) == "events") {
-    return ImportEventsCommand(*client, args[3], *format);
+  if (name == "import events") {
+    return ImportEventsCommand(*client, operand, *format);
   }
-  if (command == "import" && args.size() == 4 &&
-      std::string(args[2]) == "spend") {
-    return ImportSpendCommand(*client, args[3], *format);
+  if (name == "import spend") {
+    return ImportSpendCommand(*client, operand, *format);
   }
-  if (command == "import" && args.size() == 4 &&
-      std::string(args[2]) == "experiments") {
-    return ImportExperimentsCommand(*client, args[3]);
+  if (name == "import experiments") {
+    return ImportExperimentsCommand(*client, operand);
   }
-  if (command == "experiment" && args.size() >= 3) {
-    return ExperimentCommand(*client, args, *format);
+  if (name == "export events") return ExportEventsCommand(*client, operand);
+  if (name == "workspaces") return WorkspacesCommand(*client, *format);
+  if (name == "describe") return DescribeCommand(*client, *format);
+  if (name == "journey") return JourneyCommand(*client, operand, *format);
+  if (name == "erase") return EraseCommand(*client, operand, *format);
+  if (name == "attribute") return AttributeCommand(*client, *format);
+  if (name == "paths") return PathsCommand(*client, *format);
+  if (name == "explain") return ExplainCommand(*client, operand, *format);
+  if (name == "backup") return BackupCommand(*client, operand, *format);
+  if (absl::StartsWith(name, "report ")) {
+    return ReportCommand(*client, name.substr(7), *format);
   }
-  if (command == "report" && args.size() == 3) {
-    return ReportCommand(*client, args[2], *format);
+  if (name == "settings" || name == "settings set") {
+    return SettingsCommand(*client, name == "settings set", *format);
   }
-  if (command == "settings" && args.size() <= 3) {
-    if (args.size() == 3 && std::string(args[2]) != "set") return Usage();
-    return SettingsCommand(*client, args.size() == 3, *format);
+  if (absl::StartsWith(name, "goal ")) {
+    return GoalCommand(*client, name.substr(5), operand, *format, line->given);
   }
-  if (command == "goal" && args.size() == 4) {
-    return GoalCommand(*client, args[2], args[3], *format);
-  }
-  if (command == "journey" && args.size() == 3) {
-    return JourneyCommand(*client, args[2], *format);
-  }
-  if (command == "erase" && args.size() == 3) {
-    return EraseCommand(*client, args[2], *format);
-  }
-  if (command == "describe" && args.size() == 2) {
-    return DescribeCommand(*client, *format);
-  }
-  if (command == "backup" && args.size() == 3) {
-    return BackupCommand(*client, args[2], *format);
-  }
-  if (command == "attribute" && args.size() == 2) {
-    return AttributeCommand(*client, *format);
-  }
-  if (command == "paths" && args.size() == 2) {
-    return PathsCommand(*client, *format);
-  }
-  if (command == "explain" && args.size() == 3) {
-    return ExplainCommand(*client, args[2], *format);
-  }
-  return Usage();
+  // experiment set|list|delete
+  std::vector<std::string> args = {"experiment", name.substr(11), operand};
+  return ExperimentCommand(*client, args, *format);
 }
 
 }  // namespace
 }  // namespace attribution::cli
 
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "attributionctl [flags] import events FILE | journey CUSTOMER | erase "
-      "CUSTOMER | describe");
-  // Flags may be spelled with dashes (--group-by) as well as underscores.
-  std::vector<std::string> normalised(argv, argv + argc);
-  for (std::string& a : normalised) {
-    if (a.rfind("--", 0) != 0) continue;
-    const size_t end = std::min(a.find('='), a.size());
-    std::replace(a.begin() + 2, a.begin() + static_cast<long>(end), '-', '_');
-  }
-  std::vector<char*> raw;
-  for (std::string& a : normalised) raw.push_back(a.data());
-  std::vector<char*> args =
-      absl::ParseCommandLine(static_cast<int>(raw.size()), raw.data());
-  return attribution::cli::Main(args);
-}
+int main(int argc, char** argv) { return attribution::cli::Main(argc, argv); }

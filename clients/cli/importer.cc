@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -98,6 +99,8 @@ std::string WithoutBatchIndex(absl::string_view message) {
   return std::string(message);
 }
 
+constexpr size_t kConflictIdsShown = 10;
+
 class Importer {
  public:
   Importer(client::AttributionClient& client, const ImportOptions& options)
@@ -151,7 +154,10 @@ class Importer {
     summary.rows = rows_;
     summary.stored = stored_;
     summary.duplicates = duplicates_;
+    summary.conflicts = conflicts_;
+    summary.conflict_event_ids = conflict_ids_;
     summary.rejected = rejected_;
+    summary.batch_too_large = batch_too_large_;
     summary.seconds = absl::ToDoubleSeconds(absl::Now() - start);
     return summary;
   }
@@ -159,7 +165,7 @@ class Importer {
  private:
   bool Broken() {
     absl::MutexLock lock(&mu_);
-    return stream_done_;
+    return stream_done_ || batch_too_large_;
   }
 
   void Reject(int64_t line, absl::string_view reason) {
@@ -181,7 +187,7 @@ class Importer {
                    self->stream_done_;
           },
           this));
-      if (stream_done_) return;
+      if (stream_done_ || batch_too_large_) return;
       request = RegisterLocked(std::move(batch));
     }
     // The slot stays put until its ack arrives, which cannot happen before
@@ -212,10 +218,26 @@ class Importer {
         if (!ack.has_error()) {
           stored_ += ack.stored();
           duplicates_ += ack.duplicates();
+          conflicts_ += ack.conflicts();
+          for (const std::string& id : ack.conflict_event_ids()) {
+            if (conflict_ids_.size() < kConflictIdsShown) {
+              conflict_ids_.push_back(id);
+            }
+          }
           continue;
         }
         const int index = ack.error().event_index();
         const std::string reason = WithoutBatchIndex(ack.error().message());
+        if (ack.error().code() ==
+                static_cast<int>(absl::StatusCode::kResourceExhausted) &&
+            absl::StrContains(reason, "batch limit")) {
+          // Every batch is as large: stop rather than reject every row.
+          if (!batch_too_large_ && options_.log != nullptr) {
+            *options_.log << reason << std::endl;
+          }
+          batch_too_large_ = true;
+          continue;
+        }
         if (index < 0 || static_cast<size_t>(index) >= batch.lines.size()) {
           // Not about one event: every row of the batch is rejected.
           rejected_ += static_cast<int64_t>(batch.lines.size());
@@ -255,7 +277,10 @@ class Importer {
   bool stream_done_ ABSL_GUARDED_BY(mu_) = false;
   int64_t stored_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t conflicts_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> conflict_ids_ ABSL_GUARDED_BY(mu_);
   int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  bool batch_too_large_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace

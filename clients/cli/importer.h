@@ -9,6 +9,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,8 +45,16 @@ struct ImportOptions {
 struct ImportSummary {
   int64_t rows = 0;
   int64_t stored = 0;
+  // Already stored with the same content (retries).
   int64_t duplicates = 0;
+  // Already stored with other content: not stored, the first write wins.
+  int64_t conflicts = 0;
+  // The first few conflicting event ids.
+  std::vector<std::string> conflict_event_ids;
   int64_t rejected = 0;
+  // The server refused a batch for its size (RESOURCE_EXHAUSTED naming
+  // --max_batch_events): the import stopped; send smaller batches.
+  bool batch_too_large = false;
   double seconds = 0;
   // Not OK if the stream failed; rows not acknowledged by then are in
   // neither stored, duplicates nor rejected.

@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cli/csv.h"
-#include "google/protobuf/util/json_util.h"
+#include "clients/cli/vocabulary.h"
 
 namespace attribution::cli {
 
@@ -42,12 +42,8 @@ google::protobuf::Value RowsToJson(const Table& table) {
 }
 
 std::string ToJson(const google::protobuf::Value& value) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  // A Value built from strings and finite numbers always prints.
-  (void)google::protobuf::util::MessageToJsonString(value, &out, options);
-  return out;
+  // Keys sorted, numbers shortest round-trip.
+  return MessageJson(value);
 }
 
 void Print(const Table& table, Format format, bool single, std::ostream& out) {

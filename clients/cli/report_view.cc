@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "clients/cli/attribution_args.h"
+#include "clients/cli/vocabulary.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/core/report.h"
 
@@ -110,7 +111,26 @@ std::string FormatValue(MetricId id, double v, absl::string_view currency) {
   if (info.money) return FormatMoney(v, currency);
   if (info.rate) return Percent(v);
   if (id == MetricId::kRoas) return absl::StrFormat("%.2fx", v);
+  if (id == MetricId::kLeadToCustomerRate ||
+      id == MetricId::kProspectToCustomerRate) {
+    return absl::StrFormat("%.2f", v);
+  }
   return WithThousands(v, std::fabs(v - std::round(v)) < 1e-9 ? 0 : 1);
+}
+
+// A change for reading: rates in percentage points ("-4.0 pts"), other
+// figures relative ("+10.5%"), or in their unit when the previous value was
+// 0; "no real change" under the threshold of Direction FLAT.
+std::string ChangeWords(MetricId id, const v1::Metric& m,
+                        absl::string_view currency) {
+  if (m.direction() == v1::DIRECTION_FLAT) return "no real change";
+  if (!m.has_change()) return "";
+  if (Info(id).rate) return absl::StrFormat("%+.1f pts", m.change() * 100);
+  if (m.has_change_ratio()) {
+    return absl::StrFormat("%+.1f%%", m.change_ratio() * 100);
+  }
+  return absl::StrCat(m.change() >= 0 ? "+" : "",
+                      FormatValue(id, m.change(), currency));
 }
 
 std::string Trend(const v1::Metric& m) {
@@ -123,7 +143,7 @@ std::string Trend(const v1::Metric& m) {
       arrow = "↓";
       break;
     case v1::DIRECTION_FLAT:
-      return "→ no change";
+      return "→ no real change";
     default:
       return "";
   }
@@ -137,9 +157,10 @@ std::string Trend(const v1::Metric& m) {
   }
 }
 
+// CSV: full precision; empty where undefined.
 Cell Raw(bool has, double v) {
   if (!has) return {""};
-  return {absl::StrFormat("%.10g", v), true};
+  return {Shortest(v), true};
 }
 
 }  // namespace
@@ -152,9 +173,10 @@ absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
     const ReportArgs& a) {
   v1::ChannelReportRequest r;
   if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
-  if (a.compare == "none") {
+  const std::string compare = NormaliseName(a.compare);
+  if (compare == "none") {
     r.set_no_comparison(true);
-  } else if (!a.compare.empty() && a.compare != "previous") {
+  } else if (!compare.empty() && compare != "previous") {
     std::vector<std::string> parts = absl::StrSplit(a.compare, "..");
     if (parts.size() != 2) {
       return Bad("compare",
@@ -165,11 +187,9 @@ absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
     if (!p.ok()) return p.status();
     *r.mutable_compare() = *p;
   }
-  if (a.group_by == "campaign") {
-    r.set_group_by(v1::GROUP_BY_CHANNEL_CAMPAIGN);
-  } else if (!a.group_by.empty() && a.group_by != "channel") {
-    return Bad("group_by", "channel or campaign");
-  }
+  absl::StatusOr<v1::GroupBy> group_by = ParseGroupBy(a.group_by);
+  if (!group_by.ok()) return group_by.status();
+  if (*group_by == v1::GROUP_BY_CHANNEL_CAMPAIGN) r.set_group_by(*group_by);
   if (a.intervals) {
     r.mutable_intervals()->set_level(a.level);
     r.mutable_intervals()->set_replicates(a.replicates);
@@ -180,12 +200,15 @@ absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
 absl::StatusOr<v1::CashFlowRequest> BuildCashFlowRequest(const ReportArgs& a) {
   v1::CashFlowRequest r;
   if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
-  if (a.granularity == "week") {
+  const std::string g = NormaliseName(a.granularity);
+  if (g == "week") {
     r.set_granularity(v1::GRANULARITY_WEEK);
-  } else if (a.granularity.empty() || a.granularity == "day") {
+  } else if (g.empty() || g == "day") {
     r.set_granularity(v1::GRANULARITY_DAY);
   } else {
-    return Bad("granularity", "day or week");
+    return Bad("granularity",
+               absl::StrCat("\"", a.granularity, "\" is not day or week",
+                            DidYouMean(g, {"day", "week"})));
   }
   return r;
 }
@@ -194,18 +217,20 @@ absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
     const ReportArgs& a) {
   v1::RetentionCohortsRequest r;
   if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
-  if (a.granularity == "week") {
+  const std::string g = NormaliseName(a.granularity);
+  if (g == "week") {
     r.set_granularity(v1::GRANULARITY_WEEK);
-  } else if (a.granularity.empty() || a.granularity == "month") {
+  } else if (g.empty() || g == "month") {
     r.set_granularity(v1::GRANULARITY_MONTH);
   } else {
-    return Bad("granularity", "month or week");
+    return Bad("granularity",
+               absl::StrCat("\"", a.granularity, "\" is not month or week",
+                            DidYouMean(g, {"month", "week"})));
   }
-  for (absl::string_view h :
-       absl::StrSplit(a.horizons, ',', absl::SkipEmpty())) {
+  for (const std::string& h : SplitList(a.horizons)) {
     int days;
     if (!absl::SimpleAtoi(h, &days)) {
-      return Bad("horizons", "whole days, comma-separated (30,60,90)");
+      return Bad("horizon_days", "whole days, comma-separated (30,60,90)");
     }
     r.add_horizon_days(days);
   }
@@ -292,8 +317,8 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
                                  Raw(m.has_previous(), m.previous()),
                                  Raw(m.has_change(), m.change()),
                                  Raw(m.has_change_ratio(), m.change_ratio()),
-                                 {v1::Direction_Name(m.direction())},
-                                 {v1::Assessment_Name(m.assessment())}};
+                                 {EnumWord(m.direction())},
+                                 {EnumWord(m.assessment())}};
         if (intervals) {
           row.insert(row.begin() + 4,
                      {Raw(m.has_low(), m.low()), Raw(m.has_high(), m.high())});
@@ -301,13 +326,7 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
         t.rows.push_back(std::move(row));
         continue;
       }
-      std::string change;
-      if (m.has_change_ratio()) {
-        change = absl::StrFormat("%+.1f%%", m.change_ratio() * 100);
-      } else if (m.has_change()) {
-        change = absl::StrCat(m.change() >= 0 ? "+" : "",
-                              FormatValue(id, m.change(), r.currency()));
-      }
+      const std::string change = ChangeWords(id, m, r.currency());
       std::string label = channel == kBaselineRow
                               ? "Would have happened anyway (baseline)"
                               : ChannelLabel(channel);
@@ -315,19 +334,26 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
         label = absl::StrCat(label, " / ",
                              campaign.empty() ? "(no campaign)" : campaign);
       }
+      std::string figure = Info(id).label;
+      if (Info(id).money && !r.currency().empty()) {
+        absl::StrAppend(&figure, " (", r.currency(), ")");
+      }
       std::vector<Cell> row = {
           {shown++ == 0 ? label : ""},
-          {Info(id).label},
+          {figure},
           {m.has_value() ? FormatValue(id, m.value(), r.currency()) : "n/a"},
           {m.has_previous() ? FormatValue(id, m.previous(), r.currency())
-                            : (r.request().no_comparison() ? "" : "n/a")},
+           : r.request().no_comparison() ? ""
+           : r.comparison_empty()        ? "no data"
+                                         : "n/a"},
           {change},
           {Trend(m)}};
       if (intervals) {
         std::string range;
         if (m.has_low() || m.has_high()) {
           range = absl::StrCat(
-              m.has_low() ? FormatValue(id, m.low(), r.currency()) : "", " to ",
+              m.has_low() ? FormatValue(id, m.low(), r.currency()) : "n/a",
+              " to ",
               m.has_high() ? FormatValue(id, m.high(), r.currency())
                            : "no limit");
         }
@@ -346,13 +372,17 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
 
 Table CashFlowTable(const v1::CashFlowResponse& r, bool human) {
   Table t;
-  t.columns = {"channel",   "from", "revenue_in",
-               "spend_out", "net",  "running_net"};
+  t.columns = {"channel",   "start", "revenue_in",
+               "spend_out", "net",   "running_net"};
+  if (human && !r.currency().empty()) {
+    for (size_t c = 2; c < t.columns.size(); ++c) {
+      absl::StrAppend(&t.columns[c], " (", r.currency(), ")");
+    }
+  }
   auto add = [&](const v1::CashFlowSeries& s) {
     for (const v1::CashFlowPoint& p : s.points()) {
       auto money = [&](double v) -> Cell {
-        return human ? Cell{FormatMoney(v, r.currency())}
-                     : Cell{absl::StrFormat("%.2f", v), true};
+        return human ? Cell{FormatMoney(v, r.currency())} : Raw(true, v);
       };
       t.rows.push_back({{human ? ChannelLabel(s.channel()) : s.channel()},
                         {Date(p.start())},
@@ -369,10 +399,13 @@ Table CashFlowTable(const v1::CashFlowResponse& r, bool human) {
 
 Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
   Table t;
-  t.columns = {"cohort", "channel", "customers",
-               "spend",  "cac",     "payback_days"};
+  t.columns = {"start", "channel", "customers", "spend", "cac", "payback_days"};
+  if (human && !r.currency().empty()) {
+    t.columns[3] = absl::StrCat("spend (", r.currency(), ")");
+    t.columns[4] = absl::StrCat("cac (", r.currency(), ")");
+  }
   for (int32_t days : r.request().horizon_days()) {
-    t.columns.push_back(absl::StrCat("retained_", days, "d"));
+    t.columns.push_back(absl::StrCat("retention_rate_", days, "d"));
     t.columns.push_back(absl::StrCat("revenue_per_customer_", days, "d"));
     t.columns.push_back(absl::StrCat("ltv_to_cac_", days, "d"));
   }
@@ -381,9 +414,8 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
     std::vector<Cell> row;
     row.push_back({Date(c.start())});
     row.push_back({human ? ChannelLabel(c.channel()) : c.channel()});
-    row.push_back({human ? absl::StrFormat("%.1f", c.customers())
-                         : absl::StrFormat("%.6g", c.customers()),
-                   true});
+    row.push_back(human ? Cell{absl::StrFormat("%.1f", c.customers()), true}
+                        : Raw(true, c.customers()));
     if (human) {
       row.push_back({FormatMoney(c.spend(), cur)});
       row.push_back({c.has_cac() ? FormatMoney(c.cac(), cur) : "n/a"});
@@ -397,13 +429,13 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
     for (const v1::CohortHorizon& h : c.horizons()) {
       if (human) {
         row.push_back(
-            {h.has_retention_rate() ? Percent(h.retention_rate()) : "-"});
+            {h.has_retention_rate() ? Percent(h.retention_rate()) : "n/a"});
         row.push_back({h.has_revenue_per_customer()
                            ? FormatMoney(h.revenue_per_customer(), cur)
-                           : "-"});
+                           : "n/a"});
         row.push_back({h.has_ltv_to_cac()
                            ? absl::StrFormat("%.2f", h.ltv_to_cac())
-                           : "-"});
+                           : "n/a"});
       } else {
         row.push_back(Raw(h.has_retention_rate(), h.retention_rate()));
         row.push_back(
@@ -428,11 +460,8 @@ Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
       if (human && id) return {FormatValue(*id, v, currency)};
       return Raw(true, v);
     };
-    std::string status = v1::GoalStatus_Name(p.status());
-    if (human) {
-      status = absl::AsciiStrToLower(status.substr(strlen("GOAL_STATUS_")));
-      std::replace(status.begin(), status.end(), '_', ' ');
-    }
+    std::string status = EnumWord(p.status());
+    if (human) std::replace(status.begin(), status.end(), '_', ' ');
     t.rows.push_back(
         {{p.goal().name()},
          {human ? ChannelLabel(p.goal().channel()) : p.goal().channel()},
@@ -448,18 +477,35 @@ Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
   return t;
 }
 
-std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
-  std::vector<std::string> out;
+std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
+  std::vector<SummaryLine> out;
   const std::string& cur = r.currency();
-  const bool compared = !r.request().no_comparison();
+  const bool compared = !r.request().no_comparison() && !r.comparison_empty();
   const std::string than =
       compared ? absl::StrCat(" than ", Date(r.request().compare().start()),
                               " to ", Date(r.request().compare().end()))
                : "";
+  auto line = [&](const char* topic, const std::string& channel,
+                  std::optional<MetricId> id, const v1::Metric* m,
+                  std::string text) {
+    SummaryLine l;
+    l.topic = topic;
+    l.channel = channel;
+    if (id) l.metric = Info(*id).name;
+    if (m != nullptr && m->has_value()) l.value = m->value();
+    if (m != nullptr && m->has_previous()) l.previous = m->previous();
+    if (m != nullptr) l.direction = EnumWord(m->direction());
+    l.text = std::move(text);
+    out.push_back(std::move(l));
+  };
+  // ", 12% more than ..." for counts and money.
   auto change_words = [&](const v1::Metric& m, const char* up,
                           const char* down) -> std::string {
+    if (!compared || !m.has_previous()) return "";
+    if (m.direction() == v1::DIRECTION_FLAT) {
+      return absl::StrCat(", no real change", than);
+    }
     if (!m.has_change_ratio()) return "";
-    if (m.direction() == v1::DIRECTION_FLAT) return ", the same as before";
     return absl::StrFormat(", %.0f%% %s%s", std::fabs(m.change_ratio()) * 100,
                            m.change_ratio() > 0 ? up : down, than);
   };
@@ -467,13 +513,21 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
   const v1::Metric& customers = MetricOf(total, MetricId::kNewCustomers);
   const v1::Metric& revenue = MetricOf(total, MetricId::kRevenue);
   const v1::Metric& spend = MetricOf(total, MetricId::kSpend);
-  out.push_back(absl::StrCat(
-      "From ", Date(r.request().period().start()), " to ",
-      Date(r.request().period().end()),
-      " (exclusive): ", Customers(customers.value()),
-      change_words(customers, "more", "fewer"), "; revenue ",
-      FormatMoney(revenue.value(), cur), change_words(revenue, "more", "less"),
-      "; marketing spend ", FormatMoney(spend.value(), cur), "."));
+  line("period", "", MetricId::kNewCustomers, &customers,
+       absl::StrCat("From ", Date(r.request().period().start()), " to ",
+                    Date(r.request().period().end()),
+                    " (exclusive): ", Customers(customers.value()),
+                    change_words(customers, "more", "fewer"), "; revenue ",
+                    FormatMoney(revenue.value(), cur),
+                    change_words(revenue, "more", "less"), "; marketing spend ",
+                    FormatMoney(spend.value(), cur), "."));
+  if (r.comparison_empty()) {
+    line("comparison", "", std::nullopt, nullptr,
+         absl::StrCat("The comparison period, ",
+                      Date(r.request().compare().start()), " to ",
+                      Date(r.request().compare().end()),
+                      ", holds no data: nothing to compare with."));
+  }
   // The channels that brought the most new customers.
   std::vector<const v1::ChannelRow*> rows;
   for (const v1::ChannelRow& row : r.channels()) rows.push_back(&row);
@@ -491,9 +545,9 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
       absl::StrAppend(&name, " (", row->campaign(), ")");
     if (n.value() <= 0) {
       if (cost.value() > 0) {
-        out.push_back(absl::StrCat(name, " cost ",
-                                   FormatMoney(cost.value(), cur),
-                                   " and brought no new customers."));
+        line("channel", row->channel(), MetricId::kSpend, &cost,
+             absl::StrCat(name, " cost ", FormatMoney(cost.value(), cur),
+                          " and brought no new customers."));
       }
       continue;
     }
@@ -501,7 +555,9 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
     std::string s = absl::StrCat(name, " brought ", Customers(n.value()));
     if (cac.has_value() && cost.value() > 0) {
       absl::StrAppend(&s, " at ", FormatMoney(cac.value(), cur), " each");
-      if (cac.has_change_ratio() && cac.direction() != v1::DIRECTION_FLAT) {
+      if (compared && cac.direction() == v1::DIRECTION_FLAT) {
+        absl::StrAppend(&s, ", no real change in cost", than);
+      } else if (compared && cac.has_change_ratio()) {
         absl::StrAppend(
             &s,
             absl::StrFormat(", %.0f%% %s", std::fabs(cac.change_ratio()) * 100,
@@ -511,41 +567,70 @@ std::vector<std::string> Summary(const v1::ChannelReportResponse& r) {
     } else {
       absl::StrAppend(&s, " with no recorded spend");
     }
-    out.push_back(s + ".");
+    line("channel", row->channel(), MetricId::kNewCustomers, &n, s + ".");
   }
   const v1::Metric& churn = MetricOf(total, MetricId::kChurnRate);
   if (churn.has_value()) {
     std::string s =
         absl::StrCat("Customers lost (churn): ", Percent(churn.value()));
-    if (churn.has_previous() && churn.direction() != v1::DIRECTION_FLAT &&
-        churn.direction() != v1::DIRECTION_UNSPECIFIED) {
-      absl::StrAppend(
-          &s, ", ", churn.direction() == v1::DIRECTION_UP ? "up" : "down",
-          " from ", Percent(churn.previous()),
-          churn.assessment() == v1::ASSESSMENT_BAD ? " (worse)" : " (better)");
+    if (compared && churn.has_previous()) {
+      if (churn.direction() == v1::DIRECTION_FLAT) {
+        absl::StrAppend(&s, ", no real change from ",
+                        Percent(churn.previous()));
+      } else {
+        absl::StrAppend(
+            &s, ", ", churn.direction() == v1::DIRECTION_UP ? "up" : "down",
+            absl::StrFormat(" %.1f pts", std::fabs(churn.change()) * 100),
+            " from ", Percent(churn.previous()),
+            churn.assessment() == v1::ASSESSMENT_BAD ? " (worse)"
+                                                     : " (better)");
+      }
     }
-    out.push_back(s + ".");
+    line("churn", "", MetricId::kChurnRate, &churn, s + ".");
   }
   const v1::Metric& profit = MetricOf(total, MetricId::kProfitContribution);
-  out.push_back(
+  line(
+      "profit", "", MetricId::kProfitContribution, &profit,
       absl::StrCat("Profit after marketing: ", FormatMoney(profit.value(), cur),
                    change_words(profit, "more", "less"), "."));
   for (const v1::GoalProgress& g : r.goals()) {
-    std::string status =
-        v1::GoalStatus_Name(g.status()).substr(strlen("GOAL_STATUS_"));
-    status = absl::AsciiStrToLower(status);
+    std::string status = EnumWord(g.status());
     std::replace(status.begin(), status.end(), '_', ' ');
     const std::optional<MetricId> id = MetricByName(g.goal().metric());
-    out.push_back(absl::StrCat(
+    SummaryLine& l = out.emplace_back();
+    l.topic = "goal";
+    l.channel = g.goal().channel();
+    l.metric = g.goal().metric();
+    if (g.has_actual()) l.value = g.actual();
+    l.target = g.goal().target();
+    l.direction = EnumWord(g.status());
+    l.text = absl::StrCat(
         "Goal \"", g.goal().name(), "\" (", ChannelLabel(g.goal().channel()),
         ", ", id ? Info(*id).label : g.goal().metric(), " target ",
         id ? FormatValue(*id, g.goal().target(), cur) : "", "): ", status,
         g.has_actual() && id
             ? absl::StrCat(", ", FormatValue(*id, g.actual(), cur), " so far")
             : "",
-        "."));
+        ".");
   }
   return out;
+}
+
+Table SummaryTable(const std::vector<SummaryLine>& lines) {
+  Table t;
+  t.columns = {"topic",    "channel", "metric",    "value",
+               "previous", "target",  "direction", "text"};
+  for (const SummaryLine& l : lines) {
+    t.rows.push_back({{l.topic},
+                      {l.channel},
+                      {l.metric},
+                      Raw(l.value.has_value(), l.value.value_or(0)),
+                      Raw(l.previous.has_value(), l.previous.value_or(0)),
+                      Raw(l.target.has_value(), l.target.value_or(0)),
+                      {l.direction},
+                      {l.text}});
+  }
+  return t;
 }
 
 std::string ReportJson(const google::protobuf::Message& message) {

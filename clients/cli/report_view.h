@@ -54,8 +54,23 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human);
 Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
                  absl::string_view currency, bool human);
 
+// One sentence of `report summary` with the figures it tells.
+struct SummaryLine {
+  std::string topic;    // period, comparison, channel, churn, profit, goal
+  std::string channel;  // The channel told about; "" for the total.
+  std::string metric;   // The ChannelFigures field the sentence is about.
+  std::optional<double> value, previous, target;
+  // The metric's direction (up, down, flat), or for a goal its status
+  // (on_track, ...); "" if none.
+  std::string direction;
+  std::string text;
+};
+
 // The sentences that matter for the period, from the report's figures.
-std::vector<std::string> Summary(const v1::ChannelReportResponse& r);
+std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r);
+// The sentences as rows (for --format=json|csv): topic, channel, metric,
+// value, previous, target, direction, text.
+Table SummaryTable(const std::vector<SummaryLine>& lines);
 
 // The response as proto3 JSON (field names as in the proto).
 std::string ReportJson(const google::protobuf::Message& message);

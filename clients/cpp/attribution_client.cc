@@ -141,6 +141,33 @@ AttributionClient::DescribeWorkspace(absl::string_view workspace) {
       &v1::AttributionService::StubInterface::DescribeWorkspace, request);
 }
 
+absl::StatusOr<v1::ListWorkspacesResponse> AttributionClient::ListWorkspaces() {
+  return Unary<v1::ListWorkspacesResponse>(
+      *stub_, api_key_, &v1::AttributionService::StubInterface::ListWorkspaces,
+      v1::ListWorkspacesRequest());
+}
+
+absl::Status AttributionClient::ExportEvents(
+    const v1::ExportEventsRequest& request,
+    absl::FunctionRef<absl::Status(const v1::ExportEventsResponse&)> fn) {
+  grpc::ClientContext context;
+  AddKey(api_key_, &context);
+  std::unique_ptr<grpc::ClientReaderInterface<v1::ExportEventsResponse>>
+      reader = stub_->ExportEvents(&context, request);
+  v1::ExportEventsResponse message;
+  absl::Status failed;
+  while (reader->Read(&message)) {
+    failed = fn(message);
+    if (!failed.ok()) {
+      context.TryCancel();
+      break;
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (!failed.ok()) return failed;
+  return s.ok() ? absl::OkStatus() : FromGrpcStatus(s);
+}
+
 absl::StatusOr<v1::AttributeResponse> AttributionClient::Attribute(
     const v1::AttributeRequest& request) {
   return Unary<v1::AttributeResponse>(

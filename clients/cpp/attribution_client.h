@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -97,6 +98,12 @@ class AttributionClient {
   absl::StatusOr<v1::TopPathsResponse> TopPaths(
       const v1::TopPathsRequest& request);
   absl::StatusOr<v1::CreateBackupResponse> CreateBackup(absl::string_view name);
+  absl::StatusOr<v1::ListWorkspacesResponse> ListWorkspaces();
+  // Streams the export, calling `fn` on every message as it arrives; stops
+  // with fn's error if it returns one.
+  absl::Status ExportEvents(
+      const v1::ExportEventsRequest& request,
+      absl::FunctionRef<absl::Status(const v1::ExportEventsResponse&)> fn);
   std::unique_ptr<IngestStream> StartIngest();
   absl::StatusOr<v1::Experiment> RecordExperiment(
       const v1::Experiment& experiment);

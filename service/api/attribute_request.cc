@@ -1,5 +1,7 @@
 #include "service/api/attribute_request.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "service/api/event_conversion.h"
 #include "service/core/limits.h"
@@ -257,6 +259,20 @@ absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
                                    &out->intervals.emplace()));
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> UnknownChannels(const IndexSnapshot* index,
+                                         const AttributeQuery& query) {
+  std::vector<std::string> out;
+  for (const auto* list : {&query.include_channels, &query.exclude_channels}) {
+    for (const std::string& c : *list) {
+      if ((index == nullptr || index->ChannelId(c) < 0) &&
+          std::find(out.begin(), out.end(), c) == out.end()) {
+        out.push_back(c);
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<bool> ChannelFilter(const IndexSnapshot& index,

@@ -54,6 +54,11 @@ absl::Status ParseModel(const v1::ModelSpec& in, const std::string& field,
                         ModelParams* out, v1::ModelSpec* applied);
 
 // channel_allowed for `index` from the query's include/exclude lists.
+// The channels of include_channels and exclude_channels (in that order,
+// each once) that the workspace has never seen; `index` may be null.
+std::vector<std::string> UnknownChannels(const IndexSnapshot* index,
+                                         const AttributeQuery& query);
+
 std::vector<bool> ChannelFilter(const IndexSnapshot& index,
                                 const AttributeQuery& query);
 

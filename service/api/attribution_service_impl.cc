@@ -308,10 +308,16 @@ class IngestStream final
         mu_.Lock();
         response.set_stored(result.stored);
         response.set_duplicates(result.duplicates);
+        response.set_conflicts(result.conflicts);
+        for (std::string& id : result.conflict_ids) {
+          response.add_conflict_event_ids(std::move(id));
+        }
       }
       if (!batch.error.status.ok()) {
         response.clear_stored();
         response.clear_duplicates();
+        response.clear_conflicts();
+        response.clear_conflict_event_ids();
         v1::BatchError* e = response.mutable_error();
         e->set_code(static_cast<int32_t>(batch.error.status.code()));
         e->set_message(std::string(batch.error.status.message()));
@@ -564,6 +570,10 @@ absl::Status AttributionServiceImpl::RecordEventsImpl(
   RETURN_IF_ERROR(error.status);
   response->set_stored(result.stored);
   response->set_duplicates(result.duplicates);
+  response->set_conflicts(result.conflicts);
+  for (std::string& id : result.conflict_ids) {
+    response->add_conflict_event_ids(std::move(id));
+  }
   return absl::OkStatus();
 }
 
@@ -678,6 +688,9 @@ absl::Status AttributionServiceImpl::AttributeImpl(
   query.paths.cancelled = StopWhen(context);
   PathSet paths;
   store_.ReadIndex(request.workspace(), [&](const IndexSnapshot* index) {
+    for (std::string& c : UnknownChannels(index, query)) {
+      response->add_unknown_channels(std::move(c));
+    }
     if (index == nullptr) return;  // No data: every total is 0.
     query.paths.channel_allowed = ChannelFilter(*index, query);
     paths = ExtractPaths(*index, query.paths, options_.query_threads);
@@ -843,6 +856,9 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
       return;
     }
     query.paths.channel_allowed = ChannelFilter(*index, query);
+    for (std::string& c : UnknownChannels(index, query)) {
+      response->add_unknown_channels(std::move(c));
+    }
     std::vector<Group> local;
     const std::vector<CustomerConversion> conversions =
         ExtractCustomer(*index, *customer, query.paths, &local);
@@ -1012,6 +1028,9 @@ absl::Status AttributionServiceImpl::TopPathsImpl(
   PathSet paths;
   store_.ReadIndex(
       request.selection().workspace(), [&](const IndexSnapshot* index) {
+        for (std::string& c : UnknownChannels(index, query)) {
+          response->add_unknown_channels(std::move(c));
+        }
         if (index == nullptr) return;
         query.paths.channel_allowed = ChannelFilter(*index, query);
         paths = ExtractPaths(*index, query.paths, options_.query_threads);
@@ -1139,6 +1158,123 @@ absl::Status AttributionServiceImpl::DescribeWorkspaceImpl(
   response->set_conversions(summary.stats.conversions);
   for (std::string& c : summary.channels) response->add_channels(std::move(c));
   return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::ListWorkspaces(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::ListWorkspacesRequest, v1::ListWorkspacesResponse>(
+      context, request, response, [&](const auto&, auto* resp) -> absl::Status {
+        ASSIGN_OR_RETURN(std::string authorization, AuthorizationOf(*context));
+        // Any known key may ask; it sees the workspaces it may read.
+        if (options_.auth_enabled) {
+          RETURN_IF_ERROR(Keys()->Authenticate(authorization));
+        }
+        ASSIGN_OR_RETURN(std::vector<std::string> all, store_.ListWorkspaces());
+        for (std::string& w : all) {
+          if (Authorize(authorization, w, Role::kReader).ok()) {
+            resp->add_workspaces(std::move(w));
+          }
+        }
+        return absl::OkStatus();
+      });
+}
+
+namespace {
+
+constexpr size_t kExportEventsPerMessage = 5000;
+
+// ExportEvents: reads a batch from the snapshot, writes it, reads the next
+// once the write is done.
+class ExportStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit ExportStream(std::unique_ptr<EventReader> reader)
+      : reader_(std::move(reader)) {
+    WriteNext();
+  }
+  // Finishes at once with `status`.
+  explicit ExportStream(const absl::Status& status) {
+    Finish(ToGrpcStatus(status));
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
+      return;
+    }
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteNext() {
+    if (!more_) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    events_.clear();
+    absl::StatusOr<bool> more =
+        reader_->Next(kExportEventsPerMessage, &events_);
+    if (!more.ok()) {
+      Finish(ToGrpcStatus(more.status()));
+      return;
+    }
+    more_ = *more;
+    if (events_.empty()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    v1::ExportEventsResponse message;
+    for (const Event& e : events_) EventToProto(e, message.add_events());
+    ToByteBuffer(message, &buffer_);
+    StartWrite(&buffer_);
+  }
+
+  std::unique_ptr<EventReader> reader_;
+  std::vector<Event> events_;
+  grpc::ByteBuffer buffer_;
+  bool more_ = true;
+};
+
+absl::StatusOr<int64_t> BoundUs(const google::protobuf::Timestamp& ts,
+                                absl::string_view field) {
+  if (ts.nanos() < 0 || ts.nanos() > 999'999'999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".nanos: must be 0 to 999999999"));
+  }
+  if (ts.seconds() < -62'135'596'800 || ts.seconds() > 253'402'300'799) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be between 0001-01-01 and 9999-12-31"));
+  }
+  return ts.seconds() * 1'000'000 + ts.nanos() / 1000;
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
+AttributionServiceImpl::ExportEvents(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request) {
+  v1::ExportEventsRequest req;
+  absl::Status s = ParseStrict(BytesOf(*request), &req);
+  if (s.ok()) s = Authorize(*context, req.workspace(), Role::kReader);
+  if (s.ok()) s = ValidateWorkspace(req.workspace());
+  int64_t start_us = INT64_MIN, end_us = INT64_MAX;
+  if (s.ok() && req.has_start()) {
+    absl::StatusOr<int64_t> us = BoundUs(req.start(), "start");
+    s = us.status();
+    if (us.ok()) start_us = *us;
+  }
+  if (s.ok() && req.has_end()) {
+    absl::StatusOr<int64_t> us = BoundUs(req.end(), "end");
+    s = us.status();
+    if (us.ok()) end_us = *us;
+  }
+  if (s.ok() && start_us >= end_us) {
+    s = absl::InvalidArgumentError("end: must be after start");
+  }
+  if (!s.ok()) return new ExportStream(s);
+  return new ExportStream(
+      store_.ReadEvents(req.workspace(), req.customer_id(), start_us, end_us));
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(

@@ -81,10 +81,11 @@ using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_Reco
                                         v1::AttributionService::
                                             WithRawCallbackMethod_RecordExperiment<
                                                 v1::AttributionService::WithRawCallbackMethod_ListExperiments<
-                                                    v1::AttributionService::
-                                                        WithRawCallbackMethod_DeleteExperiment<
-                                                            v1::AttributionService::
-                                                                Service>>>>>>>>>>>>;
+                                                    v1::AttributionService::WithRawCallbackMethod_DeleteExperiment<
+                                                        v1::AttributionService::WithRawCallbackMethod_ListWorkspaces<
+                                                            v1::AttributionService::WithRawCallbackMethod_ExportEvents<
+                                                                v1::AttributionService::
+                                                                    Service>>>>>>>>>>>>>>;
 
 class IngestStream;
 
@@ -137,6 +138,12 @@ class AttributionServiceImpl final : public RawAttributionService {
   grpc::ServerUnaryReactor* DeleteExperiment(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListWorkspaces(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportEvents(
+      grpc::CallbackServerContext* context,
+      const grpc::ByteBuffer* request) override;
 
   // The typed work of the calls above, after parsing; also what the fuzz
   // targets drive. Each authorises against the call's metadata first.

@@ -185,9 +185,9 @@ BatchError EventsFromProto(
             -1};
   }
   if (static_cast<size_t>(in.size()) > max_events) {
-    return {absl::ResourceExhaustedError(
-                absl::StrCat("events: ", in.size(),
-                             " events exceed the batch limit of ", max_events)),
+    return {absl::ResourceExhaustedError(absl::StrCat(
+                "events: ", in.size(), " events exceed the batch limit of ",
+                max_events, " (--max_batch_events)")),
             -1};
   }
   out->resize(in.size());

@@ -122,6 +122,38 @@ absl::StatusOr<std::string> ReportCurrency(
   return seen.empty() ? std::string() : *seen.begin();
 }
 
+// The previous calendar month, quarter or year when `period` is exactly
+// one, else the period of equal length before it.
+TimeRange DefaultComparison(const TimeRange& period) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilSecond start =
+      absl::ToCivilSecond(absl::FromUnixMicros(period.start_us), utc);
+  const absl::CivilSecond end =
+      absl::ToCivilSecond(absl::FromUnixMicros(period.end_us), utc);
+  const absl::CivilMonth first(start);
+  const bool whole_months = absl::CivilSecond(first) == start &&
+                            absl::CivilSecond(absl::CivilMonth(end)) == end;
+  if (whole_months) {
+    const int64_t months = absl::CivilMonth(end) - first;
+    const bool calendar = months == 1 ||
+                          (months == 3 && (first.month() - 1) % 3 == 0) ||
+                          (months == 12 && first.month() == 1);
+    if (calendar) {
+      return {absl::ToUnixMicros(absl::FromCivil(first - months, utc)),
+              period.start_us};
+    }
+  }
+  const int64_t length = period.end_us - period.start_us;
+  return {period.start_us - length, period.start_us};
+}
+
+bool HoldsNothing(const Tally& t) {
+  return t.reach == 0 && t.new_prospects == 0 && t.leads == 0 &&
+         t.new_customers == 0 && t.revenue_micros == 0 && t.buyers == 0 &&
+         t.churned == 0 && t.spend_micros == 0 && t.positive == 0 &&
+         t.neutral == 0 && t.negative == 0;
+}
+
 void ComparisonToProto(const Comparison& c, v1::Metric* m) {
   if (c.value) m->set_value(*c.value);
   if (c.previous) m->set_previous(*c.previous);
@@ -644,8 +676,7 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
     RETURN_IF_ERROR(
         ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
   } else {
-    const int64_t length = periods[0].end_us - periods[0].start_us;
-    periods.push_back({periods[0].start_us - length, periods[0].start_us});
+    periods.push_back(DefaultComparison(periods[0]));
     PeriodToProto(periods[1], applied->mutable_compare());
   }
   ReportOptions o;
@@ -686,6 +717,10 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
   const PeriodTally& now = tallies.periods[0];
   const PeriodTally* before =
       tallies.periods.size() > 1 ? &tallies.periods[1] : nullptr;
+  if (before != nullptr && HoldsNothing(before->total)) {
+    response->set_comparison_empty(true);
+    before = nullptr;  // Nothing to compare with, rather than zeros.
+  }
   std::set<GroupName> names;
   for (const auto& [name, t] : now.groups) names.insert(name);
   if (before != nullptr) {

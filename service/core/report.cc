@@ -16,10 +16,12 @@ constexpr MetricInfo kMetrics[kMetricCount] = {
     {"new_prospects", "New prospects", Polarity::kUpIsGood, true, false, false},
     {"leads", "Leads", Polarity::kUpIsGood, true, false, false},
     {"new_customers", "New customers", Polarity::kUpIsGood, true, false, false},
-    {"lead_to_customer_rate", "Leads who became customers", Polarity::kUpIsGood,
-     false, false, true},
-    {"prospect_to_customer_rate", "Prospects who became customers",
-     Polarity::kUpIsGood, false, false, true},
+    // Ratios, not shares: customers who never were a lead count too, so
+    // they may pass 1.
+    {"lead_to_customer_rate", "New customers per lead", Polarity::kUpIsGood,
+     false, false, false},
+    {"prospect_to_customer_rate", "New customers per new prospect",
+     Polarity::kUpIsGood, false, false, false},
     {"revenue", "Revenue", Polarity::kUpIsGood, true, true, false},
     {"revenue_per_customer", "Revenue per customer", Polarity::kUpIsGood, false,
      true, false},
@@ -840,7 +842,14 @@ Comparison Compare(MetricId id, std::optional<double> value,
   const double change = *value - *previous;
   c.change = change;
   if (*previous != 0) c.change_ratio = change / std::fabs(*previous);
-  if (std::fabs(change) < 1e-9) {
+  // No real change: under kNoRealChangePoints for a rate, under
+  // kNoRealChangeRatio of the previous value otherwise.
+  const bool no_real_change =
+      Info(id).rate ? std::fabs(change) < kNoRealChangePoints
+      : *previous != 0
+          ? std::fabs(change) < kNoRealChangeRatio * std::fabs(*previous)
+          : std::fabs(change) < 1e-9;
+  if (no_real_change) {
     c.direction = Direction::kFlat;
     c.assessment = Assessment::kNeutral;
     return c;

@@ -164,6 +164,11 @@ struct Comparison {
   Direction direction = Direction::kNone;
   Assessment assessment = Assessment::kNone;
 };
+// Direction::kFlat ("no real change", assessed neutral) below these: a rate
+// that moved less than 0.1 percentage point, any other figure less than
+// 0.5% of its previous value (or not at all, from 0).
+inline constexpr double kNoRealChangePoints = 0.001;
+inline constexpr double kNoRealChangeRatio = 0.005;
 Comparison Compare(MetricId id, std::optional<double> value,
                    std::optional<double> previous);
 

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "attribution/v1/attribution_service.pb.h"
+#include "clients/cli/vocabulary.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -27,8 +29,11 @@ google::protobuf::Struct ParseJson(const std::string& text) {
   return s;
 }
 
+// A number field; 64-bit integers come as strings (proto3 JSON).
 double Field(const google::protobuf::Struct& s, const std::string& name) {
-  return s.fields().at(name).number_value();
+  const google::protobuf::Value& v = s.fields().at(name);
+  if (v.has_string_value()) return std::stod(v.string_value());
+  return v.number_value();
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -113,16 +118,32 @@ TEST_F(AttributionctlTest, ReportsRejectedRowsByLineAndImportsTheRest) {
 
   CommandResult journey = Ctl({"--format=json", "journey", "c1"});
   ASSERT_EQ(journey.exit_code, 0) << journey.err;
+  // GetJourneyResponse as proto3 JSON, enum values as words.
   auto j = ParseJson(journey.out);
   const auto& events = j.fields().at("events").list_value().values();
   ASSERT_EQ(events.size(), 2);
-  EXPECT_EQ(events[0].struct_value().fields().at("event_id").string_value(),
+  const auto& first = events[0].struct_value().fields();
+  EXPECT_EQ(first.at("event")
+                .struct_value()
+                .fields()
+                .at("touchpoint")
+                .struct_value()
+                .fields()
+                .at("event_id")
+                .string_value(),
             "t1");
-  EXPECT_EQ(
-      events[0].struct_value().fields().at("effective_stage").string_value(),
-      "discovery");
-  EXPECT_EQ(events[1].struct_value().fields().at("revenue").string_value(),
-            "49.90");
+  EXPECT_EQ(first.at("effective_stage").string_value(), "discovery");
+  EXPECT_TRUE(first.at("stage_derived").bool_value());
+  EXPECT_EQ(Field(events[1]
+                      .struct_value()
+                      .fields()
+                      .at("event")
+                      .struct_value()
+                      .fields()
+                      .at("conversion")
+                      .struct_value(),
+                  "revenue_micros"),
+            49900000);
   EXPECT_EQ(j.fields().at("first_purchase_at").string_value(),
             "2026-03-02T09:30:00Z");
 }
@@ -175,7 +196,7 @@ TEST_F(AttributionctlTest, ImportsJsonLinesAndExportsAReimportableCsv) {
   ASSERT_EQ(erased.exit_code, 0) << erased.err;
   EXPECT_EQ(Field(ParseJson(erased.out), "touchpoints_removed"), 2);
   CommandResult gone = Ctl({"journey", "c1"});
-  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_EQ(gone.exit_code, 3);  // The server's answer, not a usage error.
   EXPECT_THAT(gone.err, HasSubstr("NOT_FOUND"));
 }
 
@@ -197,19 +218,22 @@ TEST_F(AttributionctlTest, AttributesAndListsPathsFromTheCommandLine) {
                          "--model=linear,markov", "--from=2026-03-01",
                          "--to=2026-04-01", "--group-by=channel"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto doc = ParseJson(r.out);
-  EXPECT_EQ(Field(doc, "conversions"), 2);
-  EXPECT_EQ(Field(doc, "non_converting_journeys"), 1);
+  // The AttributeResponse itself.
+  v1::AttributeResponse doc;
+  ASSERT_TRUE(cli::ParseMessageJson(r.out, &doc).ok()) << r.out;
+  EXPECT_EQ(doc.totals().conversions(), 2);
+  EXPECT_EQ(doc.totals().non_converting_journeys(), 1);
+  ASSERT_EQ(doc.results_size(), 2);
+  EXPECT_EQ(doc.results(0).model().model(), v1::MODEL_LINEAR);
   double linear_instagram = -1;
-  for (const auto& row : doc.fields().at("rows").list_value().values()) {
-    const auto& f = row.struct_value().fields();
-    if (f.at("model").string_value() == "linear" &&
-        f.at("channel").string_value() == "instagram") {
-      linear_instagram = f.at("conversions").number_value();
-      EXPECT_EQ(f.at("revenue").number_value(), 20);
+  for (const v1::GroupCredit& g : doc.results(0).groups()) {
+    if (g.channel() == "instagram") {
+      linear_instagram = g.conversions();
+      EXPECT_EQ(g.revenue(), 20);
     }
   }
   EXPECT_EQ(linear_instagram, 0.5);
+  EXPECT_THAT(r.out, HasSubstr("\"model\":\"linear\""));
 
   CommandResult table =
       Ctl({"attribute", "--goal=acquisition", "--model=shapley",
@@ -220,12 +244,15 @@ TEST_F(AttributionctlTest, AttributesAndListsPathsFromTheCommandLine) {
   CommandResult paths = Ctl({"--format=csv", "paths", "--goal=acquisition",
                              "--from=2026-03-01", "--to=2026-04-01"});
   ASSERT_EQ(paths.exit_code, 0) << paths.err;
-  EXPECT_THAT(paths.out, HasSubstr("instagram > email,1,1,0,1.0000,40.00"));
+  EXPECT_THAT(paths.out,
+              HasSubstr("steps,conversions,non_conversions,conversion_rate,"
+                        "revenue\ninstagram > email,1,0,1,40\n"));
 
   CommandResult bad = Ctl({"attribute", "--goal=awareness", "--from=2026-03-01",
                            "--to=2026-04-01"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("--goal: must be acquisition"));
+  EXPECT_THAT(bad.err, HasSubstr("--goal: \"awareness\" is not one of "
+                                 "acquisition, repeat_purchase, retention"));
 }
 
 }  // namespace

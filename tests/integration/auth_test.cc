@@ -174,8 +174,38 @@ TEST_F(AuthTest, TheServerRefusesToStartWithoutKeysUnlessAuthIsOff) {
   CommandResult denied =
       RunCommand({ATTRIBUTIONCTL_PATH, "--server=" + server_->address(),
                   "--workspace=acme", "describe"});
-  EXPECT_EQ(denied.exit_code, 2);
+  EXPECT_EQ(denied.exit_code, 3);  // The server refused the call.
   EXPECT_THAT(denied.err, HasSubstr("UNAUTHENTICATED"));
+}
+
+// ListWorkspaces: an admin on * sees every workspace, another key only
+// those it may read; ExportEvents needs the reader role there.
+TEST_F(AuthTest, AKeySeesAndExportsOnlyItsWorkspaces) {
+  ASSERT_TRUE(As(kAdmin)->RecordEvents(Batch("beta", "b1")).ok());
+  ASSERT_TRUE(As(kAdmin)->RecordEvents(Batch("gamma", "g1")).ok());
+  auto all = As(kAdmin)->ListWorkspaces();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(all->workspaces(),
+              ::testing::ElementsAre("acme", "beta", "gamma"));
+  auto mine = As(kReader)->ListWorkspaces();
+  ASSERT_TRUE(mine.ok());
+  EXPECT_THAT(mine->workspaces(), ::testing::ElementsAre("acme"));
+  auto writer = As(kWriter)->ListWorkspaces();  // May not read: sees none.
+  ASSERT_TRUE(writer.ok());
+  EXPECT_TRUE(writer->workspaces().empty());
+  EXPECT_THAT(As("")->ListWorkspaces(),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  v1::ExportEventsRequest request;
+  request.set_workspace("beta");
+  int events = 0;
+  auto count = [&](const v1::ExportEventsResponse& m) {
+    events += m.events_size();
+    return absl::OkStatus();
+  };
+  EXPECT_THAT(As(kReader)->ExportEvents(request, count),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(As(kBeta)->ExportEvents(request, count).ok());
+  EXPECT_EQ(events, 1);
 }
 
 }  // namespace

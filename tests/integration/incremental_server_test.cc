@@ -363,8 +363,9 @@ TEST_F(IncrementalServerTest, IntervalsForEveryModelDeterministicAndValidated) {
        "--to=2025-04-01", "--model=incremental,linear", "--intervals",
        "--replicates=50", "--format=csv"});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
-  EXPECT_THAT(cli.out, HasSubstr("conversions_low,conversions_high,revenue_low,"
-                                 "revenue_high"));
+  EXPECT_THAT(cli.out, HasSubstr("conversions_interval.low,conversions_"
+                                 "interval.high,revenue_interval.low,"
+                                 "revenue_interval.high"));
 }
 
 // Experiments: stored, validated, and calibrating the confounded family.

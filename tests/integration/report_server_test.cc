@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "attribution/v1/attribution_service.pb.h"
+#include "clients/cli/vocabulary.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -99,9 +101,7 @@ class ReportServerTest : public ::testing::Test {
     CommandResult r = Ctl(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     v1::ChannelReportResponse response;
-    EXPECT_TRUE(
-        google::protobuf::util::JsonStringToMessage(r.out, &response).ok())
-        << r.out;
+    EXPECT_TRUE(cli::ParseMessageJson(r.out, &response).ok()) << r.out;
     last_json_ = r.out;
     return response;
   }
@@ -182,8 +182,7 @@ TEST_F(ReportServerTest, CashFlowCohortsGoalsAndSummary) {
                             "--from=2026-01-11", "--to=2026-01-21"});
   ASSERT_EQ(flow.exit_code, 0) << flow.err;
   v1::CashFlowResponse cash;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(flow.out, &cash).ok());
+  ASSERT_TRUE(cli::ParseMessageJson(flow.out, &cash).ok());
   ASSERT_EQ(cash.total().points_size(), 10);
   EXPECT_EQ(cash.total().points(9).running_net(), 200 - 95);
 
@@ -192,8 +191,7 @@ TEST_F(ReportServerTest, CashFlowCohortsGoalsAndSummary) {
            "--to=2026-02-01", "--horizons=1,5"});
   ASSERT_EQ(cohorts.exit_code, 0) << cohorts.err;
   v1::RetentionCohortsResponse c;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(cohorts.out, &c).ok());
+  ASSERT_TRUE(cli::ParseMessageJson(cohorts.out, &c).ok());
   ASSERT_GT(c.cohorts_size(), 0);
   EXPECT_EQ(c.cohorts(0).channel(), "");
   EXPECT_EQ(c.cohorts(0).customers(), 3);
@@ -207,11 +205,11 @@ TEST_F(ReportServerTest, CashFlowCohortsGoalsAndSummary) {
   CommandResult bad = Ctl({"goal", "set", "x", "--metric=likes", "--target=2",
                            "--from=2026-01-01", "--to=2026-02-01"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("goal.metric: unknown metric \"likes\""));
+  EXPECT_THAT(bad.err, HasSubstr("--metric: \"likes\" is not one of"));
   CommandResult goals = Ctl({"--format=json", "report", "goals"});
   ASSERT_EQ(goals.exit_code, 0) << goals.err;
   v1::ListGoalsResponse g;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(goals.out, &g).ok());
+  ASSERT_TRUE(cli::ParseMessageJson(goals.out, &g).ok());
   ASSERT_EQ(g.goals_size(), 1);
   EXPECT_EQ(g.goals(0).actual(), 3);
   EXPECT_EQ(g.goals(0).status(), v1::GOAL_STATUS_ACHIEVED);

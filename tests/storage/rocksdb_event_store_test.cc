@@ -85,7 +85,10 @@ TEST_F(RocksDbEventStoreTest, StoresAnEventIdOnceFirstWriteWins) {
   auto r1 = store->Write("w", first);
   ASSERT_TRUE(r1.ok());
   EXPECT_EQ(r1->stored, 1);
-  EXPECT_EQ(r1->duplicates, 1);
+  // The same id with other content: a conflict, not a duplicate.
+  EXPECT_EQ(r1->duplicates, 0);
+  EXPECT_EQ(r1->conflicts, 1);
+  EXPECT_THAT(r1->conflict_ids, ElementsAre("e1"));
   // A retry, and a conflicting event under another customer and time.
   std::vector<Event> again = {Touch("e1", "c1", 100, "facebook"),
                               Touch("e1", "c2", 999, "youtube"),
@@ -93,7 +96,17 @@ TEST_F(RocksDbEventStoreTest, StoresAnEventIdOnceFirstWriteWins) {
   auto r2 = store->Write("w", again);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->stored, 1);
-  EXPECT_EQ(r2->duplicates, 2);
+  EXPECT_EQ(r2->duplicates, 1);
+  EXPECT_EQ(r2->conflicts, 1);
+  // Same id, customer and time, another channel: found by the point lookup,
+  // told apart by its value.
+  auto r3 = store->Write(
+      "w", {Touch("e1", "c1", 100, "reddit"), Touch("e2", "c2", 5)});
+  ASSERT_TRUE(r3.ok());
+  EXPECT_EQ(r3->stored, 0);
+  EXPECT_EQ(r3->duplicates, 1);
+  EXPECT_EQ(r3->conflicts, 1);
+  EXPECT_THAT(r3->conflict_ids, ElementsAre("e1"));
   auto page = store->ReadJourney("w", "c1", nullptr, 10);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->events.size(), 1u);

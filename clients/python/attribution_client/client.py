@@ -199,12 +199,12 @@ class _Rows(list):
     totals = None
 
 
-def _frame(rows):
+def _frame(rows, columns=None):
     try:
         import pandas
     except ImportError as e:
         raise ImportError("as_frame=True needs pandas; without it, use the rows") from e
-    frame = pandas.DataFrame(list(rows))
+    frame = pandas.DataFrame(list(rows), columns=columns if not rows else None)
     frame.attrs["totals"] = rows.totals
     return frame
 
@@ -356,7 +356,10 @@ class Client:
                 if intervals:
                     row.update(_interval_columns(result.baseline))
                 rows.append(row)
-        return _frame(rows) if as_frame else rows
+        columns = ["model", "channel", "campaign", "conversions", "revenue", "share"]
+        if intervals:
+            columns += list(_interval_columns(apb.GroupCredit()))
+        return _frame(rows, columns) if as_frame else rows
 
     def record_experiment(self, name, channel, goal, start, end, estimate=None,
                           standard_error=None, treated_customers=None,
@@ -587,7 +590,7 @@ class Client:
                         "actual": _opt(g, "actual"),
                         "expected_to_date": _opt(g, "expected_to_date"),
                         "elapsed": g.elapsed,
-                        "status": rpb.GoalStatus.Name(g.status)[len("GOAL_STATUS_"):].lower()})
+                        "status": _name(rpb.GoalStatus, "GOAL_STATUS_", g.status)})
         return out
 
     def channel_report(self, start, end, compare=None, model=None, lookback=None,
@@ -620,7 +623,8 @@ class Client:
         if response:
             return r
         rows = _Rows()
-        rows.totals = {"currency": r.currency, "gross_margin": r.gross_margin}
+        rows.totals = {"currency": r.currency, "gross_margin": r.gross_margin,
+                       "comparison_empty": r.comparison_empty}
 
         def add(channel, campaign, figures, only_set=False):
             for field in figures.DESCRIPTOR.fields:
@@ -635,8 +639,8 @@ class Client:
                 row.update({"previous": _opt(m, "previous"),
                             "change": _opt(m, "change"),
                             "change_ratio": _opt(m, "change_ratio"),
-                            "direction": rpb.Direction.Name(m.direction)[len("DIRECTION_"):].lower(),
-                            "assessment": rpb.Assessment.Name(m.assessment)[len("ASSESSMENT_"):].lower()})
+                            "direction": _name(rpb.Direction, "DIRECTION_", m.direction),
+                            "assessment": _name(rpb.Assessment, "ASSESSMENT_", m.assessment)})
                 rows.append(row)
         add("", "", r.total)
         for row in r.channels:
