@@ -4,16 +4,23 @@ import subprocess
 import pytest
 
 
-@pytest.fixture
-def server(tmp_path):
-    """The real attributiond on 127.0.0.1 with a RocksDB in a temp folder.
-    Yields its address."""
+def start_server(tmp_path, *args):
+    """The real attributiond on 127.0.0.1 with a RocksDB in a temp folder:
+    (process, address)."""
     binary = os.environ["ATTRIBUTIOND"]
     proc = subprocess.Popen(
-        [binary, "--listen=127.0.0.1:0", "--data_dir=%s" % (tmp_path / "db"), "--auth=off"],
+        [binary, "--listen=127.0.0.1:0", "--data_dir=%s" % (tmp_path / "db"), "--auth=off",
+         *args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     assert line.startswith("attributiond listening on "), line
-    yield line.split()[-1]
+    return proc, line.split()[-1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Yields the address of a fresh server."""
+    proc, address = start_server(tmp_path)
+    yield address
     proc.terminate()
     assert proc.wait(timeout=30) == 0

@@ -113,8 +113,8 @@ def test_attribution_rows_paths_and_explanations(server, tmp_path):
         assert first["email"] == 0 and first["instagram"] == 5
 
         paths = client.top_paths("acquisition", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z")
-        assert sum(p["journeys"] for p in paths) == 30
-        assert paths[0]["path"][1] == "email"
+        assert sum(p["conversions"] + p["non_conversions"] for p in paths) == 30
+        assert paths[0]["steps"][1] == "email"
 
         explained = client.explain_customer("c1", "acquisition", "2026-03-01T00:00:00Z",
                                             "2026-04-01T00:00:00Z", models=("linear",))
@@ -234,9 +234,9 @@ def test_incremental_rows_and_experiments(server, tmp_path):
         with_intervals = client.attribute("acquisition", *window, models=("incremental", "linear"),
                                           intervals=True, replicates=50)
         for r in with_intervals:
-            assert r["conversions_low"] <= r["conversions_high"]
+            assert r["conversions_interval.low"] <= r["conversions_interval.high"]
         linear = [r for r in with_intervals if r["model"] == "linear"]
-        assert all(r["conversions_low"] <= r["conversions"] <= r["conversions_high"]
+        assert all(r["conversions_interval.low"] <= r["conversions"] <= r["conversions_interval.high"]
                    for r in linear)
 
         # The report under the incremental model: what channels caused, with

@@ -74,7 +74,7 @@ def test_cash_flow_cohorts_and_goals(client):
     assert total[-1]["running_net"] == pytest.approx(180 - 85)
     cohorts = client.retention_cohorts("2026-01-01", "2026-02-01", horizons=(1, 5))
     assert cohorts[0]["channel"] == "" and cohorts[0]["customers"] == 2
-    assert cohorts[0]["retained_5d"] == 0.5  # A bought again on day 2.
+    assert cohorts[0]["retention_rate_5d"] == 0.5  # A bought again on day 2.
     client.set_goal("jan", "new_customers", 5, "2026-01-01", "2026-02-01")
     [goal] = client.list_goals()
     assert goal["actual"] == 2 and goal["status"] == "missed"
