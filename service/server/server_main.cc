@@ -13,10 +13,13 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -410,8 +413,33 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "attributiond [--listen=HOST:PORT] [--data_dir=DIR] "
-      "[--durability=process|machine]");
+      "the attribution service: stores customer journeys in RocksDB and "
+      "answers attribution and report calls over gRPC.\n\nusage: attributiond "
+      "[--listen=HOST:PORT] [--data_dir=DIR] [--durability=process|machine] "
+      "[flags]\nFlags may be written --flag=value or --flag value.");
+  for (int i = 1; i < argc; ++i) {
+    // --help lists every flag of the server and exits 0 (absl's own lists
+    // only the flags of a file named like the binary: none).
+    const absl::string_view a = argv[i];
+    if (a == "-h" || a == "--help" || a == "-help" || a == "--helpfull") {
+      std::cout << "attributiond: " << absl::ProgramUsageMessage()
+                << "\n\nflags:\n";
+      std::vector<const absl::CommandLineFlag*> flags;
+      for (const auto& [name, flag] : absl::GetAllFlags()) {
+        if (absl::StrContains(flag->Filename(), "service/")) {
+          flags.push_back(flag);
+        }
+      }
+      std::sort(flags.begin(), flags.end(), [](const auto* x, const auto* y) {
+        return x->Name() < y->Name();
+      });
+      for (const absl::CommandLineFlag* f : flags) {
+        std::cout << "  --" << f->Name() << "=" << f->DefaultValue()
+                  << "\n      " << f->Help() << "\n";
+      }
+      return 0;
+    }
+  }
   absl::ParseCommandLine(argc, argv);
   return attribution::Run();
 }
