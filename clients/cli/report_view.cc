@@ -336,7 +336,12 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
       }
       std::string figure = Info(id).label;
       if (Info(id).money && !r.currency().empty()) {
-        absl::StrAppend(&figure, " (", r.currency(), ")");
+        // "Revenue (EUR)", "Cost per new customer (CAC, EUR)".
+        if (figure.back() == ')') {
+          figure.insert(figure.size() - 1, absl::StrCat(", ", r.currency()));
+        } else {
+          absl::StrAppend(&figure, " (", r.currency(), ")");
+        }
       }
       std::vector<Cell> row = {
           {shown++ == 0 ? label : ""},
@@ -481,10 +486,13 @@ std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
   std::vector<SummaryLine> out;
   const std::string& cur = r.currency();
   const bool compared = !r.request().no_comparison() && !r.comparison_empty();
+  const std::string compare_period =
+      absl::StrCat(Date(r.request().compare().start()), " to ",
+                   Date(r.request().compare().end()));
   const std::string than =
-      compared ? absl::StrCat(" than ", Date(r.request().compare().start()),
-                              " to ", Date(r.request().compare().end()))
-               : "";
+      compared ? absl::StrCat(" than ", compare_period) : "";
+  const std::string against =
+      compared ? absl::StrCat(" against ", compare_period) : "";
   auto line = [&](const char* topic, const std::string& channel,
                   std::optional<MetricId> id, const v1::Metric* m,
                   std::string text) {
@@ -503,7 +511,7 @@ std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
                           const char* down) -> std::string {
     if (!compared || !m.has_previous()) return "";
     if (m.direction() == v1::DIRECTION_FLAT) {
-      return absl::StrCat(", no real change", than);
+      return absl::StrCat(", no real change", against);
     }
     if (!m.has_change_ratio()) return "";
     return absl::StrFormat(", %.0f%% %s%s", std::fabs(m.change_ratio()) * 100,
@@ -556,7 +564,7 @@ std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
     if (cac.has_value() && cost.value() > 0) {
       absl::StrAppend(&s, " at ", FormatMoney(cac.value(), cur), " each");
       if (compared && cac.direction() == v1::DIRECTION_FLAT) {
-        absl::StrAppend(&s, ", no real change in cost", than);
+        absl::StrAppend(&s, ", no real change in cost", against);
       } else if (compared && cac.has_change_ratio()) {
         absl::StrAppend(
             &s,

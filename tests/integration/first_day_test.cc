@@ -100,6 +100,13 @@ TEST_F(FirstDayTest, HelpListsEveryCommandWithItsFlagsAndExitsZero) {
     EXPECT_THAT(attribute.out, HasSubstr(flag));
   }
   EXPECT_THAT(attribute.out, HasSubstr("example:\n  attributionctl attribute"));
+  CommandResult server = RunCommand({ATTRIBUTIOND_PATH, "--help"});
+  EXPECT_EQ(server.exit_code, 0);
+  for (const char* flag :
+       {"--listen=", "--data_dir=", "--durability=", "--api_keys_file=",
+        "--max_batch_events=", "--query_workers="}) {
+    EXPECT_THAT(server.out, HasSubstr(flag));
+  }
   CommandResult report =
       RunCommand({ATTRIBUTIONCTL_PATH, "report", "cohorts", "--help"});
   EXPECT_EQ(report.exit_code, 0);
@@ -348,6 +355,91 @@ TEST_F(FirstDayTest, AttributeJsonIsLossless) {
                                               cli::Shortest(g.conversions()),
                                               ",", cli::Shortest(g.revenue()),
                                               ",", cli::Shortest(g.share()))));
+}
+
+// The CFO's wording: calendar comparisons, rate changes in points, "no real
+// change", a comparison period with no data, labels that say what they are.
+TEST_F(FirstDayTest, ReportsSpeakPlainlyToACfo) {
+  std::string csv = kHeader;
+  auto customer = [&](const std::string& id, const std::string& channel,
+                      const std::string& month, bool churns) {
+    absl::StrAppend(&csv, id, "-t,", id, ",2026-", month,
+                    "-02T10:00:00Z,touchpoint,", channel, ",,click,,,,,\n");
+    absl::StrAppend(&csv, id, "-p,", id, ",2026-", month,
+                    "-03T10:00:00Z,conversion,,,,,,purchase,100,EUR\n");
+    if (churns) {
+      absl::StrAppend(&csv, id, "-c,", id, ",2026-", month,
+                      "-20T10:00:00Z,conversion,,,,,,churn,,\n");
+    }
+  };
+  for (int i = 0; i < 4; ++i)
+    customer(absl::StrCat("a", i), "instagram", "02", i == 0);
+  for (int i = 0; i < 6; ++i)
+    customer(absl::StrCat("b", i), "email", "05", i < 3);
+  const std::string file = dir_.path() + "/cfo.csv";
+  WriteFile(file, csv);
+  ASSERT_EQ(Ctl({"import", "events", file}).exit_code, 0);
+
+  // A whole quarter: compared with the previous quarter, not the 91 days
+  // before.
+  CommandResult json = Ctl({"--format=json", "report", "channels",
+                            "--start=2026-04-01", "--end=2026-07-01"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out,
+              HasSubstr("\"compare\":{\"start\":\"2026-01-01T00:00:00Z\","
+                        "\"end\":\"2026-04-01T00:00:00Z\"}"));
+  CommandResult table =
+      Ctl({"report", "channels", "--start=2026-04-01", "--end=2026-07-01"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("Revenue (EUR)"));
+  EXPECT_THAT(table.out, HasSubstr("New customers per lead"));
+  EXPECT_THAT(table.out, Not(HasSubstr("Leads who became customers")));
+  // Churn: a rate, so its change is in points.
+  std::string churn_line;
+  for (absl::string_view l : absl::StrSplit(table.out, '\n')) {
+    if (absl::StrContains(l, "Customers lost (churn)") && churn_line.empty()) {
+      churn_line = std::string(l);
+    }
+  }
+  EXPECT_THAT(churn_line, HasSubstr(" pts")) << table.out;
+  EXPECT_THAT(churn_line, HasSubstr("worse"));
+  // No spend either time: no real change, neither better nor worse.
+  EXPECT_THAT(table.out, ::testing::ContainsRegex(
+                             "Marketing spend \\(EUR\\) +€0.00 +€0.00 +no real "
+                             "change +→ no real change"));
+  CommandResult summary = Ctl({"--format=json", "report", "summary",
+                               "--start=2026-04-01", "--end=2026-07-01"});
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_THAT(summary.out, HasSubstr("\"topic\":\"period\""));
+  EXPECT_THAT(summary.out, HasSubstr("\"topic\":\"churn\""));
+  EXPECT_THAT(summary.out, HasSubstr("\"metric\":\"churn_rate\""));
+  CommandResult text =
+      Ctl({"report", "summary", "--start=2026-04-01", "--end=2026-07-01"});
+  EXPECT_THAT(text.out, ::testing::ContainsRegex(
+                            "Customers lost \\(churn\\): [0-9.]+%, up [0-9.]+ "
+                            "pts from [0-9.]+% \\(worse\\)"));
+  CommandResult summary_csv = Ctl({"--format=csv", "report", "summary",
+                                   "--start=2026-04-01", "--end=2026-07-01"});
+  EXPECT_THAT(summary_csv.out,
+              HasSubstr("topic,channel,metric,value,previous,target,direction,"
+                        "text\nperiod,,new_customers,6,4,,up,"));
+
+  // The quarter before holds nothing: said so, not "+4 better".
+  CommandResult q1 =
+      Ctl({"report", "channels", "--start=2026-01-01", "--end=2026-04-01"});
+  ASSERT_EQ(q1.exit_code, 0) << q1.err;
+  EXPECT_THAT(q1.out, HasSubstr("no data"));
+  EXPECT_THAT(q1.out, Not(HasSubstr("better")));
+  CommandResult q1_summary =
+      Ctl({"report", "summary", "--start=2026-01-01", "--end=2026-04-01"});
+  EXPECT_THAT(q1_summary.out,
+              HasSubstr("The comparison period, 2025-10-01 to 2026-01-01, "
+                        "holds no data"));
+  // A month is compared with the previous month.
+  CommandResult may = Ctl({"--format=json", "report", "channels",
+                           "--start=2026-05-01", "--end=2026-06-01"});
+  EXPECT_THAT(may.out,
+              HasSubstr("\"compare\":{\"start\":\"2026-04-01T00:00:00Z\""));
 }
 
 }  // namespace

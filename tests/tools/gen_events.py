@@ -11,12 +11,19 @@ social-first brands see it (instagram and facebook heavy, long tail).
 conversions (0 by default, which keeps older files byte-identical), and
 --spend_out FILE writes daily spend per channel and campaign for the year
 (date,channel,campaign,amount,currency).
+
+Event ids are "e" + a tag of the arguments that shape the events (seed,
+events, customers, lead rate) + "-" + a serial number: running the same
+command twice gives the same ids (a re-import is all duplicates), and two
+different commands never share an id (nothing of the second file is lost as
+a conflict when both go into one workspace).
 """
 import argparse
 import datetime
 import json
 import random
 import sys
+import zlib
 
 CHANNELS = [("instagram", 24), ("facebook", 20), ("tiktok", 12), ("youtube", 8),
             ("x", 5), ("linkedin", 4), ("pinterest", 3), ("reddit", 2),
@@ -45,6 +52,8 @@ def rows(events, customers, seed, lead_rate=0.0):
     channel = weighted(rng, CHANNELS)
     interaction = weighted(rng, INTERACTIONS)
     per_customer = max(1, events // customers)
+    tag = "%06x" % (zlib.crc32(("%d|%d|%d|%r" % (seed, events, customers, lead_rate))
+                               .encode()) & 0xFFFFFF)
     n = 0
     c = 0
     while n < events:
@@ -55,7 +64,7 @@ def rows(events, customers, seed, lead_rate=0.0):
         bought = 0
         for i in range(k):
             t = min(END, t + datetime.timedelta(seconds=rng.randrange(60, 3 * 86400)))
-            eid = "e%09d" % n
+            eid = "e%s-%09d" % (tag, n)
             n += 1
             ts = t.strftime("%Y-%m-%dT%H:%M:%SZ")
             last = i == k - 1
