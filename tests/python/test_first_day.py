@@ -277,7 +277,7 @@ def test_the_fast_import_encoding_equals_the_messages(tmp_path):
 def test_a_large_import_parses_in_a_second_process(server, tmp_path):
     from attribution_client import client as impl
     path = generate(tmp_path, events=60000, customers=6000)
-    assert os.path.getsize(path) > impl._PARALLEL_IMPORT_BYTES
+    assert os.path.getsize(path) > impl._wire.PARALLEL_IMPORT_BYTES
     text = path.read_text().splitlines()
     text.insert(30001, "bad,c1,2026-03-01T00:00:00Z,touchpoint,x,,poke,,,,,")
     path.write_text("\n".join(text) + "\n")
@@ -285,3 +285,21 @@ def test_a_large_import_parses_in_a_second_process(server, tmp_path):
         r = c.import_csv(str(path), batch_size=700)
         assert (r.rows, r.stored) == (60001, 60000)
         assert [(x.line, x.reason.split(":")[0]) for x in r.rejected] == [(30002, "interaction")]
+
+
+def test_import_jsonl_reports_bad_lines_by_number(server, tmp_path):
+    good = ('{"event_id":"%s","customer_id":"c1","occurred_at":"2026-03-01T12:00:00Z",'
+            '"type":"touchpoint","channel":"email","interaction":"click"}')
+    lines = [good % "a", "", "not json", good % "b" + "," + good % "c", "[1]",
+             '{"event_id":"p","customer_id":"c1","occurred_at":"2026-03-02T00:00:00Z",'
+             '"type":"conversion","conversion":"purchase","revenue":19.99,"currency":null}',
+             good % "d"]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with Client(server, workspace="jsonl") as c:
+        r = c.import_jsonl(str(path))
+        assert (r.rows, r.stored) == (6, 3)
+        assert [x.line for x in r.rejected] == [3, 4, 5]
+        assert all(x.reason.startswith("line:") for x in r.rejected)
+        [purchase] = [e for e in c.get_journey("c1") if e["type"] == "conversion"]
+        assert purchase["revenue"] == "19.99"

@@ -19,7 +19,6 @@ import csv
 import dataclasses
 import datetime
 import decimal
-import io
 import json
 import os
 import queue
@@ -28,7 +27,9 @@ import threading
 import grpc
 from google.protobuf import timestamp_pb2
 
-from google.protobuf import duration_pb2
+from attribution_client import _wire
+from attribution_client._wire import COLUMNS, REQUIRED_COLUMNS
+
 
 from attribution.v1 import attribution_pb2 as apb
 from attribution.v1 import attribution_service_pb2 as pb
@@ -37,11 +38,6 @@ from attribution.v1 import events_pb2 as events
 from attribution.v1 import report_service_pb2 as rpb
 from attribution.v1 import report_service_pb2_grpc as rpb_grpc
 
-COLUMNS = ["event_id", "customer_id", "occurred_at", "type", "channel",
-           "campaign", "interaction", "stage", "sentiment", "conversion",
-           "revenue", "currency"]
-REQUIRED_COLUMNS = ["event_id", "customer_id", "occurred_at", "type",
-                    "channel", "interaction", "conversion"]
 
 
 @dataclasses.dataclass
@@ -170,29 +166,6 @@ def _enum(enum_type, prefix, value, column):
     return number
 
 
-_EPOCH_DAYS = {}
-
-
-def _fast_seconds(s):
-    """Seconds of "YYYY-MM-DDTHH:MM:SSZ", the common case, or None."""
-    if len(s) != 20 or s[19] != "Z" or s[10] != "T" or s[13] != ":" or s[16] != ":":
-        return None
-    day = _EPOCH_DAYS.get(s[:10])
-    if day is None:
-        try:
-            day = (datetime.date.fromisoformat(s[:10]) - datetime.date(1970, 1, 1)).days
-        except ValueError:
-            return None
-        _EPOCH_DAYS[s[:10]] = day
-    try:
-        h, m, sec = int(s[11:13]), int(s[14:16]), int(s[17:19])
-    except ValueError:
-        return None
-    if h > 23 or m > 59 or sec > 59 or not (s[11:13] + s[14:16] + s[17:19]).isdigit():
-        return None
-    return day * 86400 + h * 3600 + m * 60 + sec
-
-
 def _timestamp(value, field="occurred_at"):
     """A Timestamp from an RFC 3339 string, a plain date ("2026-03-01",
     midnight UTC), a datetime.date or a datetime.datetime (naive: UTC)."""
@@ -201,21 +174,8 @@ def _timestamp(value, field="occurred_at"):
     elif isinstance(value, datetime.date):
         t = datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.timezone.utc)
     else:
-        text = (value or "").strip()
-        seconds = _fast_seconds(text)
-        if seconds is not None:
-            return timestamp_pb2.Timestamp(seconds=seconds)
-        try:
-            if len(text) == 10:
-                t = datetime.datetime.combine(datetime.date.fromisoformat(text), datetime.time(),
-                                              tzinfo=datetime.timezone.utc)
-            else:
-                t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("%s: %r is not a date (2026-03-01) or RFC 3339 time "
-                             "(2026-03-01T12:00:00Z)" % (field, value)) from None
-        if t.tzinfo is None:
-            raise ValueError("%s: %r has no time zone" % (field, value))
+        seconds, nanos = _wire.parse_time(value or "", field)
+        return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
     ts = timestamp_pb2.Timestamp()
     ts.FromDatetime(t.astimezone(datetime.timezone.utc))
     return ts
@@ -240,23 +200,6 @@ def _experiment_row(e):
                   "holdout_conversions"):
             row[f] = getattr(e.counts, f)
     return row
-
-
-def _micros(value):
-    if not value:
-        return 0
-    if value.isascii() and value.isdigit():
-        return int(value) * 1000000
-    whole, dot, frac = value.partition(".")
-    if dot and value.isascii() and whole.isdigit() and frac.isdigit() and len(frac) <= 6:
-        return int(whole) * 1000000 + int(frac.ljust(6, "0"))
-    try:
-        d = decimal.Decimal(value)
-    except decimal.InvalidOperation:
-        raise ValueError("revenue: %r is not a decimal such as 19.99" % value)
-    if not d.is_finite() or d < 0 or d != d.quantize(decimal.Decimal("0.000001")):
-        raise ValueError("revenue: %r must be a non-negative decimal with at most 6 places" % value)
-    return int(d * 1000000)
 
 
 _ENUM_CACHE = {}
@@ -296,7 +239,7 @@ def row_to_event(row):
             customer_id=row.get("customer_id") or "",
             kind=_enum_fast(events.ConversionKind, "CONVERSION_KIND_", row.get("conversion"),
                             "conversion"),
-            revenue_micros=_micros(str(row.get("revenue") or "")),
+            revenue_micros=_wire.micros(str(row.get("revenue") or "")),
             currency=(row.get("currency") or "").upper(),
             occurred_at=ts)
         return events.Event(conversion=cv)
@@ -310,128 +253,22 @@ def row_to_event(row):
 # the bytes of an IngestEventsRequest, which is 3-4x faster than building
 # messages in Python.
 
-_SMALL_VARINTS = [bytes((n,)) if n < 0x80 else bytes(((n & 0x7F) | 0x80, n >> 7))
-                  for n in range(1 << 14)]
+def _enum_numbers():
+    """Enum words -> numbers, for the encoder (which imports no protobuf)."""
+    def words(enum_type, prefix):
+        return {v.name[len(prefix):].lower(): v.number for v in enum_type.DESCRIPTOR.values
+                if v.number}
+    return {"interaction": words(events.Interaction, "INTERACTION_"),
+            "stage": words(events.Stage, "STAGE_"),
+            "sentiment": words(events.Sentiment, "SENTIMENT_"),
+            "conversion": words(events.ConversionKind, "CONVERSION_KIND_")}
 
 
-def _varint(n):
-    if n < 16384:
-        return _SMALL_VARINTS[n]
-    n &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _field(tag, text):
-    """A length-delimited field: tag byte, length, UTF-8 bytes."""
-    b = text.encode("utf-8")
-    return tag + _varint(len(b)) + b
+_ENUM_NUMBERS = _enum_numbers()
 
 
 def _row_encoder(columns):
-    """A function from a row's values (in `columns` order) to the bytes of
-    row_to_event(row).SerializeToString() framed as field 3 of an
-    IngestEventsRequest (tag, length, event); ValueError naming the column of
-    a malformed value. Repeated values (customers, channels, campaigns, enum
-    words, currencies) are encoded once."""
-    n = len(COLUMNS)
-    at = None
-    if list(columns) != COLUMNS:
-        at = [list(columns).index(c) if c in columns else None for c in COLUMNS]
-
-    def order(values):
-        if at is None:
-            return (list(values) + [""] * n)[:n]
-        return [values[i] if i is not None and i < len(values) else "" for i in at]
-    # One cache per field: value -> its encoded field.
-    caches = {tag: {} for tag in (b"\x12", b"\x22", b"\x2a", b"\x30", b"\x38", b"\x40",
-                                  b"\x20", b"\x32")}
-    Interaction, Stage, Sentiment, Kind = (events.Interaction, events.Stage, events.Sentiment,
-                                           events.ConversionKind)
-
-    def slow(tag, value):
-        # The first time a value is seen: encode it, check enum words.
-        if tag == b"\x30":
-            p = tag + _varint(_enum(Interaction, "INTERACTION_", value, "interaction"))
-        elif tag == b"\x38":
-            p = tag + _varint(_enum(Stage, "STAGE_", value, "stage"))
-        elif tag == b"\x40":
-            p = tag + _varint(_enum(Sentiment, "SENTIMENT_", value, "sentiment"))
-        elif tag == b"\x20":
-            p = tag + _varint(_enum(Kind, "CONVERSION_KIND_", value, "conversion"))
-        elif tag == b"\x32":
-            p = _field(tag, value.upper())
-        else:
-            p = _field(tag, value)
-        if len(caches[tag]) < 100000:
-            caches[tag][value] = p
-        return p
-
-    customers = caches[b"\x12"].get
-    channels = caches[b"\x22"].get
-    campaigns = caches[b"\x2a"].get
-    interactions = caches[b"\x30"].get
-    stages = caches[b"\x38"].get
-    sentiments = caches[b"\x40"].get
-    kinds = caches[b"\x20"].get
-    currencies = caches[b"\x32"].get
-    days = _EPOCH_DAYS
-    V = _SMALL_VARINTS
-
-    def encode(values):
-        if len(values) != n or at is not None:
-            values = order(values)
-        (eid, cid, when, kind, channel, campaign, interaction, stage, sentiment, conversion,
-         revenue, currency) = values
-        day = days.get(when[:10]) if len(when) == 20 and when[19] == "Z" else None
-        seconds = None
-        if day is not None and when[10] == "T" and when[13] == ":" and when[16] == ":":
-            hh, mm, ss = when[11:13], when[14:16], when[17:19]
-            if (hh + mm + ss).isdigit() and hh <= "23" and mm <= "59" and ss <= "59":
-                seconds = day * 86400 + int(hh) * 3600 + int(mm) * 60 + int(ss)
-        if seconds is None:
-            seconds = _fast_seconds(when)
-        if seconds:
-            sv = _varint(seconds)
-            ts = b"\x1a" + V[len(sv) + 1] + b"\x08" + sv
-        elif seconds == 0:
-            ts = b"\x1a\x00"
-        else:
-            body = _timestamp(when.strip()).SerializeToString()
-            ts = b"\x1a" + _varint(len(body)) + body
-        e = eid.encode("utf-8")
-        head = (b"\x0a" + V[len(e)] + e if 0 < len(e) < 16384 else
-                (b"\x0a" + _varint(len(e)) + e if e else b"")) + \
-            ((customers(cid) or slow(b"\x12", cid)) if cid else b"") + ts
-        if kind == "touchpoint" or (kind != "conversion" and kind.strip().lower() == "touchpoint"):
-            inner = b"".join((
-                head,
-                (channels(channel) or slow(b"\x22", channel)) if channel else b"",
-                (campaigns(campaign) or slow(b"\x2a", campaign)) if campaign else b"",
-                interactions(interaction) or slow(b"\x30", interaction),
-                (stages(stage) or slow(b"\x38", stage)) if stage else b"",
-                (sentiments(sentiment) or slow(b"\x40", sentiment)) if sentiment else b""))
-            k = len(inner)
-            inner = b"\x0a" + (V[k] if k < 16384 else _varint(k)) + inner
-            k = len(inner)
-            return b"\x1a" + (V[k] if k < 16384 else _varint(k)) + inner
-        if kind == "conversion" or kind.strip().lower() == "conversion":
-            micros = _micros(revenue)
-            inner = b"".join((
-                head,
-                kinds(conversion) or slow(b"\x20", conversion),
-                b"\x28" + _varint(micros) if micros else b"",
-                (currencies(currency) or slow(b"\x32", currency)) if currency else b""))
-            k = len(inner)
-            inner = b"\x12" + (V[k] if k < 16384 else _varint(k)) + inner
-            k = len(inner)
-            return b"\x1a" + (V[k] if k < 16384 else _varint(k)) + inner
-        raise ValueError("type: %r is not touchpoint or conversion" % kind)
-    return encode
+    return _wire.row_encoder(columns, _ENUM_NUMBERS)
 
 
 def _encode_row(row):
@@ -570,70 +407,6 @@ def _frame(rows, columns=None):
     frame = pandas.DataFrame(list(rows), columns=columns if not rows else None)
     frame.attrs["totals"] = rows.totals
     return frame
-
-
-# Files from this size on are parsed in a second process.
-_PARALLEL_IMPORT_BYTES = 4 << 20
-
-
-def _parse_batches(path, fmt, batch_size):
-    """The event file as batches: (rows read, framed events, their line
-    numbers, rejected (line, reason) pairs)."""
-    if fmt == "csv":
-        f = open(path, newline="", encoding="utf-8-sig")
-        reader = csv.reader(f)
-        header = [h.strip() for h in next(reader, None) or []]
-        encode = _row_encoder(header)
-
-        def rows_of():
-            for values in reader:
-                if values == [] or values == [""]:
-                    continue
-                yield reader.line_num, values
-    else:
-        f = open(path, encoding="utf-8-sig")
-        encode = _row_encoder(COLUMNS)
-
-        def rows_of():
-            # A line that is not a JSON object comes as a string: why.
-            for n, text in enumerate(f, 1):
-                if not text.strip():
-                    continue
-                try:
-                    row = json.loads(text)
-                    if not isinstance(row, dict):
-                        raise ValueError("a line must hold one JSON object")
-                except ValueError as e:
-                    yield n, "line: %s" % e
-                    continue
-                yield n, [("" if v is None else str(v)) for v in (row.get(c) for c in COLUMNS)]
-    batch, lines, rejected, rows = [], [], [], 0
-    with f:
-        for line, values in rows_of():
-            rows += 1
-            if isinstance(values, str):
-                rejected.append((line, values))
-                continue
-            try:
-                batch.append(encode(values))
-                lines.append(line)
-            except ValueError as e:
-                rejected.append((line, str(e)))
-            if len(batch) >= batch_size:
-                yield rows, batch, lines, rejected
-                batch, lines, rejected, rows = [], [], [], 0
-    yield rows, batch, lines, rejected
-
-
-def _parse_worker(path, fmt, batch_size, out):
-    """_parse_batches in a second process: puts each batch on `out`, then
-    None; a string for an error."""
-    try:
-        for b in _parse_batches(path, fmt, batch_size):
-            out.put(b)
-        out.put(None)
-    except Exception as e:  # Reported by the importing process.
-        out.put("%s: %s" % (path, e))
 
 
 class Client:
@@ -883,7 +656,7 @@ class Client:
         lock = threading.Condition()
         state = {"next": 1, "reading_done": False, "error": None}
 
-        workspace = _field(b"\x0a", self.workspace)
+        workspace = _wire.field(b"\x0a", self.workspace)
 
         def register(batch, lines):
             # Caller holds `lock`: the batch counts as in flight from here on.
@@ -891,7 +664,7 @@ class Client:
             seq = state["next"]
             state["next"] += 1
             in_flight[seq] = (batch, lines)
-            return b"".join([workspace, b"\x10", _varint(seq)] + batch)
+            return b"".join([workspace, b"\x10", _wire.varint(seq)] + batch)
 
         def requests():
             while True:
@@ -975,31 +748,42 @@ class Client:
         return result
 
     def _import(self, path, fmt, batch_size, window, timeout):
-        # Files of more than a few MB are parsed in a second process, so
-        # that parsing and encoding (the Python side's cost) overlap with the
-        # stream; smaller ones in this one.
-        if os.path.getsize(path) < _PARALLEL_IMPORT_BYTES:
-            return self._ingest(_parse_batches(path, fmt, batch_size), window, timeout)
+        # Files of more than a few MB are parsed by worker processes (one per
+        # core), chunk by chunk in turn, so that parsing and encoding (the
+        # Python side's cost) run in parallel and overlap with the stream;
+        # batches still go in file order, so the first of two rows with one
+        # id is the one stored. Smaller files are parsed in this process.
+        workers = min(2, os.cpu_count() or 1)
+        if os.path.getsize(path) < _wire.PARALLEL_IMPORT_BYTES or workers < 2:
+            return self._ingest(_wire.parse_batches(path, fmt, batch_size, _ENUM_NUMBERS), window, timeout)
         import multiprocessing
         context = multiprocessing.get_context("spawn")  # No fork of gRPC.
-        batches = context.Queue(maxsize=64)
-        worker = context.Process(target=_parse_worker, args=(path, fmt, batch_size, batches),
-                                 daemon=True)
-        worker.start()
+        chunks = _wire.chunks(path, fmt, _wire.CHUNK_BYTES)
+        header = _wire.csv_header(path) if fmt == "csv" else None
+        queues = [context.Queue(maxsize=32) for _ in range(workers)]
+        procs = [context.Process(target=_wire.parse_worker, daemon=True,
+                                 args=(path, fmt, batch_size, _ENUM_NUMBERS,
+                                       chunks[k::workers], header, queues[k]))
+                 for k in range(workers)]
+        for proc in procs:
+            proc.start()
 
         def received():
-            while True:
-                item = batches.get()
-                if item is None:
-                    return
-                if isinstance(item, str):
-                    raise ValueError(item)
-                yield item
+            for k in range(len(chunks)):
+                q = queues[k % workers]
+                while True:
+                    item = q.get()
+                    if item is None:
+                        break
+                    if isinstance(item, str):
+                        raise ValueError(item)
+                    yield item
         try:
             return self._ingest(received(), window, timeout)
         finally:
-            worker.terminate()
-            worker.join()
+            for proc in procs:
+                proc.terminate()
+                proc.join()
 
     def import_csv(self, path, batch_size=1000, window=16, timeout=None):
         """Streams a CSV event file through IngestEvents. Rows that cannot be
@@ -1080,7 +864,7 @@ class Client:
         for row in rows:
             request.spend.add(date=row["date"], channel=row["channel"],
                               campaign=row.get("campaign", ""),
-                              amount_micros=_micros(str(row["amount"])),
+                              amount_micros=_wire.micros(str(row["amount"])),
                               currency=row["currency"])
         r = self.reports.RecordSpend(request, timeout=timeout)
         return r.rows, r.changed

@@ -129,5 +129,28 @@ TEST(ParseJsonLineTest, AcceptsStringsNumbersAndNulls) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("channel")));
 }
 
+TEST(ParseJsonLineTest, ReadsEscapesSkipsOtherKeysAndRefusesBrokenLines) {
+  auto row = ParseJsonLine(
+      R"( { "campaign" : "a\"b\\c\/d\u00e9\ud83d\ude00\n" , "note": {"x": [1, )"
+      R"(true, null, {"y": "}"}]}, "revenue": -0.5e1, "event_id": "1",)"
+      R"( "event_id": "2" } )");
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_EQ((*row)[kCampaign], "a\"b\\c/d\xc3\xa9\xf0\x9f\x98\x80\n");
+  EXPECT_EQ((*row)[kRevenue], "-5");
+  EXPECT_EQ((*row)[kEventId], "2");  // The last of a repeated key.
+  EXPECT_TRUE(ParseJsonLine("{}").ok());
+  for (const char* bad :
+       {"", "[]", "{\"a\":1", "{\"a\":1} x", "{\"a\" 1}", "{\"a\":01}",
+        "{\"a\":1.}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\\q\"}",
+        "{\"a\":\"tab\there\"}", "{\"a\":tru}", "{a:1}", "{\"a\":1,}"}) {
+    EXPECT_THAT(ParseJsonLine(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("not a JSON object")))
+        << bad;
+  }
+  EXPECT_THAT(ParseJsonLine(R"({"stage": true})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("stage: must be a string or a number")));
+}
+
 }  // namespace
 }  // namespace attribution::cli
