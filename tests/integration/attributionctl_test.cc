@@ -36,34 +36,10 @@ double Field(const google::protobuf::Struct& s, const std::string& name) {
   return v.number_value();
 }
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+constexpr const char* kHeader = testing::kEventFileHeader;
+using testing::WriteFile;
 
-constexpr char kHeader[] =
-    "event_id,customer_id,occurred_at,type,channel,campaign,interaction,stage,"
-    "sentiment,conversion,revenue,currency\n";
-
-class AttributionctlTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto server = ServerProcess::Start(dir_.path() + "/db");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
-  CommandResult Ctl(std::vector<std::string> args,
-                    const std::string& workspace = "acme") {
-    std::vector<std::string> argv = {ATTRIBUTIONCTL_PATH,
-                                     "--server=" + server_->address(),
-                                     "--workspace=" + workspace};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-};
+class AttributionctlTest : public testing::ServerAndCliTest {};
 
 TEST_F(AttributionctlTest, ImportsAFileAndReimportingItStoresNothingNew) {
   const std::string csv = dir_.path() + "/events.csv";

@@ -25,13 +25,8 @@ using ::attribution::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kHeader[] =
-    "event_id,customer_id,occurred_at,type,channel,campaign,interaction,stage,"
-    "sentiment,conversion,revenue,currency\n";
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+constexpr const char* kHeader = testing::kEventFileHeader;
+using testing::WriteFile;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -40,24 +35,8 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-class FirstDayTest : public ::testing::Test {
+class FirstDayTest : public testing::ServerAndCliTest {
  protected:
-  void SetUp() override {
-    auto server = ServerProcess::Start(dir_.path() + "/db");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    client_ = client::AttributionClient::Connect(server_->address());
-  }
-
-  CommandResult Ctl(std::vector<std::string> args,
-                    const std::string& workspace = "acme") {
-    std::vector<std::string> argv = {ATTRIBUTIONCTL_PATH,
-                                     "--server=" + server_->address(),
-                                     "--workspace=" + workspace};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
-  }
-
   // Generated events in `workspace`; returns the file.
   std::string Generate(int events, int customers, const std::string& name,
                        int seed = 7) {
@@ -69,10 +48,6 @@ class FirstDayTest : public ::testing::Test {
     EXPECT_EQ(gen.exit_code, 0) << gen.err;
     return csv;
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::AttributionClient> client_;
 };
 
 TEST_F(FirstDayTest, HelpListsEveryCommandWithItsFlagsAndExitsZero) {

@@ -26,9 +26,7 @@ using ::attribution::testing::TempDir;
 using ::testing::DoubleNear;
 using ::testing::HasSubstr;
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+using testing::WriteFile;
 
 // Days 3 to 16 of January 2026. Period of the report: 11 to 20 January
 // (2026-01-11 to 2026-01-21 exclusive); the comparison: 1 to 10 January.
@@ -60,23 +58,8 @@ constexpr char kSpend[] =
     "2026-01-13,tiktok,,25,USD\n"
     "2026-01-10,facebook,,30,USD\n";
 
-class ReportServerTest : public ::testing::Test {
+class ReportServerTest : public testing::ServerAndCliTest {
  protected:
-  void SetUp() override {
-    auto server = ServerProcess::Start(dir_.path() + "/db");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    client_ = client::AttributionClient::Connect(server_->address());
-  }
-
-  CommandResult Ctl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {ATTRIBUTIONCTL_PATH,
-                                     "--server=" + server_->address(),
-                                     "--workspace=acme"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
-  }
-
   void ImportScenario() {
     WriteFile(dir_.path() + "/events.csv", kEvents);
     WriteFile(dir_.path() + "/spend.csv", kSpend);
@@ -115,9 +98,6 @@ class ReportServerTest : public ::testing::Test {
     return r.total();
   }
 
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<client::AttributionClient> client_;
   std::string last_json_;
 };
 

@@ -163,4 +163,24 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in) {
   return result;
 }
 
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+void ServerAndCliTest::SetUp() {
+  auto server = ServerProcess::Start(dir_.path() + "/db");
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  client_ = client::AttributionClient::Connect(server_->address());
+}
+
+CommandResult ServerAndCliTest::Ctl(const std::vector<std::string>& args,
+                                    const std::string& workspace) const {
+  std::vector<std::string> argv = {ATTRIBUTIONCTL_PATH,
+                                   "--server=" + server_->address(),
+                                   "--workspace=" + workspace};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
 }  // namespace attribution::testing

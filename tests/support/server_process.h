@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "clients/cpp/attribution_client.h"
+#include "gtest/gtest.h"
 
 namespace attribution::testing {
 
@@ -58,6 +59,30 @@ struct CommandResult {
   std::string err;
 };
 CommandResult RunCommand(const std::vector<std::string>& argv);
+
+// The header row of an event file (README "Event files").
+inline constexpr char kEventFileHeader[] =
+    "event_id,customer_id,occurred_at,type,channel,campaign,interaction,stage,"
+    "sentiment,conversion,revenue,currency\n";
+
+// Writes `text` to `path`, replacing it.
+void WriteFile(const std::string& path, const std::string& text);
+
+// A test against a fresh server on a fresh folder, with a client and the
+// CLI: the fixture of the integration tests that drive attributionctl.
+class ServerAndCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  // attributionctl against the server in `workspace` (default acme), with
+  // `args` after the connection flags.
+  CommandResult Ctl(const std::vector<std::string>& args,
+                    const std::string& workspace = "acme") const;
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<client::AttributionClient> client_;
+};
 
 }  // namespace attribution::testing
 
