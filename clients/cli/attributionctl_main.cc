@@ -941,7 +941,11 @@ int ExperimentCommand(client::AttributionClient& client,
   if (action == "delete") {
     auto deleted = client.DeleteExperiment(workspace, args[2]);
     if (!deleted.ok()) return Fail("experiment delete", deleted.status());
-    std::cout << "deleted " << args[2] << "\n";
+    if (format == Format::kJson) {
+      std::cout << MessageJson(*deleted) << "\n";
+    } else {
+      std::cout << "deleted " << args[2] << "\n";
+    }
     return kOk;
   }
   ExperimentFields f;
@@ -972,7 +976,7 @@ int ExperimentCommand(client::AttributionClient& client,
 }
 
 int ImportExperimentsCommand(client::AttributionClient& client,
-                             const std::string& path) {
+                             const std::string& path, Format format) {
   std::ifstream in(path);
   if (!in) {
     return UsageError(
@@ -987,8 +991,10 @@ int ImportExperimentsCommand(client::AttributionClient& client,
                      absl::StrCat(path, ": ", rejected.status().message())))
                : Fail(path, rejected.status());
   }
-  std::cout << "experiments: recorded " << recorded << ", rejected "
-            << *rejected << "\n";
+  Table table;
+  table.columns = {"recorded", "rejected"};
+  table.rows.push_back({Num(recorded), Num(*rejected)});
+  Print(table, format, /*single=*/true, std::cout);
   return *rejected > 0 ? kRowsRejected : kOk;
 }
 
@@ -1421,7 +1427,7 @@ int Main(int argc, char** argv) {
     return ImportSpendCommand(*client, operand, *format);
   }
   if (name == "import experiments") {
-    return ImportExperimentsCommand(*client, operand);
+    return ImportExperimentsCommand(*client, operand, *format);
   }
   if (name == "export events") return ExportEventsCommand(*client, operand);
   if (name == "workspaces") return WorkspacesCommand(*client, *format);

@@ -503,12 +503,12 @@ TEST_F(ExperimentServerTest, TheCliSetsListsImportsAndDeletes) {
         << "broken,direct,acquisition,2025-01-01,2025-04-01,,,10,20,5,1\n";
   }
   CommandResult imported =
-      RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim", "import",
-                  "experiments", csv});
+      RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim",
+                  "--format=csv", "import", "experiments", csv});
   EXPECT_EQ(imported.exit_code, 1) << imported.err;  // One row rejected.
   EXPECT_THAT(imported.err, HasSubstr("line 3: rejected: "
                                       "experiment.counts.treated_conversions"));
-  EXPECT_THAT(imported.out, HasSubstr("recorded 1, rejected 1"));
+  EXPECT_EQ(imported.out, "recorded,rejected\n1,1\n");
   CommandResult list =
       RunCommand({ATTRIBUTIONCTL_PATH, server, "--workspace=sim", "experiment",
                   "list", "--format=csv"});
