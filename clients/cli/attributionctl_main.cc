@@ -1371,8 +1371,7 @@ std::unique_ptr<client::AttributionClient> Connect(int* failed) {
 int Main(int argc, char** argv) {
   absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv);
   if (!line.ok()) return UsageError(line.status());
-  std::vector<std::string> words;
-  for (const std::string& w : line->words) words.push_back(w);
+  const std::vector<std::string>& words = line->words;
   // Command words are normalised; operands (file names, ids) are kept.
   std::vector<std::string> normalised;
   for (const std::string& w : words) {
@@ -1383,19 +1382,17 @@ int Main(int argc, char** argv) {
   if (line->help) return command ? CommandHelp(*command) : GeneralHelp();
   if (words.empty()) return GeneralHelp(), kUsage;
   if (command == nullptr) {
-    std::vector<std::string> names;
+    // The nearest whole command ("report chanels"), else the nearest
+    // first word ("atribute").
+    std::vector<std::string> full, first;
     for (const Command& c : Commands()) {
-      const std::string full_name = c.name;
-      names.push_back(full_name.substr(0, full_name.find(' ')));
+      full.push_back(c.name);
+      first.push_back(full.back().substr(0, full.back().find(' ')));
     }
-    names.erase(std::unique(names.begin(), names.end()), names.end());
-    std::string joined = absl::StrJoin(normalised, " ");
-    std::vector<std::string> full;
-    for (const Command& c : Commands()) full.push_back(c.name);
+    std::string hint = DidYouMean(absl::StrJoin(normalised, " "), full);
+    if (hint.empty()) hint = DidYouMean(normalised[0], first);
     return UsageError(absl::InvalidArgumentError(absl::StrCat(
-        "unknown command \"", absl::StrJoin(words, " "), "\"",
-        DidYouMean(joined, full).empty() ? DidYouMean(normalised[0], names)
-                                         : DidYouMean(joined, full))));
+        "unknown command \"", absl::StrJoin(words, " "), "\"", hint)));
   }
   const std::vector<std::string> operands(words.begin() + used, words.end());
   const size_t wanted = *command->operands ? 1 : 0;
