@@ -38,6 +38,7 @@
 #include "clients/cpp/attribution_client.h"
 #include "service/api/api_keys.h"
 #include "service/core/report.h"
+#include "service/core/version.h"
 
 namespace {
 std::string EnvOr(const char* name, const char* fallback) {
@@ -476,6 +477,22 @@ int DescribeCommand(client::AttributionClient& client, Format format) {
                         {absl::StrJoin(described->channels(),
                                        format == Format::kCsv ? ";" : " ")}});
   return Emit(*described, table, table, format, /*single=*/true);
+}
+
+int ServerInfoCommand(client::AttributionClient& client, Format format) {
+  auto info = client.GetServerInfo();
+  if (!info.ok()) return Fail("server-info", info.status());
+  Table table;
+  table.columns = {"version",    "build_type", "started_at", "uptime_seconds",
+                   "durability", "auth",       "tls"};
+  table.rows.push_back({{info->version()},
+                        {info->build_type()},
+                        {FormatTimestamp(info->started_at())},
+                        Num(info->uptime().seconds()),
+                        {info->durability()},
+                        {info->auth()},
+                        {info->tls() ? "true" : "false"}});
+  return Emit(*info, table, table, format, /*single=*/true);
 }
 
 int WorkspacesCommand(client::AttributionClient& client, Format format) {
@@ -1039,6 +1056,11 @@ const std::vector<Command>& Commands() {
        "List the workspaces the key may read.",
        {},
        "attributionctl workspaces"},
+      {"server-info",
+       "",
+       "The server's version, build, uptime, durability and auth modes.",
+       {},
+       "attributionctl server-info"},
       {"describe",
        "",
        "Count customers, touchpoints, conversions, channels.",
@@ -1176,6 +1198,7 @@ std::string CanonicalWord(const std::string& w) {
   if (w == "cash_flow") return "cashflow";
   if (w == "retention_cohorts") return "cohorts";
   if (w == "new_key") return "new-key";
+  if (w == "server_info" || w == "get_server_info") return "server-info";
   return w;
 }
 
@@ -1280,6 +1303,7 @@ struct CommandLine {
   std::vector<std::string> words;          // Command words and operands.
   absl::flat_hash_set<std::string> given;  // Flags set, by name.
   bool help = false;
+  bool version = false;
 };
 
 // Parses argv: flags anywhere (--name=value, --name value, --name and
@@ -1301,6 +1325,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv) {
     if (a == "-h" || a == "--help" || a == "-help" || a == "--helpfull" ||
         a == "--helpshort") {
       out.help = true;
+      continue;
+    }
+    if (a == "--version") {
+      out.version = true;
       continue;
     }
     a = a.substr(a[1] == '-' ? 2 : 1);
@@ -1380,6 +1408,10 @@ int Main(int argc, char** argv) {
   size_t used = 0;
   const Command* command = FindCommand(normalised, &used);
   if (line->help) return command ? CommandHelp(*command) : GeneralHelp();
+  if (line->version) {
+    std::cout << "attributionctl " << kVersion << " (" << kBuildType << ")\n";
+    return kOk;
+  }
   if (words.empty()) return GeneralHelp(), kUsage;
   if (command == nullptr) {
     // The nearest whole command ("report chanels"), else the nearest
@@ -1428,6 +1460,7 @@ int Main(int argc, char** argv) {
   }
   if (name == "export events") return ExportEventsCommand(*client, operand);
   if (name == "workspaces") return WorkspacesCommand(*client, *format);
+  if (name == "server-info") return ServerInfoCommand(*client, *format);
   if (name == "describe") return DescribeCommand(*client, *format);
   if (name == "journey") return JourneyCommand(*client, operand, *format);
   if (name == "erase") return EraseCommand(*client, operand, *format);

@@ -147,6 +147,12 @@ absl::StatusOr<v1::ListWorkspacesResponse> AttributionClient::ListWorkspaces() {
       v1::ListWorkspacesRequest());
 }
 
+absl::StatusOr<v1::ServerInfo> AttributionClient::GetServerInfo() {
+  return Unary<v1::ServerInfo>(
+      *stub_, api_key_, &v1::AttributionService::StubInterface::GetServerInfo,
+      v1::GetServerInfoRequest());
+}
+
 absl::Status AttributionClient::ExportEvents(
     const v1::ExportEventsRequest& request,
     absl::FunctionRef<absl::Status(const v1::ExportEventsResponse&)> fn) {

@@ -99,6 +99,7 @@ class AttributionClient {
       const v1::TopPathsRequest& request);
   absl::StatusOr<v1::CreateBackupResponse> CreateBackup(absl::string_view name);
   absl::StatusOr<v1::ListWorkspacesResponse> ListWorkspaces();
+  absl::StatusOr<v1::ServerInfo> GetServerInfo();
   // Streams the export, calling `fn` on every message as it arrives; stops
   // with fn's error if it returns one.
   absl::Status ExportEvents(

@@ -25,6 +25,7 @@
 #include "service/core/incremental.h"
 #include "service/core/limits.h"
 #include "service/core/status_macros.h"
+#include "service/core/version.h"
 
 namespace attribution::api {
 namespace {
@@ -427,6 +428,7 @@ AttributionServiceImpl::AttributionServiceImpl(EventStore& store, Clock& clock,
     : store_(store),
       clock_(clock),
       options_(options),
+      started_at_(clock.Now()),
       settings_(settings),
       slots_(options_),
       query_pool_(std::max(1, options_.query_workers), /*nice_increment=*/10),
@@ -1275,6 +1277,32 @@ AttributionServiceImpl::ExportEvents(grpc::CallbackServerContext* context,
   if (!s.ok()) return new ExportStream(s);
   return new ExportStream(
       store_.ReadEvents(req.workspace(), req.customer_id(), start_us, end_us));
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::GetServerInfo(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::GetServerInfoRequest, v1::ServerInfo>(
+      context, request, response, [&](const auto&, auto* info) -> absl::Status {
+        if (options_.auth_enabled) {
+          ASSIGN_OR_RETURN(std::string authorization,
+                           AuthorizationOf(*context));
+          RETURN_IF_ERROR(Keys()->Authenticate(authorization));
+        }
+        info->set_version(kVersion);
+        info->set_build_type(kBuildType);
+        TimeToProto(absl::ToUnixMicros(started_at_),
+                    info->mutable_started_at());
+        const absl::Duration up = clock_.Now() - started_at_;
+        info->mutable_uptime()->set_seconds(absl::ToInt64Seconds(up));
+        info->mutable_uptime()->set_nanos(
+            static_cast<int32_t>(absl::ToInt64Nanoseconds(
+                up - absl::Seconds(absl::ToInt64Seconds(up)))));
+        info->set_durability(options_.durability);
+        info->set_auth(options_.auth_enabled ? "keys" : "off");
+        info->set_tls(options_.tls);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::DescribeWorkspace(

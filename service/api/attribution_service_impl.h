@@ -46,6 +46,9 @@ struct ServiceOptions {
   absl::Duration stream_idle_timeout = absl::Seconds(60);
   // When false every call is allowed: local development only.
   bool auth_enabled = true;
+  // For GetServerInfo: --durability ("process" or "machine") and TLS.
+  std::string durability = "process";
+  bool tls = false;
 };
 
 // Counts IngestEvents stream slots: in all, per API key and per workspace.
@@ -84,8 +87,9 @@ using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_Reco
                                                     v1::AttributionService::WithRawCallbackMethod_DeleteExperiment<
                                                         v1::AttributionService::WithRawCallbackMethod_ListWorkspaces<
                                                             v1::AttributionService::WithRawCallbackMethod_ExportEvents<
-                                                                v1::AttributionService::
-                                                                    Service>>>>>>>>>>>>>>;
+                                                                v1::AttributionService::WithRawCallbackMethod_GetServerInfo<
+                                                                    v1::AttributionService::
+                                                                        Service>>>>>>>>>>>>>>>;
 
 class IngestStream;
 
@@ -144,6 +148,9 @@ class AttributionServiceImpl final : public RawAttributionService {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportEvents(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
 
   // The typed work of the calls above, after parsing; also what the fuzz
   // targets drive. Each authorises against the call's metadata first.
@@ -239,6 +246,7 @@ class AttributionServiceImpl final : public RawAttributionService {
   EventStore& store_;
   Clock& clock_;
   const ServiceOptions options_;
+  const absl::Time started_at_;
   WorkspaceSettingsStore* const settings_;
   StreamSlots slots_;
   absl::Mutex keys_mu_;

@@ -32,6 +32,7 @@
 #include "service/api/report_service_impl.h"
 #include "service/core/clock.h"
 #include "service/core/limits.h"
+#include "service/core/version.h"
 #include "storage/rocksdb_event_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -307,6 +308,8 @@ int Run() {
   service_options.max_batch_events = static_cast<size_t>(max_batch);
   service_options.query_threads = query_threads;
   service_options.auth_enabled = auth == "keys";
+  service_options.durability = durability;
+  service_options.tls = !absl::GetFlag(FLAGS_tls_cert_file).empty();
   service_options.max_concurrent_streams =
       std::max(1, absl::GetFlag(FLAGS_max_concurrent_streams));
   service_options.max_streams_per_key =
@@ -359,6 +362,8 @@ int Run() {
   }
   // Tests and scripts read this line to learn the port.
   std::cout << "attributiond listening on " << host << ":" << port << std::endl;
+  std::cerr << "attributiond: version " << kVersion << " (" << kBuildType
+            << ")\n";
   std::cerr << "attributiond: " << mode << "; data " << storage.path
             << ", durability " << durability << ", max batch " << max_batch
             << " events, max "
@@ -418,6 +423,11 @@ int main(int argc, char** argv) {
       "[--listen=HOST:PORT] [--data_dir=DIR] [--durability=process|machine] "
       "[flags]\nFlags may be written --flag=value or --flag value.");
   for (int i = 1; i < argc; ++i) {
+    if (absl::string_view(argv[i]) == "--version") {
+      std::cout << "attributiond " << attribution::kVersion << " ("
+                << attribution::kBuildType << ")\n";
+      return 0;
+    }
     // --help lists every flag of the server and exits 0 (absl's own lists
     // only the flags of a file named like the binary: none).
     const absl::string_view a = argv[i];

@@ -13,6 +13,7 @@
 #include "clients/cpp/attribution_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/core/version.h"
 #include "tests/support/server_process.h"
 
 namespace attribution {
@@ -62,7 +63,7 @@ TEST_F(FirstDayTest, HelpListsEveryCommandWithItsFlagsAndExitsZero) {
           "report summary", "report cashflow", "report cohorts",
           "report goals",   "settings set",    "goal set",
           "goal delete",    "experiment set",  "experiment list",
-          "backup",         "new-key"}) {
+          "backup",         "new-key",         "server-info"}) {
       EXPECT_THAT(help.out, HasSubstr(command)) << flag;
     }
     EXPECT_THAT(help.out, HasSubstr("exit codes: 0 ok; 1 some rows"));
@@ -415,6 +416,44 @@ TEST_F(FirstDayTest, ReportsSpeakPlainlyToACfo) {
                            "--start=2026-05-01", "--end=2026-06-01"});
   EXPECT_THAT(may.out,
               HasSubstr("\"compare\":{\"start\":\"2026-04-01T00:00:00Z\""));
+}
+
+TEST_F(FirstDayTest, BothBinariesAndTheServerTellTheirVersion) {
+  const std::string suffix = absl::StrCat(kVersion, " (", kBuildType, ")\n");
+  CommandResult server = RunCommand({ATTRIBUTIOND_PATH, "--version"});
+  EXPECT_EQ(server.exit_code, 0);
+  EXPECT_EQ(server.out, absl::StrCat("attributiond ", suffix));
+  CommandResult cli = RunCommand({ATTRIBUTIONCTL_PATH, "--version"});
+  EXPECT_EQ(cli.exit_code, 0);
+  EXPECT_EQ(cli.out, absl::StrCat("attributionctl ", suffix));
+  auto info = client_->GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->version(), kVersion);
+  EXPECT_EQ(info->build_type(), kBuildType);
+  EXPECT_EQ(info->durability(), "process");
+  EXPECT_EQ(info->auth(), "off");
+  EXPECT_FALSE(info->tls());
+  EXPECT_GE(info->uptime().seconds(), 0);
+  EXPECT_GT(info->started_at().seconds(), 1700000000);
+  CommandResult json = Ctl({"--format=json", "server-info"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out,
+              HasSubstr(absl::StrCat("\"version\":\"", kVersion, "\"")));
+}
+
+// gRPC turns SO_REUSEPORT on by default; the server turns it off, so a
+// second server on a taken port refuses to start rather than sharing it.
+TEST_F(FirstDayTest, ASecondServerOnATakenPortRefusesToStart) {
+  const std::string port =
+      server_->address().substr(server_->address().rfind(':') + 1);
+  CommandResult second =
+      RunCommand({ATTRIBUTIOND_PATH, "--auth=off", "--listen=127.0.0.1:" + port,
+                  "--data_dir=" + dir_.path() + "/second"});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_THAT(second.err, HasSubstr("cannot listen on 127.0.0.1:" + port));
+  EXPECT_THAT(second.err, HasSubstr("the port is in use"));
+  // The first still answers, alone.
+  EXPECT_TRUE(client_->DescribeWorkspace("acme").ok());
 }
 
 }  // namespace

@@ -252,6 +252,17 @@ def test_the_package_installs_with_its_stubs(server, tmp_path):
     assert r.returncode == 0, r.stderr
     where, customers = r.stdout.split()
     assert where.startswith(str(venv)) and customers == "0"
+    r = subprocess.run([str(venv / "bin" / "pip"), "show", "attribution-client"],
+                       capture_output=True, text=True, env=env)
+    assert "Version: %s" % attribution_client.__version__ in r.stdout, r.stdout
+
+
+def test_the_client_and_the_server_are_one_version(server):
+    with Client(server) as c:
+        info = c.server_info()
+    assert info["version"] == attribution_client.__version__
+    assert (info["auth"], info["durability"], info["tls"]) == ("off", "process", False)
+    assert info["uptime"] >= 0 and info["started_at"].endswith("Z")
 
 
 def test_the_fast_import_encoding_equals_the_messages(tmp_path):

@@ -8,6 +8,10 @@ used from the source tree with ``build/gen/python`` and ``clients/python`` on
 The names below load on first use, so that the import workers (which need
 only ``attribution_client._wire``) start without importing grpc.
 """
+# The project's version (CMakeLists.txt's project VERSION); a test checks
+# that the server reports the same.
+__version__ = "0.1.0"
+
 __all__ = [
     "AlreadyExists", "AttributionError", "Client", "DeadlineExceeded",
     "FailedPrecondition", "ImportResult", "InvalidArgument", "NotFound",

@@ -844,6 +844,14 @@ class Client:
                 f.close()
         return out if out is not None else n
 
+    def server_info(self, timeout=None):
+        """GetServerInfo: dict of version, build_type, started_at, uptime
+        (seconds), durability, auth and tls."""
+        r = self.stub.GetServerInfo(pb.GetServerInfoRequest(), timeout=timeout)
+        return {"version": r.version, "build_type": r.build_type,
+                "started_at": _iso(r.started_at), "uptime": r.uptime.ToTimedelta().total_seconds(),
+                "durability": r.durability, "auth": r.auth, "tls": r.tls}
+
     def list_workspaces(self, timeout=None):
         """The workspaces this key may read that hold anything, by name."""
         return list(self.stub.ListWorkspaces(pb.ListWorkspacesRequest(), timeout=timeout).workspaces)
