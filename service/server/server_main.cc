@@ -30,6 +30,7 @@
 #include "service/api/api_keys.h"
 #include "service/api/attribution_service_impl.h"
 #include "service/api/report_service_impl.h"
+#include "service/api/request_log.h"
 #include "service/core/clock.h"
 #include "service/core/limits.h"
 #include "service/core/version.h"
@@ -79,6 +80,13 @@ ABSL_FLAG(bool, allow_empty_key_file, false,
 ABSL_FLAG(int, query_threads, 2,
           "Threads one attribution query scans customers and solves Markov "
           "removals with.");
+ABSL_FLAG(bool, request_log, true,
+          "Write one line per call to stderr: time, method, workspace, status "
+          "code, duration, peer and the API key's id (never the key). Denied "
+          "calls at most 10 a second.");
+ABSL_FLAG(std::string, log_format, "text",
+          "Request log lines: 'text' (key=value) or 'json' (one object a "
+          "line).");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate chain of the server. With --tls_key_file, serve "
           "TLS only.");
@@ -211,6 +219,11 @@ int Run() {
 
   StorageOptions storage;
   storage.path = absl::GetFlag(FLAGS_data_dir);
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format != "text" && log_format != "json") {
+    std::cerr << "attributiond: --log_format must be 'text' or 'json'\n";
+    return 2;
+  }
   const std::string durability = absl::GetFlag(FLAGS_durability);
   if (durability == "process") {
     storage.durability = Durability::kProcessCrash;
@@ -352,6 +365,14 @@ int Run() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&service);
   builder.RegisterService(&reports);
+  if (absl::GetFlag(FLAGS_request_log)) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(std::make_unique<api::RequestLogInterceptorFactory>(
+        std::make_shared<api::RequestLog>(&std::cerr, log_format == "json")));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "attributiond: cannot listen on "

@@ -36,6 +36,8 @@ ABSL_FLAG(int, window, 16, "IngestEvents batches in flight, per stream.");
 ABSL_FLAG(int, streams, 1,
           "Concurrent IngestEvents streams sharing the events.");
 ABSL_FLAG(int64_t, unary_events, 1'000'000, "Events through RecordEvents.");
+ABSL_FLAG(std::vector<std::string>, server_flags, {},
+          "Flags for the server, comma-separated (e.g. --request_log=false).");
 
 namespace attribution {
 namespace {
@@ -257,7 +259,8 @@ int Run() {
       raw.events_per_s, raw.p50_ms, raw.p99_ms);
   std::filesystem::remove_all(dir.path() + "/raw");
 
-  auto server = testing::ServerProcess::Start(dir.path() + "/db");
+  auto server = testing::ServerProcess::Start(
+      dir.path() + "/db", absl::GetFlag(FLAGS_server_flags));
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
     return 1;
