@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -80,6 +81,10 @@ ABSL_FLAG(bool, allow_empty_key_file, false,
 ABSL_FLAG(int, query_threads, 2,
           "Threads one attribution query scans customers and solves Markov "
           "removals with.");
+ABSL_FLAG(std::string, config, "",
+          "A file of flags, one --flag=value a line (# starts a comment), as "
+          "abseil's --flagfile; flags given after it on the command line win. "
+          "The systemd unit and the container start the server with one.");
 ABSL_FLAG(bool, request_log, true,
           "Write one line per call to stderr: time, method, workspace, status "
           "code, duration, peer and the API key's id (never the key). Denied "
@@ -471,6 +476,19 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  absl::ParseCommandLine(argc, argv);
+  // --config FILE is abseil's --flagfile: one --flag=value a line, # for
+  // comments; flags on the command line after it override it.
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      args[i] = "--flagfile=" + args[i + 1];
+      args.erase(args.begin() + static_cast<long>(i) + 1);
+    } else if (absl::StartsWith(args[i], "--config=")) {
+      args[i] = "--flagfile=" + args[i].substr(strlen("--config="));
+    }
+  }
+  std::vector<char*> raw;
+  for (std::string& a : args) raw.push_back(a.data());
+  absl::ParseCommandLine(static_cast<int>(raw.size()), raw.data());
   return attribution::Run();
 }

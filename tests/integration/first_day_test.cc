@@ -456,5 +456,36 @@ TEST_F(FirstDayTest, ASecondServerOnATakenPortRefusesToStart) {
   EXPECT_TRUE(client_->DescribeWorkspace("acme").ok());
 }
 
+// --config FILE: flags from a file (what the systemd unit and the container
+// use), overridden by flags after it.
+TEST(ServerConfigTest, FlagsComeFromAConfigFile) {
+  TempDir dir;
+  const std::string config = dir.path() + "/attributiond.conf";
+  WriteFile(config,
+            "# attributiond's flags, one a line\n"
+            "--durability=machine\n"
+            "--log_format=json\n"
+            "--max_batch_events=500\n");
+  auto server = ServerProcess::Start(
+      dir.path() + "/db", {"--config", config, "--max_batch_events=700"},
+      dir.path() + "/stderr.log");
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = (*server)->NewClient();
+  auto info = client->GetServerInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->durability(), "machine");  // From the file.
+  std::ifstream in(dir.path() + "/stderr.log");
+  std::stringstream log;
+  log << in.rdbuf();
+  EXPECT_THAT(log.str(), HasSubstr("max batch 700 events"));  // The later flag.
+  EXPECT_THAT(log.str(), HasSubstr("{\"time\":"));            // JSON lines.
+  WriteFile(config, "--durabilty=machine\n");
+  CommandResult bad =
+      RunCommand({ATTRIBUTIOND_PATH, "--auth=off",
+                  "--data_dir=" + dir.path() + "/db2", "--config=" + config});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("durabilty"));
+}
+
 }  // namespace
 }  // namespace attribution
