@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf python3-pytest
   python3-pandas python3-pip python3-setuptools python3-wheel python3-venv
-  systemd
+  systemd prometheus-cpp-dev libcivetweb-dev
   openssl
 )
 

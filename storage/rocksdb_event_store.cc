@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <tuple>
 #include <utility>
 
@@ -470,6 +471,56 @@ absl::StatusOr<std::vector<std::string>> RocksDbEventStore::ListWorkspaces() {
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
+}
+
+RocksDbEventStore::StoreFigures RocksDbEventStore::Figures(
+    size_t max_workspaces) {
+  StoreFigures out;
+  absl::StatusOr<std::vector<std::string>> names = ListWorkspaces();
+  if (names.ok()) {
+    for (const std::string& name : *names) {
+      const WorkspaceSummary d = Describe(name);
+      if (d.stats.customers == 0) continue;  // Settings or spend only.
+      out.workspaces.push_back(
+          {name, d.stats.customers, d.stats.touchpoints + d.stats.conversions});
+    }
+  }
+  std::stable_sort(
+      out.workspaces.begin(), out.workspaces.end(),
+      [](const auto& a, const auto& b) { return a.events > b.events; });
+  if (out.workspaces.size() > max_workspaces) {
+    WorkspaceFigures other{"_other"};
+    for (size_t i = max_workspaces; i < out.workspaces.size(); ++i) {
+      other.customers += out.workspaces[i].customers;
+      other.events += out.workspaces[i].events;
+    }
+    out.workspaces.resize(max_workspaces);
+    out.workspaces.push_back(other);
+  }
+  for (const auto& [name, property] :
+       {std::pair{"live_sst_bytes", rocksdb::DB::Properties::kLiveSstFilesSize},
+        std::pair{"memtable_bytes",
+                  rocksdb::DB::Properties::kCurSizeAllMemTables},
+        std::pair{"pending_compaction_bytes",
+                  rocksdb::DB::Properties::kEstimatePendingCompactionBytes},
+        std::pair{"write_stopped", rocksdb::DB::Properties::kIsWriteStopped},
+        std::pair{"delayed_write_rate",
+                  rocksdb::DB::Properties::kActualDelayedWriteRate}}) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(property, &v)) out.rocksdb.push_back({name, v});
+  }
+  std::map<std::string, std::string> stats;
+  if (db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &stats)) {
+    for (const auto& [name, key] :
+         {std::pair{"write_stops_total", "io_stalls.total_stop"},
+          std::pair{"write_slowdowns_total", "io_stalls.total_slowdown"}}) {
+      if (auto it = stats.find(key); it != stats.end()) {
+        out.rocksdb.push_back({name, static_cast<uint64_t>(std::strtoull(
+                                         it->second.c_str(), nullptr, 10))});
+      }
+    }
+  }
+  return out;
 }
 
 namespace {

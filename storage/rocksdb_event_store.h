@@ -69,6 +69,21 @@ class RocksDbEventStore final : public EventStore {
       absl::string_view workspace, absl::string_view customer_id) override;
   WorkspaceSummary Describe(absl::string_view workspace) override;
   absl::StatusOr<std::vector<std::string>> ListWorkspaces() override;
+
+  // For the metrics endpoint: index sizes of the `max_workspaces`
+  // workspaces with the most events (the rest summed as "_other"), and
+  // RocksDB's figures (live SST bytes, memtable bytes, pending compaction
+  // bytes, write stops and slowdowns, delayed write rate).
+  struct WorkspaceFigures {
+    std::string name;
+    int64_t customers = 0;
+    int64_t events = 0;
+  };
+  struct StoreFigures {
+    std::vector<WorkspaceFigures> workspaces;
+    std::vector<std::pair<std::string, uint64_t>> rocksdb;
+  };
+  StoreFigures Figures(size_t max_workspaces);
   std::unique_ptr<EventReader> ReadEvents(absl::string_view workspace,
                                           absl::string_view customer_id,
                                           int64_t start_us,

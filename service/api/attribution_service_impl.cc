@@ -19,6 +19,7 @@
 #include "service/api/event_conversion.h"
 #include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
+#include "service/api/metrics.h"
 #include "service/api/page_token.h"
 #include "service/api/raw_calls.h"
 #include "service/core/bootstrap.h"
@@ -315,6 +316,7 @@ class IngestStream final
         }
       }
       if (!batch.error.status.ok()) {
+        if (service_.metrics() != nullptr) service_.metrics()->BatchRejected();
         response.clear_stored();
         response.clear_duplicates();
         response.clear_conflicts();
@@ -545,6 +547,10 @@ absl::Status AttributionServiceImpl::CommitBatch(PreparedBatch& batch,
   absl::StatusOr<WriteResult> written = store_.Commit(batch);
   if (written.ok()) {
     *result = *written;
+    if (options_.metrics != nullptr) {
+      options_.metrics->Events(result->stored, result->duplicates,
+                               result->conflicts);
+    }
     return absl::OkStatus();
   }
   if (absl::IsResourceExhausted(written.status()) ||
@@ -566,9 +572,14 @@ absl::Status AttributionServiceImpl::RecordEventsImpl(
   std::vector<Event> events;
   BatchError error =
       ValidateBatch(request.workspace(), request.events(), &events);
-  RETURN_IF_ERROR(error.status);
-  RETURN_IF_ERROR(CommitBatch(
-      *PrepareBatch(request.workspace(), std::move(events)), &result, &error));
+  if (error.status.ok()) {
+    RETURN_IF_ERROR(
+        CommitBatch(*PrepareBatch(request.workspace(), std::move(events)),
+                    &result, &error));
+  }
+  if (!error.status.ok() && options_.metrics != nullptr) {
+    options_.metrics->BatchRejected();
+  }
   RETURN_IF_ERROR(error.status);
   response->set_stored(result.stored);
   response->set_duplicates(result.duplicates);
@@ -1127,6 +1138,9 @@ absl::Status AttributionServiceImpl::CreateBackupImpl(
       absl::StrCat(options_.backup_root, "/", request.name());
   const absl::Time taken_at = clock_.Now();
   absl::StatusOr<uint64_t> sequence = store_.Backup(path);
+  if (sequence.ok() && options_.metrics != nullptr) {
+    options_.metrics->Backup(clock_.Now() - taken_at);
+  }
   if (absl::IsAlreadyExists(sequence.status())) {
     // The caller's name, not the server's folder layout.
     return absl::AlreadyExistsError(absl::StrCat(

@@ -25,6 +25,8 @@
 
 namespace attribution::api {
 
+class ServerMetrics;
+
 struct ServiceOptions {
   // Most events one RecordEvents call or one IngestEvents message may carry.
   size_t max_batch_events = 10000;
@@ -49,6 +51,8 @@ struct ServiceOptions {
   // For GetServerInfo: --durability ("process" or "machine") and TLS.
   std::string durability = "process";
   bool tls = false;
+  // Where ingest and backups are counted; may be null.
+  ServerMetrics* metrics = nullptr;
 };
 
 // Counts IngestEvents stream slots: in all, per API key and per workspace.
@@ -187,6 +191,9 @@ class AttributionServiceImpl final : public RawAttributionService {
   WorkQueue& write_queue() { return write_queue_; }
   // Where queries run.
   WorkQueue& query_pool() { return query_pool_; }
+  // IngestEvents streams holding a slot.
+  int StreamsOpen() const { return slots_.total(); }
+  ServerMetrics* metrics() const { return options_.metrics; }
   StreamSlots& stream_slots() { return slots_; }
   const ServiceOptions& options() const { return options_; }
   Clock& clock() { return clock_; }

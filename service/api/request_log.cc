@@ -12,6 +12,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "service/api/api_keys.h"
 #include "service/api/event_conversion.h"
+#include "service/api/metrics.h"
 
 namespace attribution::api {
 namespace {
@@ -77,8 +78,10 @@ std::string JsonString(absl::string_view s) {
 class RequestLogInterceptor final : public grpc::experimental::Interceptor {
  public:
   RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
-                        std::shared_ptr<RequestLog> log)
+                        std::shared_ptr<RequestLog> log,
+                        std::shared_ptr<ServerMetrics> metrics)
       : log_(std::move(log)),
+        metrics_(std::move(metrics)),
         started_(absl::Now()),
         method_(absl::StripPrefix(info->method(), "/")),
         // Only this service's methods take their requests as raw bytes.
@@ -96,7 +99,7 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
             absl::string_view(it->second.data(), it->second.size()));
       }
     }
-    if (ours_ && !seen_message_ &&
+    if (ours_ && log_ != nullptr && !seen_message_ &&
         methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE)) {
       seen_message_ = true;  // A stream's first message names it.
@@ -118,13 +121,17 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
       entry_.method = std::string(method_);
       entry_.code = static_cast<int>(methods->GetSendStatus().error_code());
       entry_.duration = entry_.at - started_;
-      log_->Write(entry_);
+      if (log_ != nullptr) log_->Write(entry_);
+      if (metrics_ != nullptr) {
+        metrics_->Request(method_, entry_.code, entry_.duration);
+      }
     }
     methods->Proceed();
   }
 
  private:
   const std::shared_ptr<RequestLog> log_;
+  const std::shared_ptr<ServerMetrics> metrics_;
   const absl::Time started_;
   const absl::string_view method_;
   const bool ours_;
@@ -212,7 +219,7 @@ std::string WorkspaceOfRequest(absl::string_view method,
 grpc::experimental::Interceptor*
 RequestLogInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new RequestLogInterceptor(info, log_);
+  return new RequestLogInterceptor(info, log_, metrics_);
 }
 
 }  // namespace attribution::api

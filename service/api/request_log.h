@@ -60,16 +60,22 @@ class RequestLog {
 std::string WorkspaceOfRequest(absl::string_view method,
                                absl::string_view bytes);
 
+class ServerMetrics;
+
+// Sees every call: writes its line to `log` (may be null: no request log)
+// and counts it in `metrics` (may be null).
 class RequestLogInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit RequestLogInterceptorFactory(std::shared_ptr<RequestLog> log)
-      : log_(std::move(log)) {}
+  RequestLogInterceptorFactory(std::shared_ptr<RequestLog> log,
+                               std::shared_ptr<ServerMetrics> metrics)
+      : log_(std::move(log)), metrics_(std::move(metrics)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   std::shared_ptr<RequestLog> log_;
+  std::shared_ptr<ServerMetrics> metrics_;
 };
 
 }  // namespace attribution::api

@@ -34,7 +34,7 @@ def main():
                         "--format", fmt, "--out", path], check=True)
     server = subprocess.Popen(
         [os.path.join(args.build, "service", "server", "attributiond"), "--listen=127.0.0.1:0",
-         "--data_dir=" + os.path.join(tmp, "db"), "--auth=off"],
+         "--data_dir=" + os.path.join(tmp, "db"), "--auth=off", "--admin_listen=127.0.0.1:0"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     address = server.stdout.readline().split()[-1]
     ctl = os.path.join(args.build, "clients", "cli", "attributionctl")

@@ -27,7 +27,7 @@ echo "systemd-analyze verify: ok; ${score:-security: not reported}"
 
 # The default config, its paths moved to a temp folder.
 : > "$tmp/api_keys"
-"$server" --config "$root/deploy/attributiond.conf" --listen=127.0.0.1:0 \
+"$server" --config "$root/deploy/attributiond.conf" --listen=127.0.0.1:0 --admin_listen=127.0.0.1:0 \
   --data_dir="$tmp/data" --api_keys_file="$tmp/api_keys" \
   --backup_root="$tmp/backups" > "$tmp/out" 2> "$tmp/err" &
 pid=$!

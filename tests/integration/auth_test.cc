@@ -154,13 +154,14 @@ TEST_F(AuthTest, SighupAddsAndRevokesKeysWhileStreamsKeepRunning) {
 }
 
 TEST_F(AuthTest, TheServerRefusesToStartWithoutKeysUnlessAuthIsOff) {
-  CommandResult r = RunCommand({ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
-                                "--data_dir=" + dir_.path() + "/other"});
+  CommandResult r =
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--listen=127.0.0.1:0",
+                  "--data_dir=" + dir_.path() + "/other"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--auth=off for local development"));
   std::ofstream(dir_.path() + "/bad.txt") << "sha256:zz acme reader\n";
   CommandResult bad =
-      RunCommand({ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--listen=127.0.0.1:0",
                   "--data_dir=" + dir_.path() + "/other",
                   "--api_keys_file=" + dir_.path() + "/bad.txt"});
   EXPECT_EQ(bad.exit_code, 2);

@@ -116,9 +116,10 @@ TEST(BackupTest, BackupTakenDuringWritesHoldsEverythingAcknowledgedBefore) {
   EXPECT_EQ(described->touchpoints() % kEventsPerBatch, 0);  // Whole batches.
 
   // Restoring over existing data is refused.
-  CommandResult refused = RunCommand(
-      {ATTRIBUTIOND_PATH, "--auth=off", "--listen=127.0.0.1:0",
-       "--data_dir=" + dir.path() + "/db", "--restore_from=" + backup->path()});
+  CommandResult refused =
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off",
+                  "--listen=127.0.0.1:0", "--data_dir=" + dir.path() + "/db",
+                  "--restore_from=" + backup->path()});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("is not empty"));
 }

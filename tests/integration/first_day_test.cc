@@ -76,7 +76,8 @@ TEST_F(FirstDayTest, HelpListsEveryCommandWithItsFlagsAndExitsZero) {
     EXPECT_THAT(attribute.out, HasSubstr(flag));
   }
   EXPECT_THAT(attribute.out, HasSubstr("example:\n  attributionctl attribute"));
-  CommandResult server = RunCommand({ATTRIBUTIOND_PATH, "--help"});
+  CommandResult server =
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--help"});
   EXPECT_EQ(server.exit_code, 0);
   for (const char* flag :
        {"--listen=", "--data_dir=", "--durability=", "--api_keys_file=",
@@ -420,7 +421,8 @@ TEST_F(FirstDayTest, ReportsSpeakPlainlyToACfo) {
 
 TEST_F(FirstDayTest, BothBinariesAndTheServerTellTheirVersion) {
   const std::string suffix = absl::StrCat(kVersion, " (", kBuildType, ")\n");
-  CommandResult server = RunCommand({ATTRIBUTIOND_PATH, "--version"});
+  CommandResult server =
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--version"});
   EXPECT_EQ(server.exit_code, 0);
   EXPECT_EQ(server.out, absl::StrCat("attributiond ", suffix));
   CommandResult cli = RunCommand({ATTRIBUTIONCTL_PATH, "--version"});
@@ -446,9 +448,9 @@ TEST_F(FirstDayTest, BothBinariesAndTheServerTellTheirVersion) {
 TEST_F(FirstDayTest, ASecondServerOnATakenPortRefusesToStart) {
   const std::string port =
       server_->address().substr(server_->address().rfind(':') + 1);
-  CommandResult second =
-      RunCommand({ATTRIBUTIOND_PATH, "--auth=off", "--listen=127.0.0.1:" + port,
-                  "--data_dir=" + dir_.path() + "/second"});
+  CommandResult second = RunCommand(
+      {ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off",
+       "--listen=127.0.0.1:" + port, "--data_dir=" + dir_.path() + "/second"});
   EXPECT_NE(second.exit_code, 0);
   EXPECT_THAT(second.err, HasSubstr("cannot listen on 127.0.0.1:" + port));
   EXPECT_THAT(second.err, HasSubstr("the port is in use"));
@@ -481,7 +483,7 @@ TEST(ServerConfigTest, FlagsComeFromAConfigFile) {
   EXPECT_THAT(log.str(), HasSubstr("{\"time\":"));            // JSON lines.
   WriteFile(config, "--durabilty=machine\n");
   CommandResult bad =
-      RunCommand({ATTRIBUTIOND_PATH, "--auth=off",
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off",
                   "--data_dir=" + dir.path() + "/db2", "--config=" + config});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("durabilty"));

@@ -150,9 +150,9 @@ TEST_F(RequestLogTest, JsonLinesParse) {
             KeyRing::KeyId(absl::StrCat("Bearer ", kReader)));
   EXPECT_THAT(f.at("time").string_value(), ::testing::EndsWith("Z"));
   // A bad format is refused at start.
-  testing::CommandResult bad =
-      testing::RunCommand({ATTRIBUTIOND_PATH, "--auth=off", "--log_format=xml",
-                           "--data_dir=" + dir_.path() + "/other"});
+  testing::CommandResult bad = testing::RunCommand(
+      {ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off", "--log_format=xml",
+       "--data_dir=" + dir_.path() + "/other"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--log_format must be 'text' or 'json'"));
 }

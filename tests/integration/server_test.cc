@@ -321,8 +321,9 @@ TEST_F(ServerTest, MachineDurabilityKeepsWhatItAcknowledgedThroughSigkill) {
 
 TEST_F(ServerTest, RefusesToStartWithABadFlag) {
   testing::CommandResult r = testing::RunCommand(
-      {ATTRIBUTIOND_PATH, "--auth=off", "--listen=127.0.0.1:0",
-       "--data_dir=" + dir_.path() + "/db", "--durability=sometimes"});
+      {ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off",
+       "--listen=127.0.0.1:0", "--data_dir=" + dir_.path() + "/db",
+       "--durability=sometimes"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--durability must be 'process' or 'machine'"));
 }

@@ -121,13 +121,13 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
 
 TEST_F(TlsTest, PlaintextIsOnlyForLoopbackUnlessAllowed) {
   CommandResult refused =
-      RunCommand({ATTRIBUTIOND_PATH, "--auth=off", "--listen=0.0.0.0:0",
-                  "--data_dir=" + dir_.path() + "/db"});
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off",
+                  "--listen=0.0.0.0:0", "--data_dir=" + dir_.path() + "/db"});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("refusing plaintext on 0.0.0.0"));
   CommandResult half =
-      RunCommand({ATTRIBUTIOND_PATH, "--auth=off", "--listen=127.0.0.1:0",
-                  "--data_dir=" + dir_.path() + "/db",
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--auth=off",
+                  "--listen=127.0.0.1:0", "--data_dir=" + dir_.path() + "/db",
                   "--tls_cert_file=" + dir_.path() + "/server.pem"});
   EXPECT_EQ(half.exit_code, 2);
   EXPECT_THAT(half.err, HasSubstr("go together"));

@@ -155,8 +155,8 @@ TEST_F(TrustTest, RestoringOntoAFileIsAFailedPrecondition) {
   ASSERT_TRUE(client_->CreateBackup("b").ok());
   std::ofstream(dir_.path() + "/a-file") << "x";
   CommandResult r =
-      RunCommand({ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0", "--auth=off",
-                  "--data_dir=" + dir_.path() + "/a-file",
+      RunCommand({ATTRIBUTIOND_PATH, "--admin_listen=", "--listen=127.0.0.1:0",
+                  "--auth=off", "--data_dir=" + dir_.path() + "/a-file",
                   "--restore_from=" + root + "/b"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("FAILED_PRECONDITION"));
@@ -427,9 +427,9 @@ TEST_F(TrustTest, AnEmptyKeyFileOnSighupKeepsTheOldKeys) {
 TEST_F(TrustTest, AnEmptyKeyFileIsTakenOnlyWhenAllowed) {
   const std::string keys = dir_.path() + "/keys.txt";
   std::ofstream(keys).close();
-  CommandResult refused = RunCommand({ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
-                                      "--data_dir=" + dir_.path() + "/x",
-                                      "--api_keys_file=" + keys});
+  CommandResult refused = RunCommand(
+      {ATTRIBUTIOND_PATH, "--admin_listen=", "--listen=127.0.0.1:0",
+       "--data_dir=" + dir_.path() + "/x", "--api_keys_file=" + keys});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("--allow_empty_key_file"));
 
@@ -446,9 +446,9 @@ TEST_F(TrustTest, AnEmptyKeyFileIsTakenOnlyWhenAllowed) {
 
 // 8. Loopback is what a name resolves to, not how it is spelled.
 TEST_F(TrustTest, PlaintextNeedsAnAddressThatResolvesToLoopback) {
-  CommandResult spoof =
-      RunCommand({ATTRIBUTIOND_PATH, "--listen=127.attacker.invalid:0",
-                  "--auth=off", "--data_dir=" + dir_.path() + "/x"});
+  CommandResult spoof = RunCommand(
+      {ATTRIBUTIOND_PATH, "--admin_listen=", "--listen=127.attacker.invalid:0",
+       "--auth=off", "--data_dir=" + dir_.path() + "/x"});
   EXPECT_EQ(spoof.exit_code, 2);
   EXPECT_THAT(spoof.err, HasSubstr("refusing plaintext"));
   auto local =

@@ -16,7 +16,7 @@ def start_server(tmp_path, *args):
     binary = os.environ["ATTRIBUTIOND"]
     proc = subprocess.Popen(
         [binary, "--listen=127.0.0.1:0", "--data_dir=%s" % (tmp_path / "db"), "--auth=off",
-         *args],
+         "--admin_listen=127.0.0.1:0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     assert line.startswith("attributiond listening on "), line

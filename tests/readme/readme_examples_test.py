@@ -48,7 +48,7 @@ def main():
     os.symlink(os.path.join(root, "tests"), os.path.join(work, "tests"))
     os.symlink(os.path.join(root, "clients"), os.path.join(work, "clients"))
     server = subprocess.Popen(
-        [attributiond, "--listen=127.0.0.1:0", "--auth=off",
+        [attributiond, "--listen=127.0.0.1:0", "--auth=off", "--admin_listen=127.0.0.1:0",
          "--data_dir=" + os.path.join(work, "db"),
          "--backup_root=" + os.path.join(work, "backups")],
         stdout=subprocess.PIPE, stderr=open(os.path.join(work, "server.log"), "w"), text=True)

@@ -1,9 +1,12 @@
 #include "tests/support/server_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,8 +58,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::string& stderr_path) {
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe");
+  // The admin endpoint on a port the kernel picks, so that servers of
+  // parallel tests never meet on its default (extra flags may override).
   std::vector<std::string> args = {ATTRIBUTIOND_PATH, "--listen=127.0.0.1:0",
-                                   absl::StrCat("--data_dir=", data_dir)};
+                                   absl::StrCat("--data_dir=", data_dir),
+                                   "--admin_listen=127.0.0.1:0"};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   // Tests not about authentication run it off, as local development does.
   bool auth_given = false;
@@ -161,6 +167,56 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in) {
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
+}
+
+absl::StatusOr<std::pair<int, std::string>> HttpGet(int port,
+                                                    const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("connect to port ", port));
+  }
+  const std::string request =
+      absl::StrCat("GET ", path,
+                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  if (write(fd, request.data(), request.size()) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::UnavailableError("write");
+  }
+  std::string response;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
+  close(fd);
+  // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
+  const size_t space = response.find(' ');
+  const size_t body = response.find("\r\n\r\n");
+  if (space == std::string::npos || body == std::string::npos) {
+    return absl::DataLossError(absl::StrCat("not HTTP: ", response));
+  }
+  return std::make_pair(std::atoi(response.c_str() + space + 1),
+                        response.substr(body + 4));
+}
+
+int AdminPortFromLog(const std::string& log_path) {
+  const std::string kMark =
+      "admin endpoint (metrics, healthz, readyz) on 127.0.0.1:";
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(log_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    if (const size_t at = text.find(kMark); at != std::string::npos) {
+      return std::atoi(text.c_str() + at + kMark.size());
+    }
+    usleep(10000);
+  }
+  return 0;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {

@@ -60,6 +60,14 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
+// GET http://127.0.0.1:PORT/PATH: (status code, body).
+absl::StatusOr<std::pair<int, std::string>> HttpGet(int port,
+                                                    const std::string& path);
+
+// The admin port a server wrote in its stderr log at `log_path` ("admin
+// endpoint ... on 127.0.0.1:PORT"), waiting up to 5 s; 0 if none.
+int AdminPortFromLog(const std::string& log_path);
+
 // The header row of an event file (README "Event files").
 inline constexpr char kEventFileHeader[] =
     "event_id,customer_id,occurred_at,type,channel,campaign,interaction,stage,"
