@@ -10,12 +10,17 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf python3-pytest
   python3-pandas python3-pip python3-setuptools python3-wheel python3-venv
-  systemd prometheus-cpp-dev libcivetweb-dev
+  systemd prometheus-cpp-dev libcivetweb-dev python3-yaml kubernetes-client
   openssl
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # Any kubectl will do (another package may provide one: installing
+  # Debian's beside it would conflict).
+  if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1; then
+    continue
+  fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")
 done
