@@ -6,7 +6,7 @@
 #   tests/deploy/systemd_test.sh ATTRIBUTIOND
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-server="$1"
+server="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 pid=""
