@@ -473,6 +473,16 @@ absl::StatusOr<std::vector<std::string>> RocksDbEventStore::ListWorkspaces() {
   return names;
 }
 
+absl::Status RocksDbEventStore::Writable() {
+  RETURN_IF_ERROR(CheckFreeSpace(1 << 20));
+  uint64_t stopped = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped) &&
+      stopped != 0) {
+    return absl::UnavailableError("RocksDB has stopped writes");
+  }
+  return absl::OkStatus();
+}
+
 RocksDbEventStore::StoreFigures RocksDbEventStore::Figures(
     size_t max_workspaces) {
   StoreFigures out;

@@ -84,6 +84,10 @@ class RocksDbEventStore final : public EventStore {
     std::vector<std::pair<std::string, uint64_t>> rocksdb;
   };
   StoreFigures Figures(size_t max_workspaces);
+
+  // OK if a write could be taken now: the disk has room for a batch (as
+  // Commit checks) and RocksDB has not stopped writes.
+  absl::Status Writable();
   std::unique_ptr<EventReader> ReadEvents(absl::string_view workspace,
                                           absl::string_view customer_id,
                                           int64_t start_us,

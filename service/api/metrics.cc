@@ -38,6 +38,7 @@ const prometheus::Histogram::BucketBoundaries& Buckets() {
 
 // /healthz and /readyz, answered before civetweb looks for a handler.
 std::atomic<const std::atomic<bool>*> g_ready{nullptr};
+std::function<bool()>* g_writable = nullptr;  // Set once, before serving.
 
 int BeginRequest(mg_connection* conn) {
   const mg_request_info* info = mg_get_request_info(conn);
@@ -45,11 +46,17 @@ int BeginRequest(mg_connection* conn) {
   const absl::string_view uri = info->local_uri;
   if (uri != "/healthz" && uri != "/readyz") return 0;
   bool ok = true;
+  const char* body = "ok\n";
   if (uri == "/readyz") {
     const std::atomic<bool>* ready = g_ready.load();
-    ok = ready != nullptr && ready->load();
+    if (ready == nullptr || !ready->load()) {
+      ok = false;
+      body = "not ready: loading or stopping\n";
+    } else if (g_writable != nullptr && *g_writable && !(*g_writable)()) {
+      ok = false;
+      body = "not ready: the store cannot take writes (disk full?)\n";
+    }
   }
-  const char* body = ok ? "ok\n" : "not ready\n";
   mg_printf(conn,
             "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: "
             "%zu\r\nConnection: close\r\n\r\n%s",
@@ -168,13 +175,14 @@ int64_t ProcessOpenFds() {
 absl::StatusOr<std::unique_ptr<AdminEndpoint>> AdminEndpoint::Start(
     const std::string& address,
     const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables,
-    const std::atomic<bool>* ready) {
+    const std::atomic<bool>* ready, std::function<bool()> writable) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon + 1 == address.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--admin_listen: \"", address, "\" is not HOST:PORT (empty: off)"));
   }
   g_ready = ready;
+  g_writable = new std::function<bool()>(std::move(writable));
   static CivetCallbacks callbacks = [] {
     CivetCallbacks c;
     c.begin_request = &BeginRequest;

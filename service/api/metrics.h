@@ -92,15 +92,16 @@ int64_t ProcessOpenFds();
 
 // The admin endpoint on `address` ("127.0.0.1:9464"; port 0 picks one):
 // /metrics serves `collectables`; /healthz answers 200 while the process
-// runs; /readyz 200 once `ready` is true (the index is loaded and the gRPC
-// server serves), 503 before and while shutting down. InvalidArgument or
+// runs; /readyz 200 while `ready` is true (the index is loaded and the gRPC
+// server serves) and `writable()` (the store could take a write: not a
+// full disk), 503 otherwise, with the reason. InvalidArgument or
 // Unavailable (the port is taken) naming the address.
 class AdminEndpoint {
  public:
   static absl::StatusOr<std::unique_ptr<AdminEndpoint>> Start(
       const std::string& address,
       const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables,
-      const std::atomic<bool>* ready);
+      const std::atomic<bool>* ready, std::function<bool()> writable);
   ~AdminEndpoint();
   int port() const { return port_; }
 

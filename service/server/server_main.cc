@@ -380,8 +380,11 @@ int Run() {
   });
   std::unique_ptr<api::AdminEndpoint> admin;
   if (const std::string& a = admin_listen; !a.empty()) {
-    auto started_admin =
-        api::AdminEndpoint::Start(a, {metrics->registry(), scraped}, &ready);
+    auto started_admin = api::AdminEndpoint::Start(
+        a, {metrics->registry(), scraped}, &ready, [] {
+          RocksDbEventStore* st = scraped_store.load();
+          return st != nullptr && st->Writable().ok();
+        });
     if (!started_admin.ok()) {
       std::cerr << "attributiond: " << started_admin.status().message() << "\n";
       return 1;

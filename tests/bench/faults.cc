@@ -262,6 +262,8 @@ struct DiskFull {
   int64_t refusals = 0;
   int64_t other_errors = 0;
   double seconds_to_resume = -1;
+  // /readyz while the disk was full, and once writes were back.
+  int readyz_full = 0, readyz_after = 0;
 };
 
 DiskFull DiskFullEpisode(const std::string& work, int free_mb) {
@@ -277,7 +279,18 @@ DiskFull DiskFullEpisode(const std::string& work, int free_mb) {
   const std::string db = mnt + "/db";
   std::set<int> acked;
   {
-    auto server = MustStart(db);
+    auto started = ServerProcess::Start(db, {}, work + "/disk-full.log");
+    if (!started.ok()) {
+      std::fprintf(stderr, "faults: server did not start: %s\n",
+                   std::string(started.status().message()).c_str());
+      std::exit(2);
+    }
+    auto server = std::move(*started);
+    const int admin = testing::AdminPortFromLog(work + "/disk-full.log");
+    auto readyz = [admin] {
+      auto r = testing::HttpGet(admin, "/readyz");
+      return r.ok() ? r->first : 0;
+    };
     auto client = server->NewClient();
     // Fill the disk with 1 MB ballast files until 12 MB are left, which
     // the stream then fills.
@@ -312,6 +325,7 @@ DiskFull DiskFullEpisode(const std::string& work, int free_mb) {
       }
       if (ack.error().code() == 14) {
         ++r.refusals;
+        r.readyz_full = readyz();
         break;
       }
       ++r.other_errors;
@@ -331,6 +345,7 @@ DiskFull DiskFullEpisode(const std::string& work, int free_mb) {
       }
       if (!ack.has_error()) {
         r.seconds_to_resume = absl::ToDoubleSeconds(absl::Now() - freed);
+        r.readyz_after = readyz();
         acked.insert(b++);
         break;
       }
@@ -416,13 +431,16 @@ int Main() {
     } else {
       std::printf(
           "disk full: batches acked %lld, events lost %lld, refusals (14) "
-          "%lld, other errors %lld, writes back %.2f s after freeing %d MB\n",
+          "%lld, other errors %lld, writes back %.2f s after freeing %d MB; "
+          "/readyz %d while full, %d after\n",
           static_cast<long long>(d.batches_acked),
           static_cast<long long>(d.events_lost),
           static_cast<long long>(d.refusals),
-          static_cast<long long>(d.other_errors), d.seconds_to_resume, free_mb);
+          static_cast<long long>(d.other_errors), d.seconds_to_resume, free_mb,
+          d.readyz_full, d.readyz_after);
       ok = ok && d.events_lost == 0 && d.refusals > 0 && d.other_errors == 0 &&
-           d.seconds_to_resume >= 0 && d.seconds_to_resume <= 5;
+           d.seconds_to_resume >= 0 && d.seconds_to_resume <= 5 &&
+           d.readyz_full == 503 && d.readyz_after == 200;
     }
   }
   std::printf("%s\n", ok ? "faults: PASS" : "faults: FAIL");
