@@ -507,26 +507,41 @@ RocksDbEventStore::StoreFigures RocksDbEventStore::Figures(
     out.workspaces.resize(max_workspaces);
     out.workspaces.push_back(other);
   }
-  for (const auto& [name, property] :
-       {std::pair{"live_sst_bytes", rocksdb::DB::Properties::kLiveSstFilesSize},
-        std::pair{"memtable_bytes",
-                  rocksdb::DB::Properties::kCurSizeAllMemTables},
-        std::pair{"pending_compaction_bytes",
-                  rocksdb::DB::Properties::kEstimatePendingCompactionBytes},
-        std::pair{"write_stopped", rocksdb::DB::Properties::kIsWriteStopped},
-        std::pair{"delayed_write_rate",
-                  rocksdb::DB::Properties::kActualDelayedWriteRate}}) {
+  struct Property {
+    const char* name;
+    const char* help;
+    const std::string& property;
+  };
+  for (const Property& p :
+       {Property{"live_sst_bytes", "Bytes of the live SST files.",
+                 rocksdb::DB::Properties::kLiveSstFilesSize},
+        Property{"memtable_bytes", "Bytes of all memtables.",
+                 rocksdb::DB::Properties::kCurSizeAllMemTables},
+        Property{"pending_compaction_bytes",
+                 "Bytes compaction estimates it has to rewrite.",
+                 rocksdb::DB::Properties::kEstimatePendingCompactionBytes},
+        Property{"write_stopped", "1 while RocksDB stops writes.",
+                 rocksdb::DB::Properties::kIsWriteStopped},
+        Property{"delayed_write_rate",
+                 "Bytes a second writes are slowed to (0: not slowed).",
+                 rocksdb::DB::Properties::kActualDelayedWriteRate}}) {
     uint64_t v = 0;
-    if (db_->GetIntProperty(property, &v)) out.rocksdb.push_back({name, v});
+    if (db_->GetIntProperty(p.property, &v)) {
+      out.rocksdb.push_back({p.name, p.help, v});
+    }
   }
   std::map<std::string, std::string> stats;
   if (db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &stats)) {
-    for (const auto& [name, key] :
-         {std::pair{"write_stops_total", "io_stalls.total_stop"},
-          std::pair{"write_slowdowns_total", "io_stalls.total_slowdown"}}) {
+    for (const auto& [name, help, key] :
+         {std::tuple{"write_stops", "Write stops since the start (a count).",
+                     "io_stalls.total_stop"},
+          std::tuple{"write_slowdowns",
+                     "Write slowdowns since the start (a count).",
+                     "io_stalls.total_slowdown"}}) {
       if (auto it = stats.find(key); it != stats.end()) {
-        out.rocksdb.push_back({name, static_cast<uint64_t>(std::strtoull(
-                                         it->second.c_str(), nullptr, 10))});
+        out.rocksdb.push_back({name, help,
+                               static_cast<uint64_t>(std::strtoull(
+                                   it->second.c_str(), nullptr, 10))});
       }
     }
   }

@@ -79,9 +79,14 @@ class RocksDbEventStore final : public EventStore {
     int64_t customers = 0;
     int64_t events = 0;
   };
+  struct Figure {
+    std::string name;  // e.g. "live_sst_bytes"
+    std::string help;
+    uint64_t value = 0;
+  };
   struct StoreFigures {
     std::vector<WorkspaceFigures> workspaces;
-    std::vector<std::pair<std::string, uint64_t>> rocksdb;
+    std::vector<Figure> rocksdb;
   };
   StoreFigures Figures(size_t max_workspaces);
 

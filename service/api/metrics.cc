@@ -13,6 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "civetweb.h"
 #include "prometheus/exposer.h"
+#include "service/api/attribution_service_impl.h"
+#include "service/core/version.h"
+#include "storage/rocksdb_event_store.h"
 
 namespace attribution::api {
 namespace {
@@ -152,6 +155,57 @@ prometheus::MetricFamily GaugeFamily(
     f.metric.push_back(std::move(m));
   }
   return f;
+}
+
+std::vector<prometheus::MetricFamily> ServerFigures(
+    absl::Time started, bool ready, const AttributionServiceImpl* service,
+    RocksDbEventStore* store) {
+  std::vector<prometheus::MetricFamily> out;
+  out.push_back(GaugeFamily(
+      "attributiond_build_info", "The build: version and build type.",
+      {{{{"version", kVersion}, {"build_type", kBuildType}}, 1}}));
+  out.push_back(GaugeFamily(
+      "attributiond_uptime_seconds", "Seconds since the process started.",
+      {{{}, absl::ToDoubleSeconds(absl::Now() - started)}}));
+  out.push_back(GaugeFamily("attributiond_resident_memory_bytes",
+                            "Resident set size of the process.",
+                            {{{}, double(ProcessRssBytes())}}));
+  out.push_back(GaugeFamily("attributiond_open_fds",
+                            "Open file descriptors of the process.",
+                            {{{}, double(ProcessOpenFds())}}));
+  out.push_back(GaugeFamily("attributiond_ready",
+                            "1 once the index is loaded and the server serves.",
+                            {{{}, ready ? 1.0 : 0.0}}));
+  if (service != nullptr) {
+    out.push_back(GaugeFamily("attributiond_streams_open",
+                              "IngestEvents streams holding a slot.",
+                              {{{}, double(service->StreamsOpen())}}));
+  }
+  if (store == nullptr) return out;
+  const RocksDbEventStore::StoreFigures figures =
+      store->Figures(kMaxWorkspaceSeries);
+  std::vector<
+      std::pair<std::vector<std::pair<std::string, std::string>>, double>>
+      customers, events;
+  for (const auto& w : figures.workspaces) {
+    customers.push_back({{{"workspace", w.name}}, double(w.customers)});
+    events.push_back({{{"workspace", w.name}}, double(w.events)});
+  }
+  out.push_back(GaugeFamily(
+      "attributiond_index_customers",
+      absl::StrCat("Customers in the journey index, by workspace (the ",
+                   kMaxWorkspaceSeries,
+                   " with the most events; the rest as \"_other\")."),
+      customers));
+  out.push_back(GaugeFamily("attributiond_index_events",
+                            "Events in the journey index, by workspace (as "
+                            "attributiond_index_customers).",
+                            events));
+  for (const auto& f : figures.rocksdb) {
+    out.push_back(GaugeFamily(absl::StrCat("attributiond_rocksdb_", f.name),
+                              f.help, {{{}, double(f.value)}}));
+  }
+  return out;
 }
 
 int64_t ProcessRssBytes() {

@@ -27,8 +27,13 @@
 namespace prometheus {
 class Exposer;
 }
+namespace attribution {
+class RocksDbEventStore;
+}
 
 namespace attribution::api {
+
+class AttributionServiceImpl;
 
 // At most this many workspaces get index series of their own; the others
 // are summed under workspace="_other".
@@ -78,6 +83,14 @@ class ScrapedFigures final : public prometheus::Collectable {
  private:
   std::function<std::vector<prometheus::MetricFamily>()> collect_;
 };
+
+// What ScrapedFigures serves for the server: build, uptime since
+// `started`, RSS, open fds, readiness, and (when not null) open streams,
+// index sizes per workspace (capped at kMaxWorkspaceSeries) and RocksDB's
+// figures.
+std::vector<prometheus::MetricFamily> ServerFigures(
+    absl::Time started, bool ready, const AttributionServiceImpl* service,
+    RocksDbEventStore* store);
 
 // A gauge family of one sample per label set.
 prometheus::MetricFamily GaugeFamily(

@@ -328,55 +328,8 @@ int Run() {
   auto metrics =
       admin_listen.empty() ? nullptr : std::make_shared<api::ServerMetrics>();
   auto scraped = std::make_shared<api::ScrapedFigures>([started] {
-    std::vector<prometheus::MetricFamily> out;
-    out.push_back(api::GaugeFamily(
-        "attributiond_build_info", "The build: version and build type.",
-        {{{{"version", kVersion}, {"build_type", kBuildType}}, 1}}));
-    out.push_back(api::GaugeFamily(
-        "attributiond_uptime_seconds", "Seconds since the process started.",
-        {{{}, absl::ToDoubleSeconds(absl::Now() - started)}}));
-    out.push_back(api::GaugeFamily("attributiond_resident_memory_bytes",
-                                   "Resident set size of the process.",
-                                   {{{}, double(api::ProcessRssBytes())}}));
-    out.push_back(api::GaugeFamily("attributiond_open_fds",
-                                   "Open file descriptors of the process.",
-                                   {{{}, double(api::ProcessOpenFds())}}));
-    out.push_back(api::GaugeFamily("attributiond_ready",
-                                   "1 once the index is loaded and the "
-                                   "server serves.",
-                                   {{{}, ready.load() ? 1.0 : 0.0}}));
-    if (api::AttributionServiceImpl* svc = scraped_service.load()) {
-      out.push_back(api::GaugeFamily("attributiond_streams_open",
-                                     "IngestEvents streams holding a slot.",
-                                     {{{}, double(svc->StreamsOpen())}}));
-    }
-    if (RocksDbEventStore* st = scraped_store.load()) {
-      auto figures = st->Figures(api::kMaxWorkspaceSeries);
-      std::vector<
-          std::pair<std::vector<std::pair<std::string, std::string>>, double>>
-          customers, events;
-      for (const auto& w : figures.workspaces) {
-        customers.push_back({{{"workspace", w.name}}, double(w.customers)});
-        events.push_back({{{"workspace", w.name}}, double(w.events)});
-      }
-      out.push_back(api::GaugeFamily(
-          "attributiond_index_customers",
-          absl::StrCat("Customers in the journey index, by workspace (the "
-                       "largest ",
-                       api::kMaxWorkspaceSeries,
-                       " by events; the rest as \"_other\")."),
-          customers));
-      out.push_back(api::GaugeFamily("attributiond_index_events",
-                                     "Events in the journey index, by "
-                                     "workspace (as customers).",
-                                     events));
-      for (const auto& [name, value] : figures.rocksdb) {
-        out.push_back(api::GaugeFamily(
-            absl::StrCat("attributiond_rocksdb_", name),
-            absl::StrCat("RocksDB: ", name), {{{}, double(value)}}));
-      }
-    }
-    return out;
+    return api::ServerFigures(started, ready.load(), scraped_service.load(),
+                              scraped_store.load());
   });
   std::unique_ptr<api::AdminEndpoint> admin;
   if (const std::string& a = admin_listen; !a.empty()) {

@@ -98,7 +98,7 @@ TEST(MetricsTest, CountsCallsEventsAndLatenciesAfterAnImportAndAQuery) {
   EXPECT_GT(Sample(m, "attributiond_resident_memory_bytes"), 1e6);
   EXPECT_GT(Sample(m, "attributiond_open_fds"), 3);
   EXPECT_GE(Sample(m, "attributiond_rocksdb_memtable_bytes"), 0);
-  EXPECT_GE(Sample(m, "attributiond_rocksdb_write_stops_total"), 0);
+  EXPECT_GE(Sample(m, "attributiond_rocksdb_write_stops"), 0);
   EXPECT_THAT(m, HasSubstr("attributiond_build_info{version=\""));
   // Figures only: no event id or customer id of the data.
   EXPECT_FALSE(absl::StrContains(m, "\"c1\"")) << m;
