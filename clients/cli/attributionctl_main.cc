@@ -233,6 +233,13 @@ absl::StatusOr<std::string> FileFormat(const std::string& path,
              : "csv";
 }
 
+// `path` opened into `file`, or stdin for "-"; null if it cannot be read.
+std::istream* OpenInput(const std::string& path, std::ifstream* file) {
+  if (path == "-") return &std::cin;
+  file->open(path, std::ios::binary);
+  return *file ? file : nullptr;
+}
+
 absl::StatusOr<size_t> BatchSize() {
   const int n = absl::GetFlag(FLAGS_batch_size);
   if (n < 1 || n > kMaxBatchSize) {
@@ -251,14 +258,10 @@ int ImportEventsCommand(client::AttributionClient& client,
       FileFormat(path, absl::GetFlag(FLAGS_input_format));
   if (!input_format.ok()) return UsageError(input_format.status());
   std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) {
-      return UsageError(
-          absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
-    }
-    in = &file;
+  std::istream* in = OpenInput(path, &file);
+  if (in == nullptr) {
+    return UsageError(
+        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
   }
   std::unique_ptr<RowSource> source;
   if (*input_format == "csv") {
@@ -730,14 +733,10 @@ int ImportSpendCommand(client::AttributionClient& client,
   absl::StatusOr<size_t> batch_size = BatchSize();
   if (!batch_size.ok()) return UsageError(batch_size.status());
   std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) {
-      return UsageError(
-          absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
-    }
-    in = &file;
+  std::istream* in = OpenInput(path, &file);
+  if (in == nullptr) {
+    return UsageError(
+        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
   }
   const SpendImportSummary summary = ImportSpend(
       client, *in, absl::GetFlag(FLAGS_workspace), *batch_size, &std::cerr);
