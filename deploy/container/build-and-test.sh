@@ -24,7 +24,7 @@ LIMITS="--ulimit nofile=$(ulimit -Hn):$(ulimit -Hn) --ulimit nproc=4096:4096"
 fail() { echo "container: FAIL: $*" >&2; exit 1; }
 
 need=()
-for p in podman buildah debootstrap runc; do
+for p in podman buildah debootstrap runc curl; do
   command -v "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

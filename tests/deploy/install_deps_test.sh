@@ -33,7 +33,7 @@ fake "$user" id 'echo 1000'
 fake "$user" apt-get "echo ran >> $tmp/user-apt.log"
 if PATH="$user:$base" bash "$script" 2> "$tmp/user.err"; then fail "user run succeeded"; fi
 grep -q "as root, run:" "$tmp/user.err" || fail "no advice: $(cat $tmp/user.err)"
-grep -q "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends g++ .*python3-venv systemd prometheus-cpp-dev libcivetweb-dev python3-yaml kubernetes-client" "$tmp/user.err" \
+grep -q "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends g++ cmake ninja-build pkg-config dpkg-dev .*python3-venv systemd prometheus-cpp-dev libcivetweb-dev python3-yaml kubernetes-client" "$tmp/user.err" \
   || fail "not the exact command: $(cat $tmp/user.err)"
 [ ! -e "$tmp/user-apt.log" ] || fail "apt-get ran without root"
 
