@@ -12,6 +12,7 @@ PACKAGES=(
   python3-pandas python3-pip python3-setuptools python3-wheel python3-venv
   systemd prometheus-cpp-dev libcivetweb-dev python3-yaml kubernetes-client
   openssl
+  nodejs npm chromium
 )
 
 missing=()
@@ -19,6 +20,12 @@ for p in "${PACKAGES[@]}"; do
   # Any kubectl will do (another package may provide one: installing
   # Debian's beside it would conflict).
   if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1; then
+    continue
+  fi
+  # Likewise any Node.js with npm (the build's `npm ci` for the executive
+  # page's chart library): another package may provide them.
+  if { [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; } ||
+     { [ "$p" = npm ] && command -v npm >/dev/null 2>&1; }; then
     continue
   fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

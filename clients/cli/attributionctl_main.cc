@@ -7,6 +7,7 @@
 // be read), nothing sent; 3 the server or the transport failed the call.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -32,6 +33,7 @@
 #include "clients/cli/experiment_command.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/output.h"
+#include "clients/cli/pdf.h"
 #include "clients/cli/report_view.h"
 #include "clients/cli/spend_import.h"
 #include "clients/cli/vocabulary.h"
@@ -123,6 +125,24 @@ ABSL_FLAG(std::string, granularity, "",
 ABSL_FLAG(std::string, horizon_days, "",
           "report cohorts: days after acquisition, e.g. 30,60,90 (default "
           "30,60,90,180,365; alias --horizons).");
+ABSL_FLAG(std::string, credit_models, "",
+          "report page: the credit chart's models, 1 to 3, comma-separated "
+          "(default last_touch, the report's model, incremental).");
+ABSL_FLAG(bool, no_intervals, false,
+          "report page: no intervals on the credit chart (default 95%, 200 "
+          "replicates; --level and --replicates change them).");
+ABSL_FLAG(std::string, paper, "a4", "report page: a4 or letter.");
+ABSL_FLAG(std::string, title, "",
+          "report page: the heading (default \"Marketing report: "
+          "WORKSPACE\").");
+ABSL_FLAG(std::string, out, "",
+          "report page: write the HTML page to this file (\"-\": stdout).");
+ABSL_FLAG(std::string, pdf, "",
+          "report page: also print the page to this PDF file with headless "
+          "Chromium.");
+ABSL_FLAG(std::string, chromium, "",
+          "report page --pdf: the Chromium to print with (default $CHROMIUM, "
+          "else chromium on PATH).");
 ABSL_FLAG(std::string, reporting_currency, "",
           "settings set: the reporting currency (alias --currency).");
 ABSL_FLAG(std::string, gross_margin, "",
@@ -725,7 +745,64 @@ ReportArgs ReportFlags() {
   a.intervals = absl::GetFlag(FLAGS_intervals);
   a.level = absl::GetFlag(FLAGS_level);
   a.replicates = absl::GetFlag(FLAGS_replicates);
+  a.credit_models = absl::GetFlag(FLAGS_credit_models);
+  a.no_intervals = absl::GetFlag(FLAGS_no_intervals);
+  a.paper = absl::GetFlag(FLAGS_paper);
+  a.title = absl::GetFlag(FLAGS_title);
   return a;
+}
+
+// report page: the page from the server, written to --out and printed to
+// --pdf.
+int ReportPageCommand(client::AttributionClient& client, Format format) {
+  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::string pdf = absl::GetFlag(FLAGS_pdf);
+  if (out.empty() && pdf.empty()) {
+    return UsageError(absl::InvalidArgumentError(
+        "--out: give --out FILE.html (\"-\" for stdout), --pdf FILE.pdf, or "
+        "both"));
+  }
+  auto request = BuildReportPageRequest(ReportFlags());
+  if (!request.ok()) return UsageError(request.status());
+  std::string chromium;
+  if (!pdf.empty()) {
+    absl::StatusOr<std::string> found =
+        FindChromium(absl::GetFlag(FLAGS_chromium));
+    if (!found.ok()) return UsageError(found.status());
+    chromium = *found;
+  }
+  auto response = client.ReportPage(*request);
+  if (!response.ok()) return Fail("report page", response.status());
+  Table table;
+  table.columns = {"file", "bytes", "pages"};
+  if (out == "-") {
+    std::cout << response->html();
+  } else if (!out.empty()) {
+    std::ofstream file(out, std::ios::binary);
+    file << response->html();
+    file.close();
+    if (!file) {
+      return UsageError(absl::InvalidArgumentError(
+          absl::StrCat("--out: cannot write ", out)));
+    }
+    table.rows.push_back(
+        {{out}, Num(static_cast<int64_t>(response->html().size())), {""}});
+  }
+  if (!pdf.empty()) {
+    absl::StatusOr<int> pages = PrintToPdf(chromium, response->html(), pdf);
+    if (!pages.ok()) {
+      std::cerr << "attributionctl: report page --pdf: "
+                << pages.status().message() << "\n";
+      return kFailed;
+    }
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(pdf, ec);
+    table.rows.push_back(
+        {{pdf}, Num(static_cast<int64_t>(ec ? 0 : bytes)), Num(*pages)});
+  }
+  // The page itself went to stdout: nothing else may.
+  if (out != "-") Print(table, format, /*single=*/false, std::cout);
+  return kOk;
 }
 
 int ImportSpendCommand(client::AttributionClient& client,
@@ -770,6 +847,7 @@ int RunReport(const absl::StatusOr<Request>& request, Format format, Call call,
 int ReportCommand(client::AttributionClient& client, const std::string& kind,
                   Format format) {
   const ReportArgs args = ReportFlags();
+  if (kind == "page") return ReportPageCommand(client, format);
   if (kind == "channels" || kind == "summary") {
     auto request = BuildChannelReportRequest(args);
     if (!request.ok()) return UsageError(request.status());
@@ -1121,6 +1199,15 @@ const std::vector<Command>& Commands() {
        {"start", "end", "model", "lookback", "granularity", "horizon_days"},
        "attributionctl report cohorts --start 2026-01-01 --end 2026-07-01 "
        "--horizon_days 30,90"},
+      {"report page",
+       "",
+       "The executive page: one self-contained HTML file (tiles, summary, "
+       "charts, goals) for a browser or, with --pdf, paper.",
+       {"start", "end", "compare", "model", "lookback", "group_by",
+        "granularity", "credit_models", "no_intervals", "level", "replicates",
+        "paper", "title", "out", "pdf", "chromium"},
+       "attributionctl report page --start 2026-01-01 --end 2026-04-01 "
+       "--out q1.html --pdf q1.pdf"},
       {"report goals",
        "",
        "Every goal with its progress.",

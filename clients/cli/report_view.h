@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "attribution/v1/report_service.pb.h"
 #include "clients/cli/output.h"
+#include "service/page/report_text.h"
 
 namespace attribution::cli {
 
@@ -29,6 +30,11 @@ struct ReportArgs {
   bool intervals = false;
   double level = 0;
   int replicates = 0;
+  // report page.
+  std::string credit_models;  // "last_touch,linear,incremental"
+  bool no_intervals = false;
+  std::string paper;  // a4 | letter
+  std::string title;
 };
 
 absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
@@ -37,14 +43,16 @@ absl::StatusOr<v1::CashFlowRequest> BuildCashFlowRequest(
     const ReportArgs& args);
 absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
     const ReportArgs& args);
+// report page: ChannelReport's flags, the credit chart's models (at most
+// 3) and intervals, paper and title.
+absl::StatusOr<v1::ReportPageRequest> BuildReportPageRequest(
+    const ReportArgs& args);
 // --from/--to as a goal's period.
 absl::StatusOr<v1::ReportPeriod> BuildPeriod(const ReportArgs& args);
 
-// "instagram" -> "Instagram", "paid_search" -> "Paid search"; "" -> "All
-// channels".
-std::string ChannelLabel(absl::string_view slug);
-// 1234.5 in USD -> "$1,234.50"; codes without a symbol: "1,234.50 CHF".
-std::string FormatMoney(double amount, absl::string_view currency);
+// Channel names and money as people read them (service/page/report_text.h).
+using page::ChannelLabel;
+using page::FormatMoney;
 
 // The report as rows. `human`: formatted for reading (table); otherwise raw
 // numbers (CSV).
@@ -54,20 +62,10 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human);
 Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
                  absl::string_view currency, bool human);
 
-// One sentence of `report summary` with the figures it tells.
-struct SummaryLine {
-  std::string topic;    // period, comparison, channel, churn, profit, goal
-  std::string channel;  // The channel told about; "" for the total.
-  std::string metric;   // The ChannelFigures field the sentence is about.
-  std::optional<double> value, previous, target;
-  // The metric's direction (up, down, flat), or for a goal its status
-  // (on_track, ...); "" if none.
-  std::string direction;
-  std::string text;
-};
+// The sentences of `report summary` (the executive page shows the same).
+using page::Summary;
+using page::SummaryLine;
 
-// The sentences that matter for the period, from the report's figures.
-std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r);
 // The sentences as rows (for --format=json|csv): topic, channel, metric,
 // value, previous, target, direction, text.
 Table SummaryTable(const std::vector<SummaryLine>& lines);

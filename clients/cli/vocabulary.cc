@@ -41,44 +41,8 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 }
 
 // "GoalStatus" -> "GOAL_STATUS_".
-std::string EnumPrefix(const EnumDescriptor* type) {
-  std::string out;
-  for (char c : type->name()) {
-    if (absl::ascii_isupper(c) && !out.empty()) out.push_back('_');
-    out.push_back(absl::ascii_toupper(c));
-  }
-  out.push_back('_');
-  return out;
-}
-
 void AppendString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
+  page::AppendJsonString(s, out);
 }
 
 void AppendDouble(double v, std::string* out) {
@@ -274,8 +238,9 @@ void WordsToEnumNames(const Descriptor* d, google::protobuf::Value* v) {
                  item->has_string_value()) {
         const EnumDescriptor* e = f->enum_type();
         if (e->FindValueByName(item->string_value()) == nullptr) {
-          item->set_string_value(absl::StrCat(
-              EnumPrefix(e), absl::AsciiStrToUpper(item->string_value())));
+          item->set_string_value(
+              absl::StrCat(page::EnumPrefix(e),
+                           absl::AsciiStrToUpper(item->string_value())));
         }
       }
     }
@@ -324,16 +289,6 @@ std::string DidYouMean(absl::string_view given,
   return absl::StrCat(" (did you mean \"", *best, "\"?)");
 }
 
-std::string EnumWord(const EnumDescriptor* type, int number) {
-  if (number == 0) return "";
-  const auto* value = type->FindValueByNumber(number);
-  if (value == nullptr) return absl::StrCat(number);
-  absl::string_view name = value->name();
-  const std::string prefix = EnumPrefix(type);
-  if (absl::StartsWith(name, prefix)) name.remove_prefix(prefix.size());
-  return absl::AsciiStrToLower(name);
-}
-
 std::vector<std::string> EnumWords(const EnumDescriptor* type) {
   std::vector<std::string> out;
   for (int i = 0; i < type->value_count(); ++i) {
@@ -356,14 +311,6 @@ absl::StatusOr<int> ParseEnumWord(const EnumDescriptor* type,
   return absl::InvalidArgumentError(
       absl::StrCat("--", flag, ": \"", given, "\" is not one of ",
                    absl::StrJoin(words, ", "), DidYouMean(given, words)));
-}
-
-std::string Shortest(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  char buf[32];
-  const auto result = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, result.ptr);
 }
 
 std::string JsonQuote(absl::string_view s) {

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "service/page/report_text.h"
 
 namespace attribution::cli {
 
@@ -24,15 +25,9 @@ std::string NormaliseName(absl::string_view name);
 std::string DidYouMean(absl::string_view given,
                        const std::vector<std::string>& known);
 
-// An enum value as the lower-case word without the type's prefix:
-// DIRECTION_UP -> "up", MODEL_FIRST_TOUCH -> "first_touch"; "" for 0 (the
-// UNSPECIFIED value).
-std::string EnumWord(const google::protobuf::EnumDescriptor* type, int number);
-template <typename Enum>
-std::string EnumWord(Enum value) {
-  return EnumWord(google::protobuf::GetEnumDescriptor<Enum>(),
-                  static_cast<int>(value));
-}
+// An enum value as the lower-case word without the type's prefix
+// (DIRECTION_UP -> "up"): the reports' own words.
+using page::EnumWord;
 // Every word of the type but UNSPECIFIED, in declaration order.
 std::vector<std::string> EnumWords(
     const google::protobuf::EnumDescriptor* type);
@@ -43,9 +38,8 @@ absl::StatusOr<int> ParseEnumWord(const google::protobuf::EnumDescriptor* type,
                                   absl::string_view flag,
                                   absl::string_view given);
 
-// The shortest decimal that reads back as exactly `v` ("0.1", "875.68491",
-// "1e+21"); "NaN", "Infinity", "-Infinity" for the others.
-std::string Shortest(double v);
+// The shortest decimal that reads back as exactly `v`.
+using page::Shortest;
 
 // `message` as its proto3 JSON mapping: field names as in the proto, every
 // field present (zeros and empty lists too; message and `optional` fields

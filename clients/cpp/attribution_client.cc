@@ -313,4 +313,10 @@ AttributionClient::RetentionCohorts(
       &v1::ReportService::StubInterface::RetentionCohorts, request);
 }
 
+absl::StatusOr<v1::ReportPageResponse> AttributionClient::ReportPage(
+    const v1::ReportPageRequest& request) {
+  return Report<v1::ReportPageResponse>(
+      &v1::ReportService::StubInterface::ReportPage, request);
+}
+
 }  // namespace attribution::client

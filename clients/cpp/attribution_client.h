@@ -130,6 +130,8 @@ class AttributionClient {
       const v1::CashFlowRequest& request);
   absl::StatusOr<v1::RetentionCohortsResponse> RetentionCohorts(
       const v1::RetentionCohortsRequest& request);
+  absl::StatusOr<v1::ReportPageResponse> ReportPage(
+      const v1::ReportPageRequest& request);
 
  private:
   template <typename Response, typename Request, typename Method>

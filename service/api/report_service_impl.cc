@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/civil_time.h"
 #include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
 #include "service/api/experiments.h"
@@ -15,6 +17,7 @@
 #include "service/api/raw_calls.h"
 #include "service/core/limits.h"
 #include "service/core/status_macros.h"
+#include "service/page/report_page.h"
 
 namespace attribution::api {
 namespace {
@@ -953,6 +956,133 @@ grpc::ServerUnaryReactor* ReportServiceImpl::RetentionCohorts(
       [this, context](const v1::RetentionCohortsRequest* request,
                       v1::RetentionCohortsResponse* response) -> absl::Status {
         return ([&] { return CohortsImpl(context, *request, response); })();
+      });
+}
+
+// --- ReportPage ------------------------------------------------------------
+
+absl::Status ReportServiceImpl::ReportPageImpl(
+    grpc::CallbackServerContext* context, const v1::ReportPageRequest& request,
+    v1::ReportPageResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  if (request.credit_models_size() > 3) {
+    return Bad("credit_models", "at most 3");
+  }
+  if (request.title().size() > static_cast<size_t>(page::kMaxTitleBytes)) {
+    return Bad("title",
+               absl::StrCat("at most ", page::kMaxTitleBytes, " bytes"));
+  }
+  if (!IsUtf8(request.title())) return Bad("title", "is not valid UTF-8");
+  if (!v1::PaperSize_IsValid(request.paper())) {
+    return Bad("paper", "is not a known PaperSize");
+  }
+  if (request.granularity() != v1::GRANULARITY_UNSPECIFIED &&
+      request.granularity() != v1::GRANULARITY_DAY &&
+      request.granularity() != v1::GRANULARITY_WEEK) {
+    return Bad("granularity", "must be GRANULARITY_DAY or GRANULARITY_WEEK");
+  }
+
+  // The figures, the comparison and the goals.
+  v1::ChannelReportRequest report;
+  report.set_workspace(request.workspace());
+  *report.mutable_period() = request.period();
+  if (request.has_compare()) *report.mutable_compare() = request.compare();
+  report.set_no_comparison(request.no_comparison());
+  if (request.has_model()) *report.mutable_model() = request.model();
+  if (request.has_lookback()) *report.mutable_lookback() = request.lookback();
+  report.set_group_by(request.group_by());
+  RETURN_IF_ERROR(
+      ChannelReportImpl(context, report, response->mutable_channel_report()));
+  const v1::ChannelReportRequest& applied =
+      response->channel_report().request();
+
+  v1::CashFlowRequest flow;
+  flow.set_workspace(request.workspace());
+  *flow.mutable_period() = request.period();
+  flow.set_granularity(request.granularity() == v1::GRANULARITY_WEEK
+                           ? v1::GRANULARITY_WEEK
+                           : v1::GRANULARITY_DAY);
+  *flow.mutable_model() = applied.model();
+  *flow.mutable_lookback() = applied.lookback();
+  RETURN_IF_ERROR(CashFlowImpl(context, flow, response->mutable_cash_flow()));
+
+  // Cohorts of the 12 calendar months that end with the month holding the
+  // period's last day.
+  const absl::CivilMonth last_month = absl::CivilMonth(absl::ToCivilSecond(
+      absl::FromUnixSeconds(request.period().end().seconds() - 1),
+      absl::UTCTimeZone()));
+  v1::RetentionCohortsRequest cohorts;
+  cohorts.set_workspace(request.workspace());
+  cohorts.mutable_period()->mutable_start()->set_seconds(absl::ToUnixSeconds(
+      absl::FromCivil(last_month - 11, absl::UTCTimeZone())));
+  cohorts.mutable_period()->mutable_end()->set_seconds(absl::ToUnixSeconds(
+      absl::FromCivil(last_month + 1, absl::UTCTimeZone())));
+  cohorts.set_granularity(v1::GRANULARITY_MONTH);
+  for (int days : {30, 60, 90, 180, 365}) cohorts.add_horizon_days(days);
+  *cohorts.mutable_model() = applied.model();
+  *cohorts.mutable_lookback() = applied.lookback();
+  RETURN_IF_ERROR(CohortsImpl(context, cohorts, response->mutable_cohorts()));
+
+  // Credited new customers under two or three models.
+  v1::AttributeRequest credits;
+  credits.set_workspace(request.workspace());
+  credits.set_goal(v1::GOAL_ACQUISITION);
+  *credits.mutable_window_start() = request.period().start();
+  *credits.mutable_window_end() = request.period().end();
+  *credits.mutable_lookback() = applied.lookback();
+  credits.set_group_by(applied.group_by());
+  if (request.credit_models_size() > 0) {
+    *credits.mutable_models() = request.credit_models();
+  } else {
+    std::vector<v1::ModelSpec> models(3);
+    models[0].set_model(v1::MODEL_LAST_TOUCH);
+    models[1] = applied.model();
+    models[2].set_model(v1::MODEL_INCREMENTAL);
+    std::set<std::string> seen;
+    for (const v1::ModelSpec& m : models) {
+      // The same model twice (its applied and its default form) once.
+      v1::ModelSpec key = m;
+      if (key.model() != v1::MODEL_MARKOV) key.clear_order();
+      if (seen.insert(key.SerializeAsString()).second) {
+        *credits.add_models() = m;
+      }
+    }
+  }
+  if (!request.no_intervals()) {
+    *credits.mutable_intervals() = request.intervals();
+  }
+  if (absl::Status s =
+          auth_.AttributeImpl(context, credits, response->mutable_credits());
+      !s.ok()) {
+    // Attribute names its own fields: models[i] is credit_models[i] here.
+    return absl::Status(
+        s.code(),
+        absl::StrReplaceAll(s.message(), {{"models[", "credit_models["}}));
+  }
+
+  page::PageInput in;
+  in.title = request.title().empty()
+                 ? absl::StrCat("Marketing report: ", request.workspace())
+                 : request.title();
+  in.paper = request.paper();
+  in.generated_at = clock_.Now();
+  in.report = &response->channel_report();
+  in.cash_flow = &response->cash_flow();
+  in.cohorts = &response->cohorts();
+  in.credits = &response->credits();
+  response->set_html(page::RenderReportPage(in));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::ReportPage(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::ReportPageRequest, v1::ReportPageResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::ReportPageRequest& r) { return r.workspace(); },
+      [this, context](const v1::ReportPageRequest* request,
+                      v1::ReportPageResponse* response) -> absl::Status {
+        return ReportPageImpl(context, *request, response);
       });
 }
 

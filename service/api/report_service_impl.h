@@ -31,7 +31,10 @@ using RawReportService = v1::ReportService::WithRawCallbackMethod_RecordSpend<
                             v1::ReportService::WithRawCallbackMethod_CashFlow<
                                 v1::ReportService::
                                     WithRawCallbackMethod_RetentionCohorts<
-                                        v1::ReportService::Service>>>>>>>>>;
+                                        v1::ReportService::
+                                            WithRawCallbackMethod_ReportPage<
+                                                v1::ReportService::
+                                                    Service>>>>>>>>>>;
 
 class ReportServiceImpl final : public RawReportService {
  public:
@@ -66,6 +69,9 @@ class ReportServiceImpl final : public RawReportService {
   grpc::ServerUnaryReactor* RetentionCohorts(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReportPage(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
   // The typed work of ChannelReport after parsing and authorisation; also
   // what the fuzz target drives.
@@ -111,6 +117,11 @@ class ReportServiceImpl final : public RawReportService {
   absl::Status CohortsImpl(grpc::CallbackServerContext* context,
                            const v1::RetentionCohortsRequest& request,
                            v1::RetentionCohortsResponse* response);
+
+  // The page's four calls in turn, then the page.
+  absl::Status ReportPageImpl(grpc::CallbackServerContext* context,
+                              const v1::ReportPageRequest& request,
+                              v1::ReportPageResponse* response);
 
   absl::StatusOr<std::vector<v1::BusinessGoal>> ReadGoals(
       absl::string_view workspace);

@@ -5,7 +5,8 @@
 // goals, warms the server with one report, then prints the median wall time
 // of ChannelReport (a quarter against the quarter before, under several
 // models), RetentionCohorts (monthly cohorts of a half year), CashFlow and
-// ListGoals, and the server's RSS.
+// ListGoals, ReportPage beside the four calls it is made of, and the
+// server's RSS.
 //
 //   report_bench [--customers=1000000] [--repeats=3]
 #include <algorithm>
@@ -195,6 +196,51 @@ int Run() {
               "linear (default)", bench::MedianSeconds(repeats, [&] {
                 return Ok(client->ListGoals("bench"), "ListGoals");
               }));
+  // ReportPage against the four calls it is made of, each timed alone with
+  // the request the page applied (so "beyond" is the page's own cost).
+  v1::ReportPageRequest page;
+  page.set_workspace("bench");
+  SetPeriod(page.mutable_period(), kQ3, kQ4);
+  v1::ReportPageResponse made;
+  const double page_time = bench::MedianSeconds(repeats, [&] {
+    auto r = client->ReportPage(page);
+    if (!Ok(r, "ReportPage")) return false;
+    made = *r;
+    return true;
+  });
+  const double parts[] = {
+      bench::MedianSeconds(
+          repeats,
+          [&] {
+            return Ok(client->ChannelReport(made.channel_report().request()),
+                      "ChannelReport");
+          }),
+      bench::MedianSeconds(
+          repeats,
+          [&] {
+            return Ok(client->CashFlow(made.cash_flow().request()), "CashFlow");
+          }),
+      bench::MedianSeconds(
+          repeats,
+          [&] {
+            return Ok(client->RetentionCohorts(made.cohorts().request()),
+                      "RetentionCohorts");
+          }),
+      bench::MedianSeconds(repeats, [&] {
+        return Ok(client->Attribute(made.credits().request()), "Attribute");
+      })};
+  std::printf(
+      "\nReportPage, 2025-Q3 (default: credit under last_touch, linear and "
+      "incremental with 95%% intervals; %.0f KiB of HTML):\n"
+      "  %-24s %6.3f s\n  %-24s %6.3f s\n  %-24s %6.3f s\n  %-24s %6.3f s\n"
+      "  %-24s %6.3f s\n  %-24s %6.3f s\n  %-24s %6.3f s\n",
+      made.html().size() / 1024.0, "ChannelReport alone", parts[0],
+      "CashFlow alone", parts[1], "RetentionCohorts alone", parts[2],
+      "Attribute (3 models)", parts[3], "the four, summed",
+      parts[0] + parts[1] + parts[2] + parts[3], "ReportPage", page_time,
+      "page beyond the four",
+      page_time - (parts[0] + parts[1] + parts[2] + parts[3]));
+
   std::printf("\nserver RSS %.1f MiB\n",
               (*server)->RssBytes() / (1024.0 * 1024.0));
   return 0;

@@ -25,6 +25,9 @@ PATH="$root:$base" bash "$script" 2> "$tmp/root.err" || fail "root run exited $?
 grep -q "^update -qq" "$tmp/apt.log" || fail "apt-get update not run"
 grep -q "^install -y -qq --no-install-recommends .*librocksdb-dev.*python3-pandas" "$tmp/apt.log" \
   || fail "apt-get install not run with the packages: $(cat $tmp/apt.log)"
+# The executive page's build (npm) and its browser test (Chromium).
+grep -q "^install .* nodejs npm chromium" "$tmp/apt.log" \
+  || fail "nodejs, npm and chromium not installed: $(cat $tmp/apt.log)"
 
 # 2. A user without sudo: the exact command, exit 1, nothing run.
 user="$tmp/user"; mkdir -p "$user"

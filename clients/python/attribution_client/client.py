@@ -381,6 +381,19 @@ def _model_spec(m):
     return spec
 
 
+def _comparison_model_lookback(request, compare, model, lookback):
+    """A ChannelReport or ReportPage request's compare ("none" or a (start,
+    end) pair; None: the default), model and lookback (timedelta)."""
+    if compare == "none":
+        request.no_comparison = True
+    elif compare is not None:
+        request.compare.CopyFrom(_period(*compare))
+    if model is not None:
+        request.model.CopyFrom(_model_spec(model))
+    if lookback is not None:
+        request.lookback.FromTimedelta(lookback)
+
+
 def _period(start, end):
     """A ReportPeriod from dates ("2026-07-01"), RFC 3339 times or
     datetime.date(time)s."""
@@ -954,14 +967,7 @@ class Client:
         if intervals:
             request.intervals.level = level
             request.intervals.replicates = replicates
-        if compare == "none":
-            request.no_comparison = True
-        elif compare is not None:
-            request.compare.CopyFrom(_period(*compare))
-        if model is not None:
-            request.model.CopyFrom(_model_spec(model))
-        if lookback is not None:
-            request.lookback.FromTimedelta(lookback)
+        _comparison_model_lookback(request, compare, model, lookback)
         r = self.reports.ChannelReport(request, timeout=timeout)
         if response:
             return r
@@ -1048,4 +1054,39 @@ class Client:
                 row["ltv_to_cac_%dd" % h.days] = _opt(h, "ltv_to_cac")
             rows.append(row)
         return _frame(rows) if as_frame else rows
+
+    def report_page(self, start, end, compare=None, model=None, lookback=None,
+                    group_by="channel", granularity="day", credit_models=(), intervals=True,
+                    level=0.0, replicates=0, paper="a4", title="", path=None, timeout=None):
+        """ReportPage for [start, end) (dates): the executive page, one
+        self-contained HTML document (tiles, summary, charts, goals; offline).
+        compare, model, lookback, group_by as channel_report; granularity of
+        the cash flow: "day" or "week"; credit_models: 1 to 3 models for the
+        credit chart (default last touch, the report's model, incremental);
+        intervals=False leaves their intervals out; paper "a4" or "letter".
+        Returns the HTML, or with path= writes it there and returns the path."""
+        granularity = _word(granularity)
+        if granularity not in ("day", "week"):
+            raise ValueError("granularity: %r is not day or week" % granularity)
+        paper = _word(paper)
+        if paper not in ("a4", "letter"):
+            raise ValueError("paper: %r is not a4 or letter" % paper)
+        request = rpb.ReportPageRequest(
+            workspace=self.workspace, period=_period(start, end),
+            group_by=_group_by(group_by),
+            granularity=rpb.GRANULARITY_WEEK if granularity == "week" else rpb.GRANULARITY_DAY,
+            paper=rpb.PAPER_SIZE_LETTER if paper == "letter" else rpb.PAPER_SIZE_A4,
+            title=title, no_intervals=not intervals)
+        if intervals:
+            request.intervals.level = level
+            request.intervals.replicates = replicates
+        _comparison_model_lookback(request, compare, model, lookback)
+        for m in ([credit_models] if isinstance(credit_models, str) else credit_models):
+            request.credit_models.add().CopyFrom(_model_spec(m))
+        html = self.reports.ReportPage(request, timeout=timeout).html
+        if path is None:
+            return html
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(html)
+        return str(path)
 
