@@ -101,7 +101,9 @@ std::vector<const v1::ChannelRow*> ChartRows(
 
 // "Up 12.0% from $1,234.00, better."
 std::string ChangeSentence(MetricId id, const v1::Metric& m,
-                           absl::string_view currency, bool compared) {
+                           absl::string_view currency, bool compared,
+                           bool comparison_empty) {
+  if (comparison_empty) return "The comparison period holds no data.";
   if (!compared) return "No comparison period.";
   if (!m.has_value()) return "Not defined in this period.";
   if (!m.has_previous()) return "Not defined in the comparison period.";
@@ -168,7 +170,8 @@ void AppendTiles(const v1::ChannelReportResponse& r, bool compared,
         EscapeHtml(m.has_value() ? FormatValue(t.id, m.value(), r.currency())
                                  : "n/a"),
         "</div><div class=\"change ", AssessmentClass(m), "\">",
-        EscapeHtml(ChangeSentence(t.id, m, r.currency(), compared)),
+        EscapeHtml(ChangeSentence(t.id, m, r.currency(), compared,
+                                  r.comparison_empty())),
         "</div></div>\n");
   }
   out->append("</div>\n");

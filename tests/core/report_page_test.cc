@@ -154,5 +154,14 @@ TEST(ReportPageTest, TilesSayTheDirectionInWords) {
   EXPECT_THAT(html, HasSubstr("Up 20.0% from €10.00, worse."));
 }
 
+TEST(ReportPageTest, AnEmptyComparisonIsSaidSoNotComparedWithZeros) {
+  Responses r;
+  r.report.set_comparison_empty(true);
+  r.report.mutable_total()->mutable_new_customers()->set_value(5);
+  const std::string html = RenderReportPage(r.Input());
+  EXPECT_THAT(html, HasSubstr("The comparison period holds no data."));
+  EXPECT_THAT(html, HasSubstr(", no comparison."));
+}
+
 }  // namespace
 }  // namespace attribution::page
