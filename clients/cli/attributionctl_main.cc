@@ -143,6 +143,9 @@ ABSL_FLAG(std::string, pdf, "",
 ABSL_FLAG(std::string, chromium, "",
           "report page --pdf: the Chromium to print with (default $CHROMIUM, "
           "else chromium on PATH).");
+ABSL_FLAG(std::string, lapse_days, "",
+          "settings set: count a customer lost after this many days without a "
+          "purchase (1 to 3650; none: only churn events count).");
 ABSL_FLAG(std::string, reporting_currency, "",
           "settings set: the reporting currency (alias --currency).");
 ABSL_FLAG(std::string, gross_margin, "",
@@ -896,6 +899,7 @@ int SettingsCommand(client::AttributionClient& client, bool set,
   v1::WorkspaceSettings next;
   const std::string lookback = absl::GetFlag(FLAGS_lookback);
   const std::string horizon = absl::GetFlag(FLAGS_retention_horizon);
+  const std::string lapse = absl::GetFlag(FLAGS_lapse_days);
   if (set) {
     // Check every flag before the first call.
     if (const std::string m = absl::GetFlag(FLAGS_gross_margin); !m.empty()) {
@@ -921,6 +925,14 @@ int SettingsCommand(client::AttributionClient& client, bool set,
       if (!d.ok()) return UsageError(d.status());
       *next.mutable_retention_horizon() = *d;
     }
+    if (!lapse.empty() && NormaliseName(lapse) != "none") {
+      int days;
+      if (!absl::SimpleAtoi(lapse, &days)) {
+        return UsageError(absl::InvalidArgumentError(absl::StrCat(
+            "--lapse_days: \"", lapse, "\" is not whole days or none")));
+      }
+      next.set_lapse_days(days);
+    }
   }
   auto settings = client.GetSettings(workspace);
   if (!settings.ok()) return Fail("settings", settings.status());
@@ -938,19 +950,27 @@ int SettingsCommand(client::AttributionClient& client, bool set,
     if (!horizon.empty()) {
       *merged.mutable_retention_horizon() = next.retention_horizon();
     }
+    if (next.has_lapse_days()) {
+      merged.set_lapse_days(next.lapse_days());
+    } else if (!lapse.empty()) {
+      merged.clear_lapse_days();  // none
+    }
     settings = client.UpdateSettings(merged);
     if (!settings.ok()) return Fail("settings", settings.status());
   }
   Table table;
   table.columns = {"workspace", "reporting_currency", "gross_margin",
-                   "model",     "lookback_days",      "retention_horizon_days"};
+                   "model",     "lookback_days",      "retention_horizon_days",
+                   "lapse_days"};
   table.rows.push_back(
       {{settings->workspace()},
        {settings->reporting_currency()},
        Exact(settings->gross_margin()),
        {ModelName(settings->model())},
        Exact(settings->lookback().seconds() / 86400.0),
-       Exact(settings->retention_horizon().seconds() / 86400.0)});
+       Exact(settings->retention_horizon().seconds() / 86400.0),
+       settings->has_lapse_days() ? Num(settings->lapse_days())
+                                  : Cell{"none"}});
   return Emit(*settings, table, table, format, /*single=*/true);
 }
 
@@ -1222,7 +1242,7 @@ const std::vector<Command>& Commands() {
        "",
        "Change settings (only the flags given).",
        {"reporting_currency", "gross_margin", "model", "lookback",
-        "retention_horizon"},
+        "retention_horizon", "lapse_days"},
        "attributionctl settings set --reporting_currency EUR "
        "--gross_margin 0.6"},
       {"goal set",

@@ -92,6 +92,7 @@ absl::Status ReportDefaults(const v1::WorkspaceSettings& settings,
   o->horizon_us = settings.retention_horizon().seconds() * kSecondUs +
                   settings.retention_horizon().nanos() / 1000;
   o->gross_margin = settings.gross_margin();
+  o->lapse_us = settings.has_lapse_days() ? settings.lapse_days() * kDayUs : 0;
   return absl::OkStatus();
 }
 
@@ -273,6 +274,18 @@ v1::GoalStatus StatusToProto(GoalStatus s) {
       return v1::GOAL_STATUS_NO_DATA;
   }
   return v1::GOAL_STATUS_UNSPECIFIED;
+}
+
+// Which churn a report counted (ChurnRule), and the lapse it used.
+template <typename Response>
+void SetChurnRule(bool churn_events, int64_t lapse_us, Response* r) {
+  if (lapse_us > 0) {
+    r->set_churn_rule(v1::CHURN_RULE_LAPSE);
+    r->set_lapse_days(static_cast<int32_t>(lapse_us / kDayUs));
+  } else {
+    r->set_churn_rule(churn_events ? v1::CHURN_RULE_EVENTS
+                                   : v1::CHURN_RULE_NOT_MEASURED);
+  }
 }
 
 int32_t FirstDay(absl::Span<const TimeRange> ranges) {
@@ -717,6 +730,7 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
   response->set_currency(currency);
   response->set_gross_margin(o.gross_margin);
   SetDuration(o.horizon_us, response->mutable_retention_horizon());
+  SetChurnRule(tallies.churn_events, o.lapse_us, response);
   const PeriodTally& now = tallies.periods[0];
   const PeriodTally* before =
       tallies.periods.size() > 1 ? &tallies.periods[1] : nullptr;
@@ -923,6 +937,7 @@ absl::Status ReportServiceImpl::CohortsImpl(
         cohorts = ComputeCohorts(index, period, weekly, horizons, spend, o);
       }));
   if (cohorts.cancelled) return Stopped(context);
+  SetChurnRule(cohorts.churn_events, o.lapse_us, response);
   response->set_currency(currency);
   response->set_gross_margin(o.gross_margin);
   for (const CohortRow& row : cohorts.rows) {

@@ -11,6 +11,8 @@
 namespace attribution::api {
 namespace {
 
+constexpr int kMaxLapseDays = 3650;
+
 constexpr char kSettingsName[] = "settings";
 constexpr int64_t kSecondUs = 1'000'000;
 
@@ -55,6 +57,11 @@ absl::StatusOr<v1::WorkspaceSettings> ApplySettingsDefaults(
                                3650 * kDayUs, &us));
   }
   SetDuration(us, out.mutable_retention_horizon());
+  if (in.has_lapse_days() &&
+      (in.lapse_days() < 1 || in.lapse_days() > kMaxLapseDays)) {
+    return Bad("lapse_days", absl::StrCat("must be 1 to ", kMaxLapseDays,
+                                          " days (unset: no lapse rule)"));
+  }
   return out;
 }
 

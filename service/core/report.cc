@@ -374,10 +374,14 @@ struct CustomerFacts {
   int64_t first_touch_us = kNone;
   uint64_t first_touch_key = 0;
   int64_t acquired_us = kNone;  // First purchase.
-  // Their first purchase after acquisition, if no churn came before it.
+  // Their first purchase after acquisition, if no churn came before it: no
+  // churn event, and under the lapse rule no lapse (the purchase is at most
+  // lapse_us after acquisition).
   int64_t retained_at_us = kNone;
+  bool saw_churn = false;  // The customer has a churn event.
 
-  void Compute(absl::Span<const IndexedEvent> ev, bool by_campaign) {
+  void Compute(absl::Span<const IndexedEvent> ev, bool by_campaign,
+               int64_t lapse_us) {
     *this = CustomerFacts();
     bool churned = false;
     for (const IndexedEvent& e : ev) {
@@ -392,17 +396,70 @@ struct CustomerFacts {
         if (acquired_us == kNone) {
           acquired_us = e.at_us;
         } else if (retained_at_us == kNone && !churned &&
-                   e.at_us > acquired_us) {
+                   e.at_us > acquired_us &&
+                   (lapse_us == 0 || e.at_us <= acquired_us + lapse_us)) {
           retained_at_us = e.at_us;
         }
-      } else if (e.conversion_kind() == ConversionKind::kChurn &&
-                 acquired_us != kNone && e.at_us > acquired_us &&
-                 retained_at_us == kNone) {
-        churned = true;
+      } else if (e.conversion_kind() == ConversionKind::kChurn) {
+        saw_churn = true;
+        if (acquired_us != kNone && e.at_us > acquired_us &&
+            retained_at_us == kNone) {
+          churned = true;
+        }
       }
     }
   }
 };
+
+// Whether a customer acquired before `end_us` had churned at `start_us` and
+// whether they churned in [start_us, end_us): churn events, and under the
+// lapse rule a lapse (no purchase for lapse_us after a purchase, none of
+// which is a churn event) completed by now_us. A purchase brings the
+// customer back.
+struct ChurnInPeriod {
+  bool churned_at_start = false;
+  bool churned_in = false;
+};
+ChurnInPeriod ChurnOf(absl::Span<const IndexedEvent> ev, int64_t acquired_us,
+                      int64_t start_us, int64_t end_us, int64_t lapse_us,
+                      int64_t now_us) {
+  ChurnInPeriod out;
+  bool lost = false;
+  int64_t last_purchase = kNone;
+  auto churn_at = [&](int64_t at) {
+    lost = true;
+    if (at < start_us) {
+      out.churned_at_start = true;
+    } else if (at < end_us) {
+      out.churned_in = true;
+    }
+  };
+  // The lapse after the last purchase, if it completed before `before`.
+  auto lapse_before = [&](int64_t before) {
+    if (lapse_us == 0 || lost || last_purchase == kNone) return;
+    const int64_t at = last_purchase + lapse_us;
+    if (at < before && at <= now_us) churn_at(at);
+  };
+  for (const IndexedEvent& x : ev) {
+    if (x.at_us >= end_us) break;
+    if (x.at_us < acquired_us || x.is_touchpoint()) continue;
+    const ConversionKind k = x.conversion_kind();
+    if (k != ConversionKind::kPurchase && k != ConversionKind::kChurn) {
+      continue;
+    }
+    // A purchase exactly at the lapse's end keeps the customer.
+    lapse_before(k == ConversionKind::kPurchase ? x.at_us : x.at_us + 1);
+    if (k == ConversionKind::kPurchase) {
+      lost = false;
+      if (x.at_us < start_us) out.churned_at_start = false;
+      last_purchase = x.at_us;
+    } else if (!lost || x.at_us >= start_us) {
+      churn_at(x.at_us);
+    }
+  }
+  lapse_before(end_us);
+  return out;
+}
 
 // A group's bootstrap sums for the first period: per replicate its
 // weighted new-customer and revenue credits, and their derivatives in the
@@ -492,6 +549,7 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
       // Per customer.
       std::vector<double> w;
       std::vector<uint64_t> touched;
+      bool saw_churn = false;  // A churn event among its customers.
       KeyCredits acquired_by, purchase_credit;
       // Intervals (first period): per key the replicates' weighted credits
       // and, under INCREMENTAL, the credits' derivatives in each fit's
@@ -525,7 +583,8 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
         [&](int t, absl::Span<const IndexedEvent> ev, absl::string_view id) {
           Worker& wk = *workers[t];
           CustomerFacts facts;
-          facts.Compute(ev, o.by_campaign);
+          facts.Compute(ev, o.by_campaign, o.lapse_us);
+          wk.saw_churn |= facts.saw_churn;
           const RawJourneys& leads = wk.leads.Scan(ev);
           const RawJourneys& acq = wk.acquisition.Scan(ev);
           const RawJourneys& rep = wk.repeats.Scan(ev);
@@ -698,19 +757,8 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
             }
             // Churn among the customers during the period.
             if (facts.acquired_us >= e) continue;
-            bool churned_at_start = false;
-            bool churned_in = false;
-            for (const IndexedEvent& x : ev) {
-              if (x.at_us >= e) break;
-              if (x.at_us < facts.acquired_us) continue;
-              const ConversionKind k = x.conversion_kind();
-              if (x.at_us < s) {
-                if (k == ConversionKind::kPurchase) churned_at_start = false;
-                if (k == ConversionKind::kChurn) churned_at_start = true;
-              } else if (k == ConversionKind::kChurn) {
-                churned_in = true;
-              }
-            }
+            const auto [churned_at_start, churned_in] =
+                ChurnOf(ev, facts.acquired_us, s, e, o.lapse_us, o.now_us);
             if (churned_at_start) continue;
             total.churn_base += 1;
             total.churned += churned_in ? 1 : 0;
@@ -732,6 +780,17 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
         for (const auto& [key, tally] : wk->groups[p]) {
           result.periods[p].groups[NameOf(*index, key, o.by_campaign)].Add(
               tally);
+        }
+      }
+    }
+    for (const auto& wk : workers) result.churn_events |= wk->saw_churn;
+    // No churn events and no lapse rule: churn is not measured. Its rate
+    // is left undefined rather than 0.
+    if (!result.churn_events && o.lapse_us == 0) {
+      for (PeriodTally& p : result.periods) {
+        p.total.churn_base = p.total.churned = 0;
+        for (auto& [name, tally] : p.groups) {
+          tally.churn_base = tally.churned = 0;
         }
       }
     }
@@ -1047,6 +1106,7 @@ CohortResult ComputeCohorts(const IndexSnapshot* index, TimeRange period,
       absl::flat_hash_map<uint64_t, Acc> acc;
       std::vector<uint8_t> observed, retained;
       std::vector<double> revenue;
+      bool saw_churn = false;
       std::vector<std::pair<size_t, double>> purchases;  // Day, revenue.
     };
     std::vector<std::unique_ptr<Worker>> workers;
@@ -1058,7 +1118,8 @@ CohortResult ComputeCohorts(const IndexSnapshot* index, TimeRange period,
         [&](int t, absl::Span<const IndexedEvent> ev, absl::string_view) {
           Worker& wk = *workers[t];
           CustomerFacts facts;
-          facts.Compute(ev, false);
+          facts.Compute(ev, false, o.lapse_us);
+          wk.saw_churn |= facts.saw_churn;
           const int64_t t0 = facts.acquired_us;
           if (t0 == kNone || t0 < period.start_us || t0 >= period.end_us) {
             return;
@@ -1122,6 +1183,7 @@ CohortResult ComputeCohorts(const IndexSnapshot* index, TimeRange period,
       result.cancelled = true;
       return result;
     }
+    for (const auto& wk : workers) result.churn_events |= wk->saw_churn;
     for (const auto& wk : workers) {
       for (const auto& [key, a] : wk->acc) {
         const size_t b = key >> 32;

@@ -73,7 +73,9 @@ struct ReportOptions {
   ModelParams model;
   int64_t lookback_us = 30 * kDayUs;
   int64_t horizon_us = 90 * kDayUs;  // ChannelReport's retention rate.
-  int64_t now_us = 0;                // Later horizons are not yet observed.
+  // The lapse rule (WorkspaceSettings.lapse_days); 0: churn events only.
+  int64_t lapse_us = 0;
+  int64_t now_us = 0;  // Later horizons are not yet observed.
   double gross_margin = 1.0;
   bool by_campaign = false;
   // MODEL_INCREMENTAL: the experiments it calibrates each goal's fit on,
@@ -136,6 +138,10 @@ struct TallyResult {
   // IncrementalIntervals; other fits (Markov, Shapley) are held.
   std::map<GroupName, CreditRange> intervals;
   std::optional<CreditRange> baseline_interval;
+  // Some customer has a churn event. Without one and without a lapse rule
+  // churn is not measured: every churn_base and churned is 0, so the churn
+  // rate is undefined.
+  bool churn_events = false;
   bool cancelled = false;
 };
 
@@ -214,6 +220,7 @@ struct CohortRow {
 
 struct CohortResult {
   std::vector<CohortRow> rows;  // By start, then channel ("" first).
+  bool churn_events = false;    // As TallyResult::churn_events.
   bool cancelled = false;
 };
 

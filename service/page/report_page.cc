@@ -102,7 +102,10 @@ std::vector<const v1::ChannelRow*> ChartRows(
 // "Up 12.0% from $1,234.00, better."
 std::string ChangeSentence(MetricId id, const v1::Metric& m,
                            absl::string_view currency, bool compared,
-                           bool comparison_empty) {
+                           bool comparison_empty, v1::ChurnRule churn_rule) {
+  if (id == MetricId::kChurnRate && churn_rule == v1::CHURN_RULE_NOT_MEASURED) {
+    return "Not measured: no churn events and no lapse rule.";
+  }
   if (comparison_empty) return "The comparison period holds no data.";
   if (!compared) return "No comparison period.";
   if (!m.has_value()) return "Not defined in this period.";
@@ -171,7 +174,7 @@ void AppendTiles(const v1::ChannelReportResponse& r, bool compared,
                                  : "n/a"),
         "</div><div class=\"change ", AssessmentClass(m), "\">",
         EscapeHtml(ChangeSentence(t.id, m, r.currency(), compared,
-                                  r.comparison_empty())),
+                                  r.comparison_empty(), r.churn_rule())),
         "</div></div>\n");
   }
   out->append("</div>\n");

@@ -295,9 +295,19 @@ std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
     line("channel", row->channel(), MetricId::kNewCustomers, &n, s + ".");
   }
   const v1::Metric& churn = MetricOf(total, MetricId::kChurnRate);
+  if (!churn.has_value() && r.churn_rule() == v1::CHURN_RULE_NOT_MEASURED) {
+    line("churn", "", MetricId::kChurnRate, &churn,
+         "Customers lost (churn): n/a: no churn events and no lapse rule "
+         "(settings: lapse_days).");
+  }
   if (churn.has_value()) {
+    const std::string rule =
+        r.churn_rule() == v1::CHURN_RULE_LAPSE
+            ? absl::StrCat("a churn event or ", r.lapse_days(),
+                           " days without a purchase")
+            : "churn";
     std::string s =
-        absl::StrCat("Customers lost (churn): ", Percent(churn.value()));
+        absl::StrCat("Customers lost (", rule, "): ", Percent(churn.value()));
     if (compared && churn.has_previous()) {
       if (churn.direction() == v1::DIRECTION_FLAT) {
         absl::StrAppend(&s, ", no real change from ",

@@ -462,6 +462,108 @@ TEST_F(ReportTest, CohortsByHand) {
   EXPECT_THAT(r.rows[2].payback_days, Optional(0));  // 30 covers 30.
 }
 
+// The lapse rule (WorkspaceSettings.lapse_days) on a workspace without
+// churn events; lapse 3 days, horizon 5 days, period days 10 to 20.
+class LapseTest : public ReportTest {
+ protected:
+  void BuildLapses() {
+    Touch("P", D(1), "instagram");
+    // P: bought on days 2 and 5; lapsed on day 8, before the period.
+    Convert("P", D(2), ConversionKind::kPurchase, 10);
+    Convert("P", D(5), ConversionKind::kPurchase, 10);
+    // Q: bought on day 8 and again exactly 3 days later (the lapse's own
+    // end keeps them); lapsed on day 14.
+    Convert("Q", D(8), ConversionKind::kPurchase, 10);
+    Convert("Q", D(11), ConversionKind::kPurchase, 10);
+    // R: acquired on day 12, bought again on day 14; lapsed on day 17.
+    Convert("R", D(12), ConversionKind::kPurchase, 10);
+    Convert("R", D(14), ConversionKind::kPurchase, 10);
+    // S: acquired on day 18; the lapse ends on day 21, after the period.
+    Convert("S", D(18), ConversionKind::kPurchase, 10);
+    // V: acquired on day 10.5, lapsed on day 13.5, back on day 14.5.
+    Convert("V", D(10.5), ConversionKind::kPurchase, 10);
+    Convert("V", D(14.5), ConversionKind::kPurchase, 10);
+  }
+  ReportOptions Lapse(int64_t days) {
+    ReportOptions o = Options();
+    o.lapse_us = days * kDayUs;
+    return o;
+  }
+};
+
+TEST_F(LapseTest, ChurnAndRetentionByHand) {
+  BuildLapses();
+  const TallyResult r = TallyPeriods(Snap(), {kPeriod}, {}, Lapse(3));
+  EXPECT_FALSE(r.churn_events);
+  const Tally& t = r.periods[0].total;
+  // Base: Q, R, S, V (P was lost before the period). Lost in it: Q (day
+  // 14), R (17), V (13.5); not S, whose lapse ends after the period.
+  EXPECT_EQ(t.churn_base, 4);
+  EXPECT_EQ(t.churned, 3);
+  EXPECT_THAT(Get(Derive(t, 1), MetricId::kChurnRate), Optional(0.75));
+  // Acquired in the period: R, S, V. Only R bought again within both the
+  // horizon and the lapse (V's second purchase came after its lapse).
+  EXPECT_EQ(t.retention_base, 3);
+  EXPECT_EQ(t.retained, 1);
+}
+
+TEST_F(LapseTest, OnlyLapsesCompleteByNowCount) {
+  BuildLapses();
+  ReportOptions o = Lapse(3);
+  o.now_us = D(16);  // R's lapse (day 17) has not completed yet.
+  const Tally t = TallyPeriods(Snap(), {kPeriod}, {}, o).periods[0].total;
+  EXPECT_EQ(t.churn_base, 4);
+  EXPECT_EQ(t.churned, 2);  // Q and V.
+}
+
+TEST_F(LapseTest, WithoutChurnEventsOrRuleChurnIsNotMeasured) {
+  BuildLapses();
+  const TallyResult r =
+      TallyPeriods(Snap(), {kPeriod, kCompare}, {}, Options());
+  EXPECT_FALSE(r.churn_events);
+  for (const PeriodTally& p : r.periods) {
+    EXPECT_EQ(Get(Derive(p.total, 1), MetricId::kChurnRate), std::nullopt);
+    for (const auto& [name, g] : p.groups) {
+      EXPECT_EQ(Get(Derive(g, 1), MetricId::kChurnRate), std::nullopt);
+    }
+  }
+  // Retention asks only for a repeat purchase within the horizon: R and V.
+  EXPECT_EQ(r.periods[0].total.retained, 2);
+}
+
+TEST_F(LapseTest, AChurnEventComesFirstAndCountsOnce) {
+  BuildLapses();
+  // X: acquired on day 15, a churn event on day 16, before the lapse's end
+  // on day 18: lost once, at the event.
+  Convert("X", D(15), ConversionKind::kPurchase, 10);
+  Convert("X", D(16), ConversionKind::kChurn);
+  const TallyResult with_rule = TallyPeriods(Snap(), {kPeriod}, {}, Lapse(3));
+  EXPECT_TRUE(with_rule.churn_events);
+  EXPECT_EQ(with_rule.periods[0].total.churn_base, 5);
+  EXPECT_EQ(with_rule.periods[0].total.churned, 4);
+  // Events only: X is the one churn.
+  const TallyResult events = TallyPeriods(Snap(), {kPeriod}, {}, Options());
+  EXPECT_EQ(events.periods[0].total.churned, 1);
+  EXPECT_THAT(Get(Derive(events.periods[0].total, 1), MetricId::kChurnRate),
+              Optional(DoubleNear(1.0 / 6, 1e-12)));  // Of P, Q, R, S, V, X.
+}
+
+TEST_F(LapseTest, CohortRetentionUsesTheRule) {
+  BuildLapses();
+  const std::vector<int32_t> horizons = {5};
+  const CohortResult lapse =
+      ComputeCohorts(Snap(), {D(0), D(31)}, false, horizons, {}, Lapse(3));
+  // Of P, Q, R, S, V: P (3 days), Q (exactly 3) and R (2) bought again in
+  // time; V (4 days) had lapsed; S never did.
+  EXPECT_THAT(lapse.rows[0].horizons[0].retention_rate,
+              Optional(DoubleNear(0.6, 1e-12)));
+  EXPECT_FALSE(lapse.churn_events);
+  const CohortResult events =
+      ComputeCohorts(Snap(), {D(0), D(31)}, false, horizons, {}, Options());
+  EXPECT_THAT(events.rows[0].horizons[0].retention_rate,
+              Optional(DoubleNear(0.8, 1e-12)));
+}
+
 TEST(GoalTest, AdditiveGoalsArePaced) {
   const TimeRange q{D(0), D(10)};
   // Now is day 5.5: measured through the end of day 5, 60% of the period.

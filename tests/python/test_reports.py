@@ -90,3 +90,34 @@ def test_report_errors_name_the_field(client):
     with pytest.raises(grpc.RpcError) as e:
         client.set_goal("g", "likes", 1, "2026-01-01", "2026-02-01")
     assert "goal.metric" in e.value.details()
+
+
+def test_churn_without_churn_events_is_not_measured_until_a_lapse_rule(client, server):
+    import subprocess, os
+    from attribution_client import InvalidArgument
+    from attribution.v1 import report_service_pb2 as rpb
+    # This workspace has no churn event: churn is absent, never 0%.
+    r = client.channel_report("2026-01-11", "2026-01-21", response=True)
+    assert r.churn_rule == rpb.CHURN_RULE_NOT_MEASURED
+    assert not r.total.churn_rate.HasField("value")
+    summary = subprocess.run(
+        [os.environ["ATTRIBUTIONCTL"], "--server", server, "--workspace", "py", "report",
+         "summary", "--start", "2026-01-11", "--end", "2026-01-21"],
+        capture_output=True, text=True, check=True).stdout
+    assert "Customers lost (churn): n/a: no churn events and no lapse rule" in summary
+    # Lost after 3 days without a purchase: A (bought on the 14th and 16th)
+    # lapses on the 19th, B (the 12th) on the 15th; both within the period.
+    client.update_settings(lapse_days=3)
+    r = client.channel_report("2026-01-11", "2026-01-21", response=True)
+    assert r.churn_rule == rpb.CHURN_RULE_LAPSE and r.lapse_days == 3
+    assert r.total.churn_rate.value == 1.0
+    cohorts = client.reports.RetentionCohorts(rpb.RetentionCohortsRequest(
+        workspace="py", period=r.request.period))
+    assert cohorts.churn_rule == rpb.CHURN_RULE_LAPSE
+    with pytest.raises(InvalidArgument) as e:
+        client.update_settings(lapse_days=5000)
+    assert "lapse_days: must be 1 to 3650" in e.value.message
+    client.update_settings(lapse_days=0)  # Removes the rule.
+    assert not client.get_settings().HasField("lapse_days")
+    assert client.channel_report("2026-01-11", "2026-01-21",
+                                 response=True).churn_rule == rpb.CHURN_RULE_NOT_MEASURED

@@ -910,9 +910,12 @@ class Client:
         return self.reports.GetSettings(rpb.GetSettingsRequest(workspace=self.workspace), timeout=timeout)
 
     def update_settings(self, reporting_currency=None, gross_margin=None, model=None,
-                        lookback=None, retention_horizon=None, timeout=None):
+                        lookback=None, retention_horizon=None, lapse_days=None,
+                        timeout=None):
         """Changes the given settings and keeps the others. model: a name as
-        in attribute(); lookback/retention_horizon: datetime.timedelta."""
+        in attribute(); lookback/retention_horizon: datetime.timedelta;
+        lapse_days: days without a purchase after which a customer counts as
+        lost (0 removes the rule: only churn events count)."""
         s = self.get_settings()
         if reporting_currency is not None:
             s.reporting_currency = reporting_currency
@@ -924,6 +927,10 @@ class Client:
             s.lookback.FromTimedelta(lookback)
         if retention_horizon is not None:
             s.retention_horizon.FromTimedelta(retention_horizon)
+        if lapse_days == 0:
+            s.ClearField("lapse_days")
+        elif lapse_days is not None:
+            s.lapse_days = lapse_days
         return self.reports.UpdateSettings(rpb.UpdateSettingsRequest(settings=s), timeout=timeout)
 
     def set_goal(self, name, metric, target, start, end, channel="", timeout=None):
