@@ -167,8 +167,14 @@ void AppendTiles(const v1::ChannelReportResponse& r, bool compared,
     }
     absl::StrAppend(out, " data-direction=\"", EnumWord(m.direction()),
                     "\" data-assessment=\"", EnumWord(m.assessment()), "\">");
+    std::string label = t.label;
+    if (t.id == MetricId::kChurnRate &&
+        r.churn_rule() == v1::CHURN_RULE_LAPSE) {
+      absl::StrAppend(&label, " (or ", r.lapse_days(),
+                      " days without a purchase)");
+    }
     absl::StrAppend(
-        out, "<div class=\"label\">", EscapeHtml(t.label),
+        out, "<div class=\"label\">", EscapeHtml(label),
         "</div><div class=\"value\">",
         EscapeHtml(m.has_value() ? FormatValue(t.id, m.value(), r.currency())
                                  : "n/a"),

@@ -154,6 +154,19 @@ TEST(ReportPageTest, TilesSayTheDirectionInWords) {
   EXPECT_THAT(html, HasSubstr("Up 20.0% from €10.00, worse."));
 }
 
+TEST(ReportPageTest, TheChurnTileSaysItsRule) {
+  Responses r;
+  r.report.set_churn_rule(v1::CHURN_RULE_NOT_MEASURED);
+  EXPECT_THAT(RenderReportPage(r.Input()),
+              HasSubstr("Not measured: no churn events and no lapse rule."));
+  r.report.set_churn_rule(v1::CHURN_RULE_LAPSE);
+  r.report.set_lapse_days(90);
+  r.report.mutable_total()->mutable_churn_rate()->set_value(0.25);
+  const std::string html = RenderReportPage(r.Input());
+  EXPECT_THAT(html, HasSubstr("Churn (or 90 days without a purchase)"));
+  EXPECT_THAT(html, HasSubstr("25.0%"));
+}
+
 TEST(ReportPageTest, AnEmptyComparisonIsSaidSoNotComparedWithZeros) {
   Responses r;
   r.report.set_comparison_empty(true);
