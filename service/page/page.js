@@ -30,6 +30,11 @@
   const percent = (v) => (v * 100).toFixed(1) + "%";
   const ratio = (v) => v.toFixed(2) + "x";
 
+  // Rows beyond 14 get thinner, so a chart keeps the height it has at 14
+  // rows and each sheet still prints on one page.
+  const fit = (n) => (n <= 14 ? 1 : 14 / n);
+  const rowHeight = (n, px) => px * fit(n) * n;
+
   // Long labels are cut in the middle so that they never run into the bars.
   const MAX_LABEL = 30;
   const cut = (s) => s.length <= MAX_LABEL ? s
@@ -59,11 +64,11 @@
     const labels = rows.map((r) => r.label);
     return Plot.plot({
       width: WIDTH,
-      height: 24 * rows.length + 44,
+      height: rowHeight(rows.length, 24) + 44,
       marginLeft: leftMargin(labels),
       marginRight: 70,
       style: { fontSize: "12px" },
-      x: { grid: true, nice: true, tickFormat: format.axis, label: null, ticks: 5 },
+      x: { grid: true, nice: true, tickFormat: format.axis, label: null, ticks: 4 },
       y: { domain: labels, label: null, tickFormat: cut },
       marks: [
         Plot.barX(rows, { x: field, y: "label", fill,
@@ -104,7 +109,7 @@
     }
     return Plot.plot({
       width: WIDTH,
-      height: 30 * rows.length + 60,
+      height: rowHeight(rows.length, 30) + 60,
       marginLeft: leftMargin(order),
       marginRight: 70,
       style: { fontSize: "12px" },
@@ -133,7 +138,7 @@
     const withInterval = c.rows.filter((r) => r.low !== null && r.high !== null);
     return Plot.plot({
       width: WIDTH,
-      height: (12 * c.models.length + 10) * order.length + 60,
+      height: rowHeight(order.length, 12 * c.models.length + 10) + 60,
       marginLeft: leftMargin(order),
       marginRight: 50,
       style: { fontSize: "12px" },
@@ -158,7 +163,7 @@
     if (points.length === 0) return "The period has no buckets.";
     return Plot.plot({
       width: WIDE,
-      height: 260,
+      height: 230,
       marginLeft: 70,
       style: { fontSize: "12px" },
       x: { type: "utc", label: null },
@@ -223,7 +228,7 @@
     }
     return Plot.plot({
       width: WIDTH,
-      height: 24 * r.length + 60,
+      height: rowHeight(r.length, 24) + 60,
       marginLeft: leftMargin(order),
       marginRight: 20,
       style: { fontSize: "12px" },

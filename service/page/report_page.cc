@@ -472,7 +472,13 @@ std::string RenderReportPage(const PageInput& in) {
       "ReportPage\">\n<title>",
       EscapeHtml(in.title), "</title>\n<style>\n@page { size: ",
       in.paper == v1::PAPER_SIZE_LETTER ? "letter" : "A4",
-      "; margin: 12mm; }\n", kPageCss, "</style>\n</head>\n<body>\n");
+      "; margin: 12mm; }\n",
+      // Letter is shorter and wider than A4: the same sheet, a little
+      // smaller, still fits one page.
+      in.paper == v1::PAPER_SIZE_LETTER
+          ? "@media print { .sheet { zoom: 0.85; } }\n"
+          : "",
+      kPageCss, "</style>\n</head>\n<body>\n");
 
   // Sheet 1: the headline, the sentences and the goals.
   absl::StrAppend(

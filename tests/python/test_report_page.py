@@ -156,6 +156,12 @@ def test_pdf_has_three_pages(page):
     ctl(page["address"], "report", "page", "--start", START, "--end", END, "--paper", "letter",
         "--pdf", str(letter))
     assert re.search(rb"/MediaBox\s*\[\s*0 0 612 792", letter.read_bytes())
+    assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", letter.read_bytes())) == 3
+    # By campaign (20 rows drawn, thinner): still one page a sheet.
+    campaigns = page["tmp"] / "campaigns.pdf"
+    ctl(page["address"], "report", "page", "--start", START, "--end", END, "--group_by",
+        "campaign", "--pdf", str(campaigns))
+    assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", campaigns.read_bytes())) == 3
 
 
 def test_python_client_gives_the_same_page(page):
