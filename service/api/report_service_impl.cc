@@ -1028,8 +1028,11 @@ absl::Status ReportServiceImpl::ReportPageImpl(
       absl::UTCTimeZone()));
   v1::RetentionCohortsRequest cohorts;
   cohorts.set_workspace(request.workspace());
-  cohorts.mutable_period()->mutable_start()->set_seconds(absl::ToUnixSeconds(
-      absl::FromCivil(last_month - 11, absl::UTCTimeZone())));
+  // Not before 2000-01-01, the first day a report may start.
+  cohorts.mutable_period()->mutable_start()->set_seconds(
+      std::max<int64_t>(kMinOccurredAtUs / kSecondUs,
+                        absl::ToUnixSeconds(absl::FromCivil(
+                            last_month - 11, absl::UTCTimeZone()))));
   cohorts.mutable_period()->mutable_end()->set_seconds(absl::ToUnixSeconds(
       absl::FromCivil(last_month + 1, absl::UTCTimeZone())));
   cohorts.set_granularity(v1::GRANULARITY_MONTH);

@@ -180,6 +180,14 @@ def test_python_client_gives_the_same_page(page):
         assert "<title>Q3 &lt;board&gt;</title>" in by_campaign
 
 
+def test_a_period_at_the_first_reportable_month(page):
+    # The cohorts' 12 months would start in 1999: they start at 2000-01-01.
+    out = page["tmp"] / "y2k.html"
+    ctl(page["address"], "report", "page", "--start", "2000-01-01", "--end", "2000-02-01",
+        "--out", str(out))
+    assert page_data(out.read_text())["rows"] == []
+
+
 def test_bad_requests_name_the_field(page):
     r = ctl(page["address"], "report", "page", "--start", START, "--end", END, "--out", "-",
             "--credit_models", "linear,markov,shapley,last_touch", check=False)
