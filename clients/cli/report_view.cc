@@ -86,6 +86,15 @@ absl::Status FillCommon(const ReportArgs& a, Request* r) {
   return absl::OkStatus();
 }
 
+// --granularity of cash flow and the page: day (default) or week.
+absl::StatusOr<v1::Granularity> DayOrWeek(absl::string_view given) {
+  const std::string g = NormaliseName(given);
+  if (g.empty() || g == "day") return v1::GRANULARITY_DAY;
+  if (g == "week") return v1::GRANULARITY_WEEK;
+  return Bad("granularity", absl::StrCat("\"", given, "\" is not day or week",
+                                         DidYouMean(g, {"day", "week"})));
+}
+
 // CSV: full precision; empty where undefined.
 Cell Raw(bool has, double v) {
   if (!has) return {""};
@@ -138,14 +147,8 @@ absl::StatusOr<v1::ReportPageRequest> BuildReportPageRequest(
   if (report.has_model()) *r.mutable_model() = report.model();
   if (report.has_lookback()) *r.mutable_lookback() = report.lookback();
   r.set_group_by(report.group_by());
-  const std::string g = NormaliseName(a.granularity);
-  if (g == "week") {
-    r.set_granularity(v1::GRANULARITY_WEEK);
-  } else if (!g.empty() && g != "day") {
-    return Bad("granularity",
-               absl::StrCat("\"", a.granularity, "\" is not day or week",
-                            DidYouMean(g, {"day", "week"})));
-  }
+  ASSIGN_OR_RETURN(const v1::Granularity g, DayOrWeek(a.granularity));
+  r.set_granularity(g);
   if (!a.credit_models.empty()) {
     const std::vector<std::string> models = SplitList(a.credit_models);
     if (models.size() > 3) return Bad("credit_models", "at most 3 models");
@@ -176,16 +179,8 @@ absl::StatusOr<v1::ReportPageRequest> BuildReportPageRequest(
 absl::StatusOr<v1::CashFlowRequest> BuildCashFlowRequest(const ReportArgs& a) {
   v1::CashFlowRequest r;
   if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
-  const std::string g = NormaliseName(a.granularity);
-  if (g == "week") {
-    r.set_granularity(v1::GRANULARITY_WEEK);
-  } else if (g.empty() || g == "day") {
-    r.set_granularity(v1::GRANULARITY_DAY);
-  } else {
-    return Bad("granularity",
-               absl::StrCat("\"", a.granularity, "\" is not day or week",
-                            DidYouMean(g, {"day", "week"})));
-  }
+  ASSIGN_OR_RETURN(const v1::Granularity g, DayOrWeek(a.granularity));
+  r.set_granularity(g);
   return r;
 }
 

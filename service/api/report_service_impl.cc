@@ -1058,10 +1058,8 @@ absl::Status ReportServiceImpl::ReportPageImpl(
     models[2].set_model(v1::MODEL_INCREMENTAL);
     std::set<std::string> seen;
     for (const v1::ModelSpec& m : models) {
-      // The same model twice (its applied and its default form) once.
-      v1::ModelSpec key = m;
-      if (key.model() != v1::MODEL_MARKOV) key.clear_order();
-      if (seen.insert(key.SerializeAsString()).second) {
+      // The report's model once, when it is last touch or incremental.
+      if (seen.insert(m.SerializeAsString()).second) {
         *credits.add_models() = m;
       }
     }

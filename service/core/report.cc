@@ -413,8 +413,8 @@ struct CustomerFacts {
 
 // Whether a customer acquired before `end_us` had churned at `start_us` and
 // whether they churned in [start_us, end_us): churn events, and under the
-// lapse rule a lapse (no purchase for lapse_us after a purchase, none of
-// which is a churn event) completed by now_us. A purchase brings the
+// lapse rule a lapse (no purchase for lapse_us after a purchase, and no
+// churn event before its end) completed by now_us. A purchase brings the
 // customer back.
 struct ChurnInPeriod {
   bool churned_at_start = false;
@@ -453,7 +453,7 @@ ChurnInPeriod ChurnOf(absl::Span<const IndexedEvent> ev, int64_t acquired_us,
       lost = false;
       if (x.at_us < start_us) out.churned_at_start = false;
       last_purchase = x.at_us;
-    } else if (!lost || x.at_us >= start_us) {
+    } else {
       churn_at(x.at_us);
     }
   }
