@@ -50,18 +50,46 @@ struct JourneyCursor {
 };
 
 struct JourneyPage {
-  std::vector<Event> events;  // In (occurred_at, event_id) order.
-  bool has_more = false;      // More events follow the last one.
+  // The customer whose journey this is: the one asked for, or the customer
+  // it is linked to.
+  std::string customer_id;
+  // The identities linked into the journey, by id.
+  std::vector<std::string> identities;
+  // In (occurred_at, event_id) order; each with the customer_id it was
+  // recorded under.
+  std::vector<Event> events;
+  bool has_more = false;  // More events follow the last one.
   std::optional<int64_t> first_purchase_at_us;
 };
 
 struct EraseResult {
+  // Of the customer and the identities erased with it.
   int64_t touchpoints = 0;
   int64_t conversions = 0;
+  // Identities linked to the customer (directly or through others) that were
+  // erased with it.
+  int64_t identities = 0;
+};
+
+// "The events recorded under identity_id belong to customer_id's journey."
+struct IdentityLink {
+  std::string identity_id;
+  std::string customer_id;
+};
+
+struct LinkResult {
+  // New links.
+  int64_t linked = 0;
+  // Links that were already so.
+  int64_t unchanged = 0;
+  // Identities that were linked to another customer and now are to this one.
+  int64_t moved = 0;
 };
 
 struct WorkspaceSummary {
   IndexStats stats;
+  // Identities linked to a customer.
+  int64_t linked_identities = 0;
   std::vector<std::string> channels;
 };
 
@@ -115,9 +143,23 @@ class EventStore {
                                                   const JourneyCursor* after,
                                                   size_t limit) = 0;
 
-  // Removes every event of the customer from storage and the index.
+  // Removes every event of the customer, and of every identity linked to it
+  // (directly or through others), from storage and the index, with those
+  // links and the customer's own link.
   virtual absl::StatusOr<EraseResult> EraseCustomer(
       absl::string_view workspace, absl::string_view customer_id) = 0;
+
+  // Identity stitching. Applies the links in order, atomically: on error
+  // nothing is stored. A link replaces the identity's earlier link (the
+  // latest wins). InvalidArgument naming links[i] if a link would make a
+  // cycle. Links are durable and chain: the events of identity a, linked to
+  // b, linked to c, belong to c's journey.
+  virtual absl::StatusOr<LinkResult> LinkIdentities(
+      absl::string_view workspace, absl::Span<const IdentityLink> links) = 0;
+  // Removes the identity's link; returns the customer it was linked to, or
+  // "" if it had none. Identities linked to it stay linked to it.
+  virtual absl::StatusOr<std::string> UnlinkIdentity(
+      absl::string_view workspace, absl::string_view identity_id) = 0;
 
   virtual WorkspaceSummary Describe(absl::string_view workspace) = 0;
 
@@ -125,8 +167,10 @@ class EventStore {
   // by name.
   virtual absl::StatusOr<std::vector<std::string>> ListWorkspaces() = 0;
 
-  // The workspace's events (of one customer when `customer_id` is not
-  // empty) with start_us <= occurred_at_us < end_us, from a snapshot.
+  // The workspace's events (of one customer's stitched journey when
+  // `customer_id` is not empty) with start_us <= occurred_at_us < end_us,
+  // from a snapshot, each with customer_id set to the customer whose journey
+  // it belongs to (for an event of a linked identity, that customer).
   virtual std::unique_ptr<EventReader> ReadEvents(absl::string_view workspace,
                                                   absl::string_view customer_id,
                                                   int64_t start_us,

@@ -282,4 +282,35 @@ std::string MetaPrefix(absl::string_view workspace) {
   return TaggedPrefix(kMetaKeyTag, workspace);
 }
 
+std::string LinkKey(absl::string_view workspace,
+                    absl::string_view identity_id) {
+  std::string key = TaggedPrefix(kLinkKeyTag, workspace);
+  AppendEscaped(&key, identity_id);
+  return key;
+}
+
+std::string EncodeLinkValue(absl::string_view customer_id) {
+  std::string value(1, '\x01');
+  value.append(customer_id.data(), customer_id.size());
+  return value;
+}
+
+absl::Status DecodeLink(absl::string_view key, absl::string_view value,
+                        std::string* workspace, std::string* identity_id,
+                        std::string* customer_id) {
+  if (key.empty() || key[0] != kLinkKeyTag) {
+    return absl::DataLossError("not an identity link key");
+  }
+  key.remove_prefix(1);
+  if (!ReadEscaped(&key, workspace) || !ReadEscaped(&key, identity_id) ||
+      !key.empty()) {
+    return absl::DataLossError("malformed identity link key");
+  }
+  if (value.empty() || value[0] != '\x01') {
+    return absl::DataLossError("identity link value of an unknown version");
+  }
+  *customer_id = std::string(value.substr(1));
+  return absl::OkStatus();
+}
+
 }  // namespace attribution::storage

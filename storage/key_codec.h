@@ -16,6 +16,9 @@
 //
 // Metadata key: 'm' | Esc(workspace) | name. Value: opaque bytes of the
 //   caller (settings, goals).
+//
+// Identity link key: 'l' | Esc(workspace) | Esc(identity_id).
+// Value: version byte 1, then the customer_id it is linked to.
 #ifndef ATTRIBUTION_STORAGE_KEY_CODEC_H_
 #define ATTRIBUTION_STORAGE_KEY_CODEC_H_
 
@@ -32,6 +35,7 @@ namespace attribution::storage {
 inline constexpr char kEventKeyTag = 'e';
 inline constexpr char kSpendKeyTag = 's';
 inline constexpr char kMetaKeyTag = 'm';
+inline constexpr char kLinkKeyTag = 'l';
 
 // The key prefix shared by every event of every customer of `workspace`.
 std::string WorkspacePrefix(absl::string_view workspace);
@@ -73,6 +77,13 @@ absl::Status DecodeSpend(absl::string_view key, absl::string_view value,
                          SpendRow* row);
 
 std::string MetaPrefix(absl::string_view workspace);
+
+std::string LinkKey(absl::string_view workspace, absl::string_view identity_id);
+std::string EncodeLinkValue(absl::string_view customer_id);
+// DataLoss if malformed.
+absl::Status DecodeLink(absl::string_view key, absl::string_view value,
+                        std::string* workspace, std::string* identity_id,
+                        std::string* customer_id);
 
 // The key prefix of `workspace`'s records of kind `tag` (kEventKeyTag,
 // kSpendKeyTag, kMetaKeyTag).

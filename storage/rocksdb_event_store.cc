@@ -14,6 +14,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -117,12 +118,30 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
       rocksdb::DB::Open(MakeRocksDbOptions(options), options.path, &raw)));
   std::unique_ptr<RocksDbEventStore> store(
       new RocksDbEventStore(options, std::unique_ptr<rocksdb::DB>(raw)));
+  RETURN_IF_ERROR(store->LoadLinks());
   RETURN_IF_ERROR(store->RebuildIndex());
   return store;
 }
 
+absl::Status RocksDbEventStore::LoadLinks() {
+  absl::MutexLock lock(&links_mu_);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  std::string workspace, identity, customer;
+  for (it->Seek(std::string(1, storage::kLinkKeyTag));
+       it->Valid() &&
+       it->key().starts_with(rocksdb::Slice(&storage::kLinkKeyTag, 1));
+       it->Next()) {
+    RETURN_IF_ERROR(storage::DecodeLink(View(it->key()), View(it->value()),
+                                        &workspace, &identity, &customer));
+    links_[workspace].Set(identity, customer);
+  }
+  return FromRocksDb(it->status());
+}
+
 absl::Status RocksDbEventStore::RebuildIndex() {
   absl::MutexLock lock(&write_mu_);
+  absl::MutexLock links_lock(&links_mu_);
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -130,6 +149,12 @@ absl::Status RocksDbEventStore::RebuildIndex() {
   Event event;
   std::string last_ws;
   WorkspaceIndex* ws = nullptr;
+  const LinkTable* links = nullptr;
+  // The events of stitched journeys, by workspace and root: indexed whole at
+  // the end, in (time, event_id) order across their identities.
+  absl::flat_hash_map<std::string,
+                      absl::flat_hash_map<std::string, std::vector<Event>>>
+      stitched;
   for (it->Seek(std::string(1, storage::kEventKeyTag));
        it->Valid() &&
        it->key().starts_with(rocksdb::Slice(&storage::kEventKeyTag, 1));
@@ -143,12 +168,90 @@ absl::Status RocksDbEventStore::RebuildIndex() {
     if (ws == nullptr || key.workspace != last_ws) {
       ws = &index_.GetOrCreate(key.workspace);
       last_ws = key.workspace;
+      auto found = links_.find(key.workspace);
+      links = found == links_.end() ? nullptr : &found->second;
+    }
+    if (links != nullptr && links->InAGroup(event.customer_id)) {
+      stitched[key.workspace][links->RootOf(event.customer_id)].push_back(
+          std::move(event));
+      continue;
     }
     // Keys come in (customer, time, id) order, so every indexed event of the
     // customer at this instant sorts before this one.
     ws->Insert(event, [] { return SIZE_MAX; });
   }
+  RETURN_IF_ERROR(FromRocksDb(it->status()));
+  for (const auto& [workspace, table] : links_) {
+    if (table.empty()) continue;
+    std::vector<IdentityGroup> groups;
+    auto& events = stitched[workspace];
+    for (const std::string& root : table.Roots()) {
+      IdentityGroup& g = groups.emplace_back();
+      g.root = root;
+      g.members = table.MembersOf(root);
+      if (auto e = events.find(root); e != events.end()) {
+        g.events = std::move(e->second);
+        std::sort(g.events.begin(), g.events.end(),
+                  [](const Event& a, const Event& b) {
+                    return std::tie(a.occurred_at_us, a.event_id) <
+                           std::tie(b.occurred_at_us, b.event_id);
+                  });
+      }
+    }
+    index_.GetOrCreate(workspace).Regroup(groups, {});
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> RocksDbEventStore::JourneyIds(
+    absl::string_view workspace, absl::string_view id) {
+  absl::MutexLock lock(&links_mu_);
+  auto found = links_.find(workspace);
+  if (found == links_.end() || !found->second.InAGroup(id)) {
+    return {std::string(id)};
+  }
+  std::vector<std::string> ids{found->second.RootOf(id)};
+  for (std::string& m : found->second.MembersOf(ids[0])) {
+    ids.push_back(std::move(m));
+  }
+  return ids;
+}
+
+absl::Status RocksDbEventStore::ReadStored(absl::string_view workspace,
+                                           absl::string_view customer_id,
+                                           std::vector<Event>* out) {
+  const std::string prefix = storage::CustomerPrefix(workspace, customer_id);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  storage::DecodedKey key;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
+    Event& e = out->emplace_back();
+    RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &e));
+    e.customer_id = std::move(key.customer_id);
+    e.occurred_at_us = key.at_us;
+    e.event_id = std::move(key.event_id);
+  }
   return FromRocksDb(it->status());
+}
+
+absl::StatusOr<IdentityGroup> RocksDbEventStore::ReadGroup(
+    absl::string_view workspace, const LinkTable& links,
+    const std::string& root) {
+  IdentityGroup g;
+  g.root = root;
+  g.members = links.MembersOf(root);
+  RETURN_IF_ERROR(ReadStored(workspace, root, &g.events));
+  for (const std::string& m : g.members) {
+    RETURN_IF_ERROR(ReadStored(workspace, m, &g.events));
+  }
+  std::sort(g.events.begin(), g.events.end(),
+            [](const Event& a, const Event& b) {
+              return std::tie(a.occurred_at_us, a.event_id) <
+                     std::tie(b.occurred_at_us, b.event_id);
+            });
+  return g;
 }
 
 absl::StatusOr<RocksDbEventStore::Stored> RocksDbEventStore::IsStored(
@@ -192,17 +295,19 @@ absl::StatusOr<RocksDbEventStore::Stored> RocksDbEventStore::IsStored(
 
 absl::StatusOr<size_t> RocksDbEventStore::CountTiesBefore(
     absl::string_view workspace, const Event& event) {
-  std::string prefix = storage::CustomerPrefix(workspace, event.customer_id);
-  storage::AppendTime(&prefix, event.occurred_at_us);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
   size_t n = 0;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    if (View(it->key()).substr(prefix.size()) >= event.event_id) break;
-    ++n;
+  for (const std::string& id : JourneyIds(workspace, event.customer_id)) {
+    std::string prefix = storage::CustomerPrefix(workspace, id);
+    storage::AppendTime(&prefix, event.occurred_at_us);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      if (View(it->key()).substr(prefix.size()) >= event.event_id) break;
+      ++n;
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status()));
   }
-  RETURN_IF_ERROR(FromRocksDb(it->status()));
   return n;
 }
 
@@ -332,6 +437,31 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
   for (uint32_t i : prepared.key_order) {
     if (fresh[i]) ordered.push_back(&events[i]);
   }
+  {
+    absl::MutexLock links_lock(&links_mu_);
+    auto found = links_.find(workspace);
+    if (found != links_.end() && !found->second.empty()) {
+      // A stitched journey takes the events of several identities: index
+      // them in the journey's (time, event_id) order, as ties require.
+      const LinkTable& links = found->second;
+      std::vector<std::pair<std::string, const Event*>> keyed;
+      keyed.reserve(ordered.size());
+      for (const Event* e : ordered) {
+        keyed.emplace_back(links.InAGroup(e->customer_id)
+                               ? links.RootOf(e->customer_id)
+                               : e->customer_id,
+                           e);
+      }
+      std::stable_sort(keyed.begin(), keyed.end(),
+                       [](const auto& a, const auto& b) {
+                         return std::tie(a.first, a.second->occurred_at_us,
+                                         a.second->event_id) <
+                                std::tie(b.first, b.second->occurred_at_us,
+                                         b.second->event_id);
+                       });
+      for (size_t i = 0; i < keyed.size(); ++i) ordered[i] = keyed[i].second;
+    }
+  }
   // One step for snapshots: a query sees the whole batch or none of it.
   index.InsertBatch(ordered, [&](size_t i) -> size_t {
     // Rare (two events of a customer in the same microsecond): storage
@@ -365,6 +495,82 @@ absl::Status RocksDbEventStore::CheckFreeSpace(size_t batch_bytes) {
   return full;
 }
 
+namespace {
+
+// The events of several customers merged in (time, event_id) order: one
+// iterator per customer's key prefix, the smallest suffix first.
+class MergedIterator {
+ public:
+  // Starts at the first key whose suffix (after its prefix) is >= `from`.
+  MergedIterator(rocksdb::DB* db, const rocksdb::ReadOptions& options,
+                 const std::vector<std::string>& prefixes,
+                 absl::string_view from) {
+    for (const std::string& p : prefixes) {
+      auto src = std::make_unique<Source>();
+      src->prefix = p;
+      src->upper = PrefixSuccessor(p);
+      src->upper_slice = rocksdb::Slice(src->upper);
+      rocksdb::ReadOptions ro = options;
+      ro.iterate_upper_bound = &src->upper_slice;
+      src->it.reset(db->NewIterator(ro));
+      src->it->Seek(absl::StrCat(p, from));
+      sources_.push_back(std::move(src));
+    }
+    Pick();
+  }
+  bool Valid() const { return current_ != nullptr; }
+  rocksdb::Slice key() const { return current_->it->key(); }
+  rocksdb::Slice value() const { return current_->it->value(); }
+  absl::string_view suffix() const {
+    return View(key()).substr(current_->prefix.size());
+  }
+  void Next() {
+    current_->it->Next();
+    Pick();
+  }
+  absl::Status status() const {
+    for (const auto& src : sources_) {
+      RETURN_IF_ERROR(FromRocksDb(src->it->status()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Source {
+    std::string prefix;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it;
+  };
+  void Pick() {
+    current_ = nullptr;
+    absl::string_view best;
+    for (const auto& src : sources_) {
+      if (!src->it->Valid()) continue;
+      absl::string_view suffix =
+          View(src->it->key()).substr(src->prefix.size());
+      if (current_ == nullptr || suffix < best) {
+        current_ = src.get();
+        best = suffix;
+      }
+    }
+  }
+  std::vector<std::unique_ptr<Source>> sources_;
+  Source* current_ = nullptr;
+};
+
+std::vector<std::string> CustomerPrefixes(absl::string_view workspace,
+                                          const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    out.push_back(storage::CustomerPrefix(workspace, id));
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<JourneyPage> RocksDbEventStore::ReadJourney(
     absl::string_view workspace, absl::string_view customer_id,
     const JourneyCursor* after, size_t limit) {
@@ -377,33 +583,31 @@ absl::StatusOr<JourneyPage> RocksDbEventStore::ReadJourney(
           absl::StrCat("customer_id: no events for \"", customer_id, "\""));
     }
   }
-  const std::string prefix = storage::CustomerPrefix(workspace, customer_id);
-  const std::string upper = PrefixSuccessor(prefix);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  std::string start = prefix;
+  std::vector<std::string> ids = JourneyIds(workspace, customer_id);
+  page.customer_id = ids[0];
+  page.identities.assign(ids.begin() + 1, ids.end());
+  std::string start;
   if (after != nullptr) {
     storage::AppendTime(&start, after->at_us);
     start.append(after->event_id);
   }
-  it->Seek(start);
-  if (after != nullptr && it->Valid() && it->key() == start) it->Next();
+  MergedIterator it(db_.get(), rocksdb::ReadOptions(),
+                    CustomerPrefixes(workspace, ids), start);
   storage::DecodedKey key;
-  for (; it->Valid(); it->Next()) {
+  for (; it.Valid(); it.Next()) {
+    if (after != nullptr && it.suffix() == start) continue;
     if (page.events.size() == limit) {
       page.has_more = true;
       break;
     }
-    RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
+    RETURN_IF_ERROR(storage::DecodeEventKey(View(it.key()), &key));
     Event& e = page.events.emplace_back();
-    RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &e));
+    RETURN_IF_ERROR(storage::DecodeEventValue(View(it.value()), &e));
     e.customer_id = std::move(key.customer_id);
     e.occurred_at_us = key.at_us;
     e.event_id = std::move(key.event_id);
   }
-  RETURN_IF_ERROR(FromRocksDb(it->status()));
+  RETURN_IF_ERROR(it.status());
   return page;
 }
 
@@ -411,39 +615,172 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
     absl::string_view workspace, absl::string_view customer_id) {
   EraseResult result;
   absl::MutexLock write_lock(&write_mu_);
-  const std::string prefix = storage::CustomerPrefix(workspace, customer_id);
+  // The customer and every identity linked to it go; so do their links.
+  LinkTable links;
+  {
+    absl::MutexLock lock(&links_mu_);
+    if (auto found = links_.find(workspace); found != links_.end()) {
+      links = found->second;
+    }
+  }
+  std::vector<std::string> erased_ids{std::string(customer_id)};
+  for (std::string& m : links.MembersOf(customer_id)) {
+    erased_ids.push_back(std::move(m));
+  }
+  // The journey the customer was linked into, which keeps the rest.
+  const std::string above = links.RootOf(customer_id);
   rocksdb::WriteBatch batch;
-  std::vector<uint64_t> hashes;
+  std::vector<ErasedCustomer> erased;
   storage::DecodedKey key;
   Event event;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
-    RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &event));
-    if (event.type == EventType::kTouchpoint) {
-      ++result.touchpoints;
-    } else {
-      ++result.conversions;
+  for (const std::string& id : erased_ids) {
+    ErasedCustomer& ec = erased.emplace_back();
+    ec.customer_id = id;
+    const std::string prefix = storage::CustomerPrefix(workspace, id);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
+      RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &event));
+      if (event.type == EventType::kTouchpoint) {
+        ++result.touchpoints;
+      } else {
+        ++result.conversions;
+      }
+      ec.event_id_hashes.push_back(EventIdHash(key.event_id));
+      batch.Delete(it->key());
     }
-    hashes.push_back(EventIdHash(key.event_id));
-    batch.Delete(it->key());
+    RETURN_IF_ERROR(FromRocksDb(it->status()));
+    if (links.ParentOf(id) != nullptr) {
+      batch.Delete(storage::LinkKey(workspace, id));
+    }
   }
-  RETURN_IF_ERROR(FromRocksDb(it->status()));
-  if (hashes.empty()) return result;
+  result.identities = static_cast<int64_t>(erased_ids.size()) - 1;
+  if (batch.Count() == 0) return result;
   RETURN_IF_ERROR(CheckFreeSpace(batch.GetDataSize()));
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
-  if (WorkspaceIndex* index = index_.FindMutable(workspace)) {
-    index->EraseCustomer(customer_id, hashes);
+  for (const std::string& id : erased_ids) links.Remove(id);
+  {
+    absl::MutexLock lock(&links_mu_);
+    if (links.empty()) {
+      links_.erase(workspace);
+    } else {
+      links_[workspace] = links;
+    }
   }
+  std::vector<IdentityGroup> groups;
+  if (above != customer_id) {
+    ASSIGN_OR_RETURN(IdentityGroup g, ReadGroup(workspace, links, above));
+    groups.push_back(std::move(g));
+  }
+  index_.GetOrCreate(workspace).Regroup(groups, erased);
   return result;
+}
+
+absl::StatusOr<LinkResult> RocksDbEventStore::LinkIdentities(
+    absl::string_view workspace, absl::Span<const IdentityLink> links) {
+  LinkResult result;
+  absl::MutexLock write_lock(&write_mu_);
+  LinkTable next;
+  {
+    absl::MutexLock lock(&links_mu_);
+    if (auto found = links_.find(workspace); found != links_.end()) {
+      next = found->second;
+    }
+  }
+  // The journeys whose identities change: those an identity leaves and
+  // those it joins (resolved to their roots once every link is applied).
+  absl::btree_set<std::string> touched;
+  absl::flat_hash_map<std::string, std::string> written;
+  for (size_t i = 0; i < links.size(); ++i) {
+    const IdentityLink& link = links[i];
+    const std::string* before = next.ParentOf(link.identity_id);
+    if (before != nullptr && *before == link.customer_id) {
+      ++result.unchanged;
+      continue;
+    }
+    if (next.Reaches(link.customer_id, link.identity_id)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "links[", i, "]: linking \"", link.identity_id, "\" to \"",
+          link.customer_id, "\" would make a cycle: \"", link.customer_id,
+          "\" is already linked to \"", link.identity_id,
+          "\" (directly or through others)"));
+    }
+    if (before != nullptr) {
+      ++result.moved;
+    } else {
+      ++result.linked;
+    }
+    touched.insert(next.RootOf(link.identity_id));
+    touched.insert(link.identity_id);
+    next.Set(link.identity_id, link.customer_id);
+    written[link.identity_id] = link.customer_id;
+  }
+  if (written.empty()) return result;
+  rocksdb::WriteBatch batch;
+  for (const auto& [identity, customer] : written) {
+    batch.Put(storage::LinkKey(workspace, identity),
+              storage::EncodeLinkValue(customer));
+  }
+  RETURN_IF_ERROR(CheckFreeSpace(batch.GetDataSize()));
+  // Read the journeys first, so that a read error stores nothing.
+  absl::btree_set<std::string> roots;
+  for (const std::string& id : touched) roots.insert(next.RootOf(id));
+  std::vector<IdentityGroup> groups;
+  for (const std::string& root : roots) {
+    ASSIGN_OR_RETURN(IdentityGroup g, ReadGroup(workspace, next, root));
+    groups.push_back(std::move(g));
+  }
+  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
+  {
+    absl::MutexLock lock(&links_mu_);
+    links_[workspace] = std::move(next);
+  }
+  index_.GetOrCreate(workspace).Regroup(groups, {});
+  return result;
+}
+
+absl::StatusOr<std::string> RocksDbEventStore::UnlinkIdentity(
+    absl::string_view workspace, absl::string_view identity_id) {
+  absl::MutexLock write_lock(&write_mu_);
+  LinkTable next;
+  {
+    absl::MutexLock lock(&links_mu_);
+    if (auto found = links_.find(workspace); found != links_.end()) {
+      next = found->second;
+    }
+  }
+  const std::string* parent = next.ParentOf(identity_id);
+  if (parent == nullptr) return std::string();
+  const std::string was = *parent;
+  const std::string old_root = next.RootOf(identity_id);
+  next.Remove(identity_id);
+  std::vector<IdentityGroup> groups;
+  for (const std::string& root : {old_root, std::string(identity_id)}) {
+    ASSIGN_OR_RETURN(IdentityGroup g, ReadGroup(workspace, next, root));
+    groups.push_back(std::move(g));
+  }
+  const std::string key = storage::LinkKey(workspace, identity_id);
+  RETURN_IF_ERROR(CheckFreeSpace(key.size()));
+  RETURN_IF_ERROR(FromRocksDb(db_->Delete(write_options_, key)));
+  {
+    absl::MutexLock lock(&links_mu_);
+    if (next.empty()) {
+      links_.erase(workspace);
+    } else {
+      links_[workspace] = std::move(next);
+    }
+  }
+  index_.GetOrCreate(workspace).Regroup(groups, {});
+  return was;
 }
 
 WorkspaceSummary RocksDbEventStore::Describe(absl::string_view workspace) {
   WorkspaceSummary summary;
   if (const WorkspaceIndex* index = index_.Find(workspace)) {
     summary.stats = index->stats();
+    summary.linked_identities = static_cast<int64_t>(index->linked_count());
     summary.channels = index->channels();
     std::sort(summary.channels.begin(), summary.channels.end());
   }
@@ -455,8 +792,8 @@ absl::StatusOr<std::vector<std::string>> RocksDbEventStore::ListWorkspaces() {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions()));
   std::string workspace;
-  for (char tag :
-       {storage::kEventKeyTag, storage::kSpendKeyTag, storage::kMetaKeyTag}) {
+  for (char tag : {storage::kEventKeyTag, storage::kSpendKeyTag,
+                   storage::kMetaKeyTag, storage::kLinkKeyTag}) {
     // One seek per workspace: from its first record to past its last.
     it->Seek(std::string(1, tag));
     while (it->Valid() && !it->key().empty() && it->key()[0] == tag) {
@@ -552,21 +889,21 @@ namespace {
 
 class RocksDbEventReader final : public EventReader {
  public:
-  RocksDbEventReader(rocksdb::DB* db, std::string prefix, int64_t start_us,
+  // Reads the keys under `prefixes` merged in (time, event_id) order (one
+  // prefix: in key order), giving each event the customer_id of the journey
+  // it belongs to under `links` (none: as recorded).
+  RocksDbEventReader(rocksdb::DB* db, const std::vector<std::string>& prefixes,
+                     std::shared_ptr<const LinkTable> links, int64_t start_us,
                      int64_t end_us)
       : db_(db),
         snapshot_(db->GetSnapshot()),
-        prefix_(std::move(prefix)),
-        upper_(PrefixSuccessor(prefix_)),
-        upper_slice_(upper_),
+        links_(std::move(links)),
         start_us_(start_us),
         end_us_(end_us) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
-    ro.iterate_upper_bound = &upper_slice_;
     ro.fill_cache = false;
-    it_.reset(db_->NewIterator(ro));
-    it_->Seek(prefix_);
+    it_ = std::make_unique<MergedIterator>(db_, ro, prefixes, "");
   }
   ~RocksDbEventReader() override {
     it_.reset();
@@ -580,23 +917,23 @@ class RocksDbEventReader final : public EventReader {
       if (key_.at_us < start_us_ || key_.at_us >= end_us_) continue;
       Event& e = out->emplace_back();
       RETURN_IF_ERROR(storage::DecodeEventValue(View(it_->value()), &e));
-      e.customer_id = std::move(key_.customer_id);
+      e.customer_id = links_ != nullptr && links_->InAGroup(key_.customer_id)
+                          ? links_->RootOf(key_.customer_id)
+                          : std::move(key_.customer_id);
       e.occurred_at_us = key_.at_us;
       e.event_id = std::move(key_.event_id);
       ++added;
     }
-    RETURN_IF_ERROR(FromRocksDb(it_->status()));
+    RETURN_IF_ERROR(it_->status());
     return it_->Valid();
   }
 
  private:
   rocksdb::DB* const db_;
   const rocksdb::Snapshot* const snapshot_;
-  const std::string prefix_;
-  const std::string upper_;
-  const rocksdb::Slice upper_slice_;
+  const std::shared_ptr<const LinkTable> links_;
   const int64_t start_us_, end_us_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  std::unique_ptr<MergedIterator> it_;
   storage::DecodedKey key_;
 };
 
@@ -605,11 +942,22 @@ class RocksDbEventReader final : public EventReader {
 std::unique_ptr<EventReader> RocksDbEventStore::ReadEvents(
     absl::string_view workspace, absl::string_view customer_id,
     int64_t start_us, int64_t end_us) {
+  std::shared_ptr<const LinkTable> links;
+  {
+    absl::MutexLock lock(&links_mu_);
+    if (auto found = links_.find(workspace);
+        found != links_.end() && !found->second.empty()) {
+      links = std::make_shared<const LinkTable>(found->second);
+    }
+  }
+  std::vector<std::string> prefixes;
+  if (customer_id.empty()) {
+    prefixes.push_back(storage::WorkspacePrefix(workspace));
+  } else {
+    prefixes = CustomerPrefixes(workspace, JourneyIds(workspace, customer_id));
+  }
   return std::make_unique<RocksDbEventReader>(
-      db_.get(),
-      customer_id.empty() ? storage::WorkspacePrefix(workspace)
-                          : storage::CustomerPrefix(workspace, customer_id),
-      start_us, end_us);
+      db_.get(), prefixes, std::move(links), start_us, end_us);
 }
 
 absl::StatusOr<int64_t> RocksDbEventStore::WriteSpend(

@@ -11,6 +11,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/options.h"
 #include "storage/event_store.h"
+#include "storage/identity_links.h"
 
 namespace attribution {
 
@@ -67,6 +68,11 @@ class RocksDbEventStore final : public EventStore {
                                           size_t limit) override;
   absl::StatusOr<EraseResult> EraseCustomer(
       absl::string_view workspace, absl::string_view customer_id) override;
+  absl::StatusOr<LinkResult> LinkIdentities(
+      absl::string_view workspace,
+      absl::Span<const IdentityLink> links) override;
+  absl::StatusOr<std::string> UnlinkIdentity(
+      absl::string_view workspace, absl::string_view identity_id) override;
   WorkspaceSummary Describe(absl::string_view workspace) override;
   absl::StatusOr<std::vector<std::string>> ListWorkspaces() override;
 
@@ -116,6 +122,19 @@ class RocksDbEventStore final : public EventStore {
                     std::unique_ptr<rocksdb::DB> db);
 
   absl::Status RebuildIndex();
+  absl::Status LoadLinks();
+  // The ids whose events make `id`'s journey: first the customer it belongs
+  // to (`id` itself unless linked), then the identities linked into it.
+  std::vector<std::string> JourneyIds(absl::string_view workspace,
+                                      absl::string_view id);
+  // Appends every stored event of `customer_id` (as recorded) to `out`.
+  absl::Status ReadStored(absl::string_view workspace,
+                          absl::string_view customer_id,
+                          std::vector<Event>* out);
+  // The journey of `root` under `links`, read from storage.
+  absl::StatusOr<IdentityGroup> ReadGroup(absl::string_view workspace,
+                                          const LinkTable& links,
+                                          const std::string& root);
   enum class Stored { kNo, kSame, kDifferent };
   // Whether the workspace already stores an event with `event`'s id, and
   // whether that event has the same content.
@@ -123,8 +142,9 @@ class RocksDbEventStore final : public EventStore {
                                   const WorkspaceIndex* index,
                                   const Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // How many stored events of the customer at event.occurred_at_us have an id
-  // that sorts before event.event_id.
+  // How many stored events of the customer's journey (the identities linked
+  // into it included) at event.occurred_at_us have an id that sorts before
+  // event.event_id.
   absl::StatusOr<size_t> CountTiesBefore(absl::string_view workspace,
                                          const Event& event);
 
@@ -146,6 +166,9 @@ class RocksDbEventStore final : public EventStore {
   absl::Mutex write_mu_;
   // Internally synchronised; its one writer runs under write_mu_.
   JourneyIndex index_;
+  // Every workspace's identity links. Changed under write_mu_ too.
+  absl::Mutex links_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  absl::flat_hash_map<std::string, LinkTable> links_ ABSL_GUARDED_BY(links_mu_);
 };
 
 }  // namespace attribution

@@ -32,6 +32,7 @@
 #include "clients/cli/event_rows.h"
 #include "clients/cli/experiment_command.h"
 #include "clients/cli/importer.h"
+#include "clients/cli/link_import.h"
 #include "clients/cli/output.h"
 #include "clients/cli/pdf.h"
 #include "clients/cli/report_view.h"
@@ -439,6 +440,10 @@ int JourneyCommand(client::AttributionClient& client,
     if (journey->has_first_purchase) {
       *all.mutable_first_purchase_at() = journey->first_purchase_at;
     }
+    all.set_customer_id(journey->customer_id);
+    for (const std::string& id : journey->linked_identities) {
+      all.add_linked_identities(id);
+    }
     std::cout << MessageJson(all) << "\n";
     return kOk;
   }
@@ -482,11 +487,69 @@ int EraseCommand(client::AttributionClient& client, const std::string& customer,
   auto erased = client.EraseCustomer(absl::GetFlag(FLAGS_workspace), customer);
   if (!erased.ok()) return Fail("erase", erased.status());
   Table table;
-  table.columns = {"customer_id", "touchpoints_removed", "conversions_removed"};
+  table.columns = {"customer_id", "touchpoints_removed", "conversions_removed",
+                   "linked_identities_removed"};
   table.rows.push_back({{customer},
                         Num(erased->touchpoints_removed()),
-                        Num(erased->conversions_removed())});
+                        Num(erased->conversions_removed()),
+                        Num(erased->linked_identities_removed())});
   return Emit(*erased, table, table, format, /*single=*/true);
+}
+
+int ImportLinksCommand(client::AttributionClient& client,
+                       const std::string& path, Format format) {
+  absl::StatusOr<size_t> batch_size = BatchSize();
+  if (!batch_size.ok()) return UsageError(batch_size.status());
+  std::ifstream file;
+  std::istream* in = OpenInput(path, &file);
+  if (in == nullptr) {
+    return UsageError(
+        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
+  }
+  absl::StatusOr<LinkImportCounts> counts = ImportLinks(
+      client, absl::GetFlag(FLAGS_workspace), *in, *batch_size, std::cerr);
+  if (!counts.ok()) {
+    return absl::IsInvalidArgument(counts.status())
+               ? UsageError(absl::InvalidArgumentError(
+                     absl::StrCat(path, ": ", counts.status().message())))
+               : Fail(path, counts.status());
+  }
+  Table table;
+  table.columns = {"linked", "unchanged", "moved", "rejected"};
+  table.rows.push_back({Num(counts->linked), Num(counts->unchanged),
+                        Num(counts->moved), Num(counts->rejected)});
+  Print(table, format, /*single=*/true, std::cout);
+  return counts->rejected > 0 ? kRowsRejected : kOk;
+}
+
+int LinkCommand(client::AttributionClient& client,
+                const std::vector<std::string>& ids, Format format) {
+  v1::LinkIdentitiesRequest request;
+  request.set_workspace(absl::GetFlag(FLAGS_workspace));
+  v1::IdentityLink* link = request.add_links();
+  link->set_identity_id(ids[0]);
+  link->set_customer_id(ids[1]);
+  auto linked = client.LinkIdentities(request);
+  if (!linked.ok()) return Fail("link", linked.status());
+  Table table;
+  table.columns = {"identity_id", "customer_id", "result"};
+  table.rows.push_back({{ids[0]},
+                        {ids[1]},
+                        {linked->unchanged() > 0 ? "unchanged"
+                         : linked->moved() > 0   ? "moved"
+                                                 : "linked"}});
+  return Emit(*linked, table, table, format, /*single=*/true);
+}
+
+int UnlinkCommand(client::AttributionClient& client,
+                  const std::string& identity, Format format) {
+  auto unlinked =
+      client.UnlinkIdentity(absl::GetFlag(FLAGS_workspace), identity);
+  if (!unlinked.ok()) return Fail("unlink", unlinked.status());
+  Table table;
+  table.columns = {"identity_id", "was_linked_to"};
+  table.rows.push_back({{identity}, {unlinked->was_linked_to()}});
+  return Emit(*unlinked, table, table, format, /*single=*/true);
 }
 
 int DescribeCommand(client::AttributionClient& client, Format format) {
@@ -494,14 +557,15 @@ int DescribeCommand(client::AttributionClient& client, Format format) {
   auto described = client.DescribeWorkspace(workspace);
   if (!described.ok()) return Fail("describe", described.status());
   Table table;
-  table.columns = {"workspace", "customers", "touchpoints", "conversions",
-                   "channels"};
+  table.columns = {"workspace",   "customers", "touchpoints",
+                   "conversions", "channels",  "linked_identities"};
   table.rows.push_back({{workspace},
                         Num(described->customers()),
                         Num(described->touchpoints()),
                         Num(described->conversions()),
                         {absl::StrJoin(described->channels(),
-                                       format == Format::kCsv ? ";" : " ")}});
+                                       format == Format::kCsv ? ";" : " ")},
+                        Num(described->linked_identities())});
   return Emit(*described, table, table, format, /*single=*/true);
 }
 
@@ -1141,6 +1205,22 @@ const std::vector<Command>& Commands() {
        "incremental_conversions,standard_error or the four counts).",
        {},
        "attributionctl import experiments tests.csv"},
+      {"import links",
+       "FILE",
+       "Link identities to customers (CSV: identity_id,customer_id): their "
+       "events join the customer's journey.",
+       {"batch_size"},
+       "attributionctl import links links.csv"},
+      {"link",
+       "IDENTITY CUSTOMER",
+       "Link one identity (a social profile, a visitor) to a customer.",
+       {},
+       "attributionctl link visitor-9 c-42"},
+      {"unlink",
+       "IDENTITY",
+       "Undo an identity's link: its events form its own journey again.",
+       {},
+       "attributionctl unlink visitor-9"},
       {"export events",
        "FILE",
        "Write the workspace's events as an event file (CSV or JSONL by "
@@ -1533,12 +1613,17 @@ int Main(int argc, char** argv) {
         "unknown command \"", absl::StrJoin(words, " "), "\"", hint)));
   }
   const std::vector<std::string> operands(words.begin() + used, words.end());
-  const size_t wanted = *command->operands ? 1 : 0;
+  const size_t wanted = *command->operands
+                            ? std::vector<absl::string_view>(
+                                  absl::StrSplit(command->operands, ' '))
+                                  .size()
+                            : 0;
   if (operands.size() != wanted) {
     return UsageError(absl::InvalidArgumentError(absl::StrCat(
         command->name, ": takes ",
-        wanted ? absl::StrCat("one operand, ", command->operands)
-               : "no operand",
+        wanted == 1  ? absl::StrCat("one operand, ", command->operands)
+        : wanted > 1 ? absl::StrCat(wanted, " operands, ", command->operands)
+                     : "no operand",
         operands.empty()
             ? ""
             : absl::StrCat(", not \"", absl::StrJoin(operands, " "), "\""))));
@@ -1564,6 +1649,11 @@ int Main(int argc, char** argv) {
   if (name == "import experiments") {
     return ImportExperimentsCommand(*client, operand, *format);
   }
+  if (name == "import links") {
+    return ImportLinksCommand(*client, operand, *format);
+  }
+  if (name == "link") return LinkCommand(*client, operands, *format);
+  if (name == "unlink") return UnlinkCommand(*client, operand, *format);
   if (name == "export events") return ExportEventsCommand(*client, operand);
   if (name == "workspaces") return WorkspacesCommand(*client, *format);
   if (name == "server-info") return ServerInfoCommand(*client, *format);

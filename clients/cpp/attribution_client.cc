@@ -113,6 +113,9 @@ absl::StatusOr<Journey> AttributionClient::GetJourney(
     if (!page.ok()) return page.status();
     for (auto& e : *page->mutable_events())
       journey.events.push_back(std::move(e));
+    journey.customer_id = page->customer_id();
+    journey.linked_identities.assign(page->linked_identities().begin(),
+                                     page->linked_identities().end());
     if (page->has_first_purchase_at()) {
       journey.has_first_purchase = true;
       journey.first_purchase_at = page->first_purchase_at();
@@ -129,6 +132,23 @@ absl::StatusOr<v1::EraseCustomerResponse> AttributionClient::EraseCustomer(
   request.set_customer_id(std::string(customer_id));
   return Unary<v1::EraseCustomerResponse>(
       *stub_, api_key_, &v1::AttributionService::StubInterface::EraseCustomer,
+      request);
+}
+
+absl::StatusOr<v1::LinkIdentitiesResponse> AttributionClient::LinkIdentities(
+    const v1::LinkIdentitiesRequest& request) {
+  return Unary<v1::LinkIdentitiesResponse>(
+      *stub_, api_key_, &v1::AttributionService::StubInterface::LinkIdentities,
+      request);
+}
+
+absl::StatusOr<v1::UnlinkIdentityResponse> AttributionClient::UnlinkIdentity(
+    absl::string_view workspace, absl::string_view identity_id) {
+  v1::UnlinkIdentityRequest request;
+  request.set_workspace(std::string(workspace));
+  request.set_identity_id(std::string(identity_id));
+  return Unary<v1::UnlinkIdentityResponse>(
+      *stub_, api_key_, &v1::AttributionService::StubInterface::UnlinkIdentity,
       request);
 }
 

@@ -52,6 +52,10 @@ class IngestStream {
 
 // A whole journey, all pages read.
 struct Journey {
+  // Whose journey it is (the customer asked for, or the one it is linked
+  // to) and the identities linked into it.
+  std::string customer_id;
+  std::vector<std::string> linked_identities;
   std::vector<v1::JourneyEvent> events;
   bool has_first_purchase = false;
   google::protobuf::Timestamp first_purchase_at;
@@ -89,6 +93,10 @@ class AttributionClient {
                                      absl::string_view customer_id);
   absl::StatusOr<v1::EraseCustomerResponse> EraseCustomer(
       absl::string_view workspace, absl::string_view customer_id);
+  absl::StatusOr<v1::LinkIdentitiesResponse> LinkIdentities(
+      const v1::LinkIdentitiesRequest& request);
+  absl::StatusOr<v1::UnlinkIdentityResponse> UnlinkIdentity(
+      absl::string_view workspace, absl::string_view identity_id);
   absl::StatusOr<v1::DescribeWorkspaceResponse> DescribeWorkspace(
       absl::string_view workspace);
   absl::StatusOr<v1::AttributeResponse> Attribute(

@@ -640,6 +640,10 @@ absl::Status AttributionServiceImpl::GetJourneyImpl(
   if (first_purchase != nullptr) {
     TimeToProto(*first_purchase, response->mutable_first_purchase_at());
   }
+  response->set_customer_id(page.customer_id);
+  for (const std::string& id : page.identities) {
+    response->add_linked_identities(id);
+  }
   for (const Event& e : page.events) {
     v1::JourneyEvent* out = response->add_events();
     EventToProto(e, out->mutable_event());
@@ -677,7 +681,72 @@ absl::Status AttributionServiceImpl::EraseCustomerImpl(
       store_.EraseCustomer(request.workspace(), request.customer_id()));
   response->set_touchpoints_removed(erased.touchpoints);
   response->set_conversions_removed(erased.conversions);
+  response->set_linked_identities_removed(erased.identities);
   return absl::OkStatus();
+}
+
+absl::Status AttributionServiceImpl::LinkIdentitiesImpl(
+    const v1::LinkIdentitiesRequest& request,
+    v1::LinkIdentitiesResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  if (request.links().empty()) {
+    return absl::InvalidArgumentError("links: at least one link is required");
+  }
+  if (static_cast<size_t>(request.links_size()) > kMaxLinksPerRequest) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("links: ", request.links_size(), " links; at most ",
+                     kMaxLinksPerRequest, " a request"));
+  }
+  std::vector<IdentityLink> links;
+  links.reserve(request.links_size());
+  for (int i = 0; i < request.links_size(); ++i) {
+    const v1::IdentityLink& l = request.links(i);
+    const std::string at = absl::StrCat("links[", i, "].");
+    RETURN_IF_ERROR(
+        ValidateId(l.identity_id(), absl::StrCat(at, "identity_id")));
+    RETURN_IF_ERROR(
+        ValidateId(l.customer_id(), absl::StrCat(at, "customer_id")));
+    if (l.identity_id() == l.customer_id()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, "customer_id: is the identity itself (\"", l.identity_id(),
+          "\"); an identity cannot be linked to itself"));
+    }
+    links.push_back({l.identity_id(), l.customer_id()});
+  }
+  ASSIGN_OR_RETURN(LinkResult result,
+                   store_.LinkIdentities(request.workspace(), links));
+  response->set_linked(result.linked);
+  response->set_unchanged(result.unchanged);
+  response->set_moved(result.moved);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::LinkIdentities(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::LinkIdentitiesRequest, v1::LinkIdentitiesResponse>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kWriter));
+        return LinkIdentitiesImpl(req, resp);
+      });
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::UnlinkIdentity(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::UnlinkIdentityRequest, v1::UnlinkIdentityResponse>(
+      context, request, response,
+      [&](const auto& req, auto* resp) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, req.workspace(), Role::kWriter));
+        RETURN_IF_ERROR(ValidateWorkspace(req.workspace()));
+        RETURN_IF_ERROR(ValidateId(req.identity_id(), "identity_id"));
+        ASSIGN_OR_RETURN(
+            std::string was,
+            store_.UnlinkIdentity(req.workspace(), req.identity_id()));
+        resp->set_was_linked_to(std::move(was));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AttributionServiceImpl::EraseCustomer(
@@ -1172,6 +1241,7 @@ absl::Status AttributionServiceImpl::DescribeWorkspaceImpl(
   response->set_customers(summary.stats.customers);
   response->set_touchpoints(summary.stats.touchpoints);
   response->set_conversions(summary.stats.conversions);
+  response->set_linked_identities(summary.linked_identities);
   for (std::string& c : summary.channels) response->add_channels(std::move(c));
   return absl::OkStatus();
 }

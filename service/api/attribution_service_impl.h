@@ -92,8 +92,10 @@ using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_Reco
                                                         v1::AttributionService::WithRawCallbackMethod_ListWorkspaces<
                                                             v1::AttributionService::WithRawCallbackMethod_ExportEvents<
                                                                 v1::AttributionService::WithRawCallbackMethod_GetServerInfo<
-                                                                    v1::AttributionService::
-                                                                        Service>>>>>>>>>>>>>>>;
+                                                                    v1::AttributionService::WithRawCallbackMethod_LinkIdentities<
+                                                                        v1::AttributionService::WithRawCallbackMethod_UnlinkIdentity<
+                                                                            v1::AttributionService::
+                                                                                Service>>>>>>>>>>>>>>>>>;
 
 class IngestStream;
 
@@ -155,6 +157,12 @@ class AttributionServiceImpl final : public RawAttributionService {
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* LinkIdentities(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* UnlinkIdentity(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
 
   // The typed work of the calls above, after parsing; also what the fuzz
   // targets drive. Each authorises against the call's metadata first.
@@ -232,6 +240,8 @@ class AttributionServiceImpl final : public RawAttributionService {
                             v1::TopPathsResponse* response);
   absl::Status EraseCustomerImpl(const v1::EraseCustomerRequest& request,
                                  v1::EraseCustomerResponse* response);
+  absl::Status LinkIdentitiesImpl(const v1::LinkIdentitiesRequest& request,
+                                  v1::LinkIdentitiesResponse* response);
   absl::Status CreateBackupImpl(const v1::CreateBackupRequest& request,
                                 v1::CreateBackupResponse* response);
   absl::Status DescribeWorkspaceImpl(

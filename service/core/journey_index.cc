@@ -126,6 +126,11 @@ std::optional<IndexSnapshot::Customer> IndexSnapshot::FindCustomer(
   // Slots are never reused, so a slot made after the snapshot is simply
   // outside it.
   if (!slot.has_value() || *slot >= customer_count()) return std::nullopt;
+  if (links_ != nullptr && !links_->empty()) {
+    if (auto it = links_->find(*slot); it != links_->end()) {
+      return customer(it->second);
+    }
+  }
   return customer(*slot);
 }
 
@@ -174,7 +179,8 @@ absl::Status CheckChannelCapacity(const WorkspaceIndex* index,
   return absl::OkStatus();
 }
 
-WorkspaceIndex::WorkspaceIndex() = default;
+WorkspaceIndex::WorkspaceIndex()
+    : links_(std::make_shared<const IndexSnapshot::Links>()) {}
 WorkspaceIndex::~WorkspaceIndex() = default;
 
 IndexSnapshot WorkspaceIndex::Snapshot() const {
@@ -188,6 +194,7 @@ IndexSnapshot WorkspaceIndex::Snapshot() const {
   s.channels_ = channels_;
   s.currencies_ = currencies_;
   s.stats_ = stats_;
+  s.links_ = links_;
   return s;
 }
 
@@ -215,7 +222,7 @@ bool WorkspaceIndex::FindCustomerSummary(
   absl::MutexLock lock(&mu_);
   auto it = customer_map_.find(customer_id);
   if (it == customer_map_.end()) return false;
-  const uint32_t ci = it->second;
+  const uint32_t ci = JourneyOf(it->second);
   absl::Span<const IndexedEvent> events =
       chunks_[ci >> kChunkBits]->lists[ci & (kChunkSize - 1)].events();
   if (events.empty()) return false;
@@ -282,8 +289,13 @@ EventList& WorkspaceIndex::MutableList(uint32_t customer) {
   return list;
 }
 
-void WorkspaceIndex::InsertLocked(const Event& event,
-                                  absl::FunctionRef<size_t()> ties_before) {
+uint32_t WorkspaceIndex::JourneyOf(uint32_t ci) const {
+  if (links_->empty()) return ci;
+  auto it = links_->find(ci);
+  return it == links_->end() ? ci : it->second;
+}
+
+IndexedEvent WorkspaceIndex::Record(const Event& event) {
   IndexedEvent rec{};
   rec.at_us = event.occurred_at_us;
   if (event.type == EventType::kTouchpoint) {
@@ -305,8 +317,45 @@ void WorkspaceIndex::InsertLocked(const Event& event,
       currencies_.push_back(event.currency);
     }
   }
+  return rec;
+}
+
+void WorkspaceIndex::AddIdHash(uint64_t hash, uint32_t ci) {
+  auto [it, inserted] = id_hashes_.try_emplace(hash, ci);
+  if (!inserted && it->second != ci) {
+    std::vector<uint32_t>& others = id_hash_collisions_[hash];
+    if (std::find(others.begin(), others.end(), ci) == others.end()) {
+      others.push_back(ci);
+    }
+  }
+}
+
+void WorkspaceIndex::RemoveIdHash(uint64_t hash, uint32_t ci) {
+  auto it = id_hashes_.find(hash);
+  if (it == id_hashes_.end()) return;
+  auto coll = id_hash_collisions_.find(hash);
+  if (it->second == ci) {
+    if (coll == id_hash_collisions_.end()) {
+      id_hashes_.erase(it);
+    } else {
+      it->second = coll->second.back();
+      coll->second.pop_back();
+      if (coll->second.empty()) id_hash_collisions_.erase(coll);
+    }
+  } else if (coll != id_hash_collisions_.end()) {
+    auto& others = coll->second;
+    others.erase(std::remove(others.begin(), others.end(), ci), others.end());
+    if (others.empty()) id_hash_collisions_.erase(coll);
+  }
+}
+
+void WorkspaceIndex::InsertLocked(const Event& event,
+                                  absl::FunctionRef<size_t()> ties_before) {
+  const IndexedEvent rec = Record(event);
+  // The id hash names the slot the event is stored under; the list is that
+  // of the customer it is linked to, if any.
   const uint32_t ci = CustomerIndex(event.customer_id);
-  EventList& list = MutableList(ci);
+  EventList& list = MutableList(JourneyOf(ci));
   absl::Span<const IndexedEvent> events = list.events();
   if (events.empty()) ++stats_.customers;
   size_t pos = events.size();
@@ -323,14 +372,7 @@ void WorkspaceIndex::InsertLocked(const Event& event,
     pos = static_cast<size_t>(first - events.begin()) + before;
   }
   list.Insert(pos, rec);
-  const uint64_t hash = EventIdHash(event.event_id);
-  auto [it, inserted] = id_hashes_.try_emplace(hash, ci);
-  if (!inserted && it->second != ci) {
-    std::vector<uint32_t>& others = id_hash_collisions_[hash];
-    if (std::find(others.begin(), others.end(), ci) == others.end()) {
-      others.push_back(ci);
-    }
-  }
+  AddIdHash(EventIdHash(event.event_id), ci);
 }
 
 void WorkspaceIndex::InsertBatch(
@@ -348,12 +390,7 @@ void WorkspaceIndex::Insert(const Event& event,
   InsertLocked(event, ties_before);
 }
 
-void WorkspaceIndex::EraseCustomer(absl::string_view customer_id,
-                                   absl::Span<const uint64_t> event_id_hashes) {
-  absl::MutexLock lock(&mu_);
-  auto found = customer_map_.find(customer_id);
-  if (found == customer_map_.end()) return;
-  const uint32_t ci = found->second;
+void WorkspaceIndex::ClearList(uint32_t ci) {
   EventList& list = MutableList(ci);
   for (const IndexedEvent& e : list.events()) {
     if (e.is_touchpoint()) {
@@ -364,24 +401,61 @@ void WorkspaceIndex::EraseCustomer(absl::string_view customer_id,
   }
   if (list.size() > 0) --stats_.customers;
   list = EventList();
-  for (uint64_t hash : event_id_hashes) {
-    auto it = id_hashes_.find(hash);
-    if (it == id_hashes_.end()) continue;
-    auto coll = id_hash_collisions_.find(hash);
-    if (it->second == ci) {
-      if (coll == id_hash_collisions_.end()) {
-        id_hashes_.erase(it);
-      } else {
-        it->second = coll->second.back();
-        coll->second.pop_back();
-        if (coll->second.empty()) id_hash_collisions_.erase(coll);
-      }
-    } else if (coll != id_hash_collisions_.end()) {
-      auto& others = coll->second;
-      others.erase(std::remove(others.begin(), others.end(), ci), others.end());
-      if (others.empty()) id_hash_collisions_.erase(coll);
+}
+
+void WorkspaceIndex::EraseCustomer(absl::string_view customer_id,
+                                   absl::Span<const uint64_t> event_id_hashes) {
+  ErasedCustomer erased{
+      std::string(customer_id),
+      std::vector<uint64_t>(event_id_hashes.begin(), event_id_hashes.end())};
+  Regroup({}, absl::MakeConstSpan(&erased, 1));
+}
+
+void WorkspaceIndex::Regroup(absl::Span<const IdentityGroup> groups,
+                             absl::Span<const ErasedCustomer> erased) {
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<IndexSnapshot::Links> links;
+  auto mutable_links = [&]() -> IndexSnapshot::Links& {
+    if (links == nullptr) {
+      links = std::make_shared<IndexSnapshot::Links>(*links_);
+    }
+    return *links;
+  };
+  for (const ErasedCustomer& e : erased) {
+    auto found = customer_map_.find(e.customer_id);
+    if (found == customer_map_.end()) continue;
+    const uint32_t ci = found->second;
+    ClearList(ci);
+    for (uint64_t hash : e.event_id_hashes) RemoveIdHash(hash, ci);
+    if (links_->contains(ci) || (links != nullptr && links->contains(ci))) {
+      mutable_links().erase(ci);
     }
   }
+  for (const IdentityGroup& g : groups) {
+    const uint32_t root = CustomerIndex(g.root);
+    ClearList(root);
+    if (links_->contains(root) || (links != nullptr && links->contains(root))) {
+      mutable_links().erase(root);
+    }
+    for (const std::string& m : g.members) {
+      const uint32_t mi = CustomerIndex(m);
+      ClearList(mi);
+      mutable_links()[mi] = root;
+    }
+    if (g.events.empty()) continue;
+    EventList& list = MutableList(root);
+    for (const Event& e : g.events) {
+      list.Insert(list.size(), Record(e));
+      AddIdHash(EventIdHash(e.event_id), CustomerIndex(e.customer_id));
+    }
+    ++stats_.customers;
+  }
+  if (links != nullptr) links_ = std::move(links);
+}
+
+size_t WorkspaceIndex::linked_count() const {
+  absl::MutexLock lock(&mu_);
+  return links_->size();
 }
 
 // --- JourneyIndex

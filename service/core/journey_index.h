@@ -169,6 +169,21 @@ struct CustomerChunk {
 
 class WorkspaceIndex;
 
+// One customer's stitched journey (see LinkIdentities): the customer, the
+// identities linked to it directly or through others, and every event
+// recorded under any of them, ordered by (occurred_at_us, event_id).
+struct IdentityGroup {
+  std::string root;
+  std::vector<std::string> members;
+  std::vector<Event> events;
+};
+
+// A customer whose events leave the index, with the hashes of their ids.
+struct ErasedCustomer {
+  std::string customer_id;
+  std::vector<uint64_t> event_id_hashes;
+};
+
 // Index statistics of one workspace.
 struct IndexStats {
   int64_t customers = 0;
@@ -196,7 +211,9 @@ class IndexSnapshot {
                 ->lists[index & (index_internal::kChunkSize - 1)]
                 .events()};
   }
-  // Null if the customer had no slot when the snapshot was taken.
+  // The customer's stitched journey: for an identity linked to a customer,
+  // that customer's (whose id is then the one returned). Null if the
+  // customer had no slot when the snapshot was taken.
   std::optional<Customer> FindCustomer(absl::string_view customer_id) const;
   // The first purchase of the customer, if any.
   std::optional<int64_t> FirstPurchaseAt(absl::string_view customer_id) const;
@@ -217,7 +234,11 @@ class IndexSnapshot {
 
  private:
   friend class WorkspaceIndex;
+  using Links = absl::flat_hash_map<uint32_t, uint32_t>;
   const WorkspaceIndex* owner_ = nullptr;
+  // Linked identity's slot -> the slot of the customer whose list holds its
+  // events.
+  std::shared_ptr<const Links> links_;
   std::vector<std::shared_ptr<const index_internal::CustomerChunk>> chunks_;
   index_internal::AppendOnlyView<std::string> customer_ids_;
   index_internal::AppendOnlyView<std::string> campaigns_;
@@ -295,6 +316,18 @@ class WorkspaceIndex {
   void EraseCustomer(absl::string_view customer_id,
                      absl::Span<const uint64_t> event_id_hashes);
 
+  // Identity stitching, one step for snapshots: first removes the `erased`
+  // customers (their events, id hashes and links), then, for each group,
+  // empties the lists of its root and members, points the members at the
+  // root and gives the root the group's events (which must be sorted).
+  // Every group whose membership changed must be passed whole, an identity
+  // that left a group as the root of its own (possibly memberless) group.
+  // Events recorded later under a member go to its root's list.
+  void Regroup(absl::Span<const IdentityGroup> groups,
+               absl::Span<const ErasedCustomer> erased);
+  // Identities whose events another customer's list holds.
+  size_t linked_count() const;
+
  private:
   friend class IndexSnapshot;
   // The customer's slot, or nullopt. Takes mu_.
@@ -311,6 +344,14 @@ class WorkspaceIndex {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t CustomerIndex(const std::string& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The slot whose list holds the events recorded under slot `ci`.
+  uint32_t JourneyOf(uint32_t ci) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An IndexedEvent for `event`, interning what it names and counting it.
+  IndexedEvent Record(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Empties slot `ci`'s list, uncounting its events.
+  void ClearList(uint32_t ci) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddIdHash(uint64_t hash, uint32_t ci);
+  void RemoveIdHash(uint64_t hash, uint32_t ci);
 
   // Guards what snapshots and readers copy or look up: the chunk table, the
   // sizes of the append-only arrays, channels, currencies, stats and the
@@ -328,6 +369,8 @@ class WorkspaceIndex {
   absl::flat_hash_map<absl::string_view, uint32_t> customer_map_
       ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  // Replaced, never changed, so that snapshots share it. Never null.
+  std::shared_ptr<const IndexSnapshot::Links> links_ ABSL_GUARDED_BY(mu_);
 
   // Writer only.
   absl::flat_hash_map<std::string, uint16_t> channel_ids_;

@@ -30,6 +30,8 @@ inline constexpr int64_t kMaxFutureSkewUs = 24LL * 3600 * 1'000'000;
 // Distinct channels one workspace may hold (they are small integers in the
 // in-memory index).
 inline constexpr size_t kMaxChannelsPerWorkspace = 65535;
+// Identity links one LinkIdentities request may carry.
+inline constexpr size_t kMaxLinksPerRequest = 10000;
 
 // Each returns an empty string when `s` is acceptable, else the reason, to
 // be prefixed with the field's name.

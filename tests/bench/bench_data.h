@@ -36,12 +36,16 @@ inline constexpr Weighted kChannels[] = {
 // Appends customer c's journey to `req`; returns its event count. With
 // `report_extras`, some touches before the first purchase are leads and
 // touches carry a sentiment (the attribution benchmark's data has neither).
+// With `anonymous`, the touches before the first purchase are recorded under
+// the identity "v<c>" instead of "c<c>" (as an anonymous visitor's), to be
+// linked to the customer.
 inline int AddCustomer(int64_t c, v1::IngestEventsRequest* req,
-                       bool report_extras = false) {
+                       bool report_extras = false, bool anonymous = false) {
   std::mt19937_64 rng(static_cast<uint64_t>(c) * 0x9e3779b97f4a7c15ULL + 1);
   int total_weight = 0;
   for (const Weighted& w : kChannels) total_weight += w.weight;
   const std::string customer = absl::StrCat("c", c);
+  const std::string visitor = absl::StrCat("v", c);
   const int events = 1 + static_cast<int>(rng() % 19);
   int64_t t = kStart + static_cast<int64_t>(rng() % (300 * 86400));
   int purchases = 0;
@@ -83,7 +87,7 @@ inline int AddCustomer(int64_t c, v1::IngestEventsRequest* req,
       }
       auto* tp = e->mutable_touchpoint();
       tp->set_event_id(id);
-      tp->set_customer_id(customer);
+      tp->set_customer_id(anonymous && purchases == 0 ? visitor : customer);
       tp->mutable_occurred_at()->set_seconds(t);
       tp->set_channel(channel);
       tp->set_campaign(absl::StrCat("campaign_", rng() % 8));
@@ -96,10 +100,14 @@ inline int AddCustomer(int64_t c, v1::IngestEventsRequest* req,
   return req->events_size();
 }
 
-// Streams customers [0, customers) into workspace "bench"; returns the
-// events stored.
+// Streams customers [0, customers) into `workspace`; returns the events
+// stored. With `anonymous_every` > 0, every customer whose number it divides
+// has its touches before the first purchase recorded under "v<c>" (see
+// AddCustomer).
 inline int64_t Load(client::AttributionClient& client, int64_t customers,
-                    bool report_extras = false) {
+                    bool report_extras = false,
+                    const std::string& workspace = "bench",
+                    int64_t anonymous_every = 0) {
   auto stream = client.StartIngest();
   absl::Mutex mu;
   int in_flight = 0;
@@ -118,10 +126,12 @@ inline int64_t Load(client::AttributionClient& client, int64_t customers,
   uint64_t seq = 0;
   for (int64_t c = 0; c < customers;) {
     req.Clear();
-    req.set_workspace("bench");
+    req.set_workspace(workspace);
     req.set_sequence(++seq);
     while (c < customers && req.events_size() < 1000) {
-      AddCustomer(c++, &req, report_extras);
+      AddCustomer(c, &req, report_extras,
+                  anonymous_every > 0 && c % anonymous_every == 0);
+      ++c;
     }
     {
       absl::MutexLock lock(&mu);

@@ -18,6 +18,7 @@ using ::attribution::testing::RunCommand;
 using ::attribution::testing::ServerProcess;
 using ::attribution::testing::StatusIs;
 using ::attribution::testing::TempDir;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 std::string Read(const std::string& path) {
@@ -116,7 +117,7 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificate) {
                   "--tls_cert=" + dir_.path() + "/client.pem",
                   "--tls_key=" + dir_.path() + "/client.key", "describe"});
   EXPECT_EQ(ctl.exit_code, 0) << ctl.err;
-  EXPECT_THAT(ctl.out, HasSubstr("touchpoints  1"));
+  EXPECT_THAT(ctl.out, ContainsRegex("touchpoints +1\n"));
 }
 
 TEST_F(TlsTest, PlaintextIsOnlyForLoopbackUnlessAllowed) {

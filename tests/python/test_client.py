@@ -74,7 +74,8 @@ def test_thin_client_imports_a_csv_and_reads_the_journey(server, tmp_path):
         again = client.import_csv(str(path))
         assert (again.stored, again.duplicates) == (0, 4)
 
-        assert client.erase_customer("c1") == {"touchpoints_removed": 3, "conversions_removed": 1}
+        assert client.erase_customer("c1") == {"touchpoints_removed": 3, "conversions_removed": 1,
+                                               "linked_identities_removed": 0}
         with pytest.raises(grpc.RpcError) as err:
             client.get_journey("c1")
         assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -274,5 +274,108 @@ TEST_F(RocksDbEventStoreTest, AQueryReadsTheIndexAsItWasWhenItStarted) {
   });
 }
 
+// The events the index holds for the customer's journey, as channels and
+// times (the index keeps no ids).
+std::vector<int64_t> IndexedTimes(EventStore& store, const std::string& ws,
+                                  const std::string& customer) {
+  std::vector<int64_t> out;
+  store.ReadIndex(ws, [&](const IndexSnapshot* index) {
+    if (index == nullptr) return;
+    auto c = index->FindCustomer(customer);
+    if (!c.has_value()) return;
+    for (const IndexedEvent& e : c->events) out.push_back(e.at_us);
+  });
+  return out;
+}
+
+TEST_F(RocksDbEventStoreTest, LinkedIdentitiesShareAJourneyAcrossRestarts) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(
+        store
+            ->Write("w", {Touch("v-b", "v", 100), Touch("v-d", "v", 300),
+                          Purchase("c-c", "c", 200)})
+            .ok());
+    auto linked = store->LinkIdentities("w", {{"v", "c"}, {"u", "v"}});
+    ASSERT_TRUE(linked.ok()) << linked.status();
+    EXPECT_EQ(linked->linked, 2);
+    // Later events of either identity join c's journey, ties by event_id
+    // across identities.
+    ASSERT_TRUE(
+        store->Write("w", {Touch("u-a", "u", 200), Touch("c-e", "c", 200)})
+            .ok());
+    EXPECT_THAT(Ids(*store, "w", "c"),
+                ElementsAre("v-b", "c-c", "c-e", "u-a", "v-d"));
+    EXPECT_THAT(IndexedTimes(*store, "w", "u"),
+                ElementsAre(100, 200, 200, 200, 300));
+    EXPECT_EQ(store->Describe("w").stats.customers, 1);
+    EXPECT_EQ(store->Describe("w").linked_identities, 2);
+  }
+  auto store = Open();
+  EXPECT_THAT(Ids(*store, "w", "u"),
+              ElementsAre("v-b", "c-c", "c-e", "u-a", "v-d"));
+  EXPECT_THAT(IndexedTimes(*store, "w", "c"),
+              ElementsAre(100, 200, 200, 200, 300));
+  EXPECT_EQ(store->Describe("w").stats.customers, 1);
+  // The purchase among the ties is where storage has it.
+  store->ReadIndex("w", [](const IndexSnapshot* index) {
+    EXPECT_FALSE(index->FindCustomer("c")->events[1].is_touchpoint());
+  });
+  // Ids stay with the identity they were recorded under: a retry is a
+  // duplicate, the same id under another customer a conflict.
+  auto again =
+      store->Write("w", {Touch("u-a", "u", 200), Touch("u-a", "c", 200)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->duplicates, 1);
+  EXPECT_EQ(again->conflicts, 1);
+  // Unlinking v takes u with it; c keeps its own.
+  EXPECT_EQ(*store->UnlinkIdentity("w", "v"), "c");
+  EXPECT_EQ(*store->UnlinkIdentity("w", "v"), "");
+  EXPECT_THAT(Ids(*store, "w", "c"), ElementsAre("c-c", "c-e"));
+  EXPECT_THAT(Ids(*store, "w", "u"), ElementsAre("v-b", "u-a", "v-d"));
+  EXPECT_EQ(store->Describe("w").stats.customers, 2);
+  EXPECT_EQ(store->Describe("w").stats.touchpoints, 4);
+}
+
+TEST_F(RocksDbEventStoreTest, ACycleIsRefusedAndNothingOfTheCallStored) {
+  auto store = Open();
+  ASSERT_TRUE(store->LinkIdentities("w", {{"a", "b"}, {"b", "c"}}).ok());
+  EXPECT_THAT(store->LinkIdentities("w", {{"x", "y"}, {"c", "a"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith("links[1]: linking \"c\" to "
+                                             "\"a\" would make a cycle")));
+  EXPECT_EQ(store->Describe("w").linked_identities, 2);  // a and b only.
+  ASSERT_TRUE(store->Write("w", {Touch("x1", "x", 1)}).ok());
+  EXPECT_THAT(Ids(*store, "w", "x"), ElementsAre("x1"));
+  auto page = store->ReadJourney("w", "x", nullptr, 10);
+  EXPECT_EQ(page->customer_id, "x");
+  EXPECT_TRUE(page->identities.empty());
+}
+
+TEST_F(RocksDbEventStoreTest, ErasureTakesLinkedIdentitiesAndTheirLinks) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store
+                    ->Write("w", {Touch("a1", "a", 1), Touch("b1", "b", 2),
+                                  Purchase("c1", "c", 3)})
+                    .ok());
+    ASSERT_TRUE(store->LinkIdentities("w", {{"a", "b"}, {"b", "c"}}).ok());
+    auto erased = store->EraseCustomer("w", "b");
+    ASSERT_TRUE(erased.ok());
+    EXPECT_EQ(erased->touchpoints, 2);
+    EXPECT_EQ(erased->identities, 1);
+    EXPECT_THAT(Ids(*store, "w", "c"), ElementsAre("c1"));
+    EXPECT_EQ(store->Describe("w").stats.touchpoints, 0);
+  }
+  auto store = Open();
+  EXPECT_THAT(Ids(*store, "w", "c"), ElementsAre("c1"));
+  EXPECT_THAT(store->ReadJourney("w", "a", nullptr, 10),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(store->Describe("w").linked_identities, 0);
+  // a's id is free again: the link went with the erasure.
+  ASSERT_TRUE(store->Write("w", {Touch("a2", "a", 5)}).ok());
+  EXPECT_THAT(Ids(*store, "w", "a"), ElementsAre("a2"));
+}
+
 }  // namespace
 }  // namespace attribution

@@ -518,15 +518,84 @@ class Client:
                 return rows
 
     def erase_customer(self, customer_id, timeout=None):
+        """Erases the customer's events and those of every identity linked to
+        it (admin). Returns the counts removed."""
         r = self.stub.EraseCustomer(pb.EraseCustomerRequest(
             workspace=self.workspace, customer_id=customer_id), timeout=timeout)
         return {"touchpoints_removed": r.touchpoints_removed,
-                "conversions_removed": r.conversions_removed}
+                "conversions_removed": r.conversions_removed,
+                "linked_identities_removed": r.linked_identities_removed}
+
+    def link_identities(self, links, batch_size=10000, timeout=None):
+        """Identity stitching: `links` is an iterable of (identity_id,
+        customer_id) pairs or dicts with those keys; every event recorded
+        under identity_id then belongs to customer_id's journey. Sent in
+        order, batch_size (at most 10000) a call; each call is all or
+        nothing. Returns {"linked", "unchanged", "moved"} summed over the
+        calls; raises grpc.RpcError (INVALID_ARGUMENT naming links[i] of
+        the failing call, e.g. a cycle)."""
+        if not 1 <= batch_size <= 10000:
+            raise ValueError("batch_size: must be 1 to 10000")
+        totals = {"linked": 0, "unchanged": 0, "moved": 0}
+
+        def send(batch):
+            r = self.stub.LinkIdentities(pb.LinkIdentitiesRequest(
+                workspace=self.workspace, links=batch), timeout=timeout)
+            totals["linked"] += r.linked
+            totals["unchanged"] += r.unchanged
+            totals["moved"] += r.moved
+
+        batch = []
+        for link in links:
+            if isinstance(link, dict):
+                identity, customer = link["identity_id"], link["customer_id"]
+            else:
+                identity, customer = link
+            batch.append(pb.IdentityLink(identity_id=identity, customer_id=customer))
+            if len(batch) == batch_size:
+                send(batch)
+                batch = []
+        if batch:
+            send(batch)
+        return totals
+
+    def link_identity(self, identity_id, customer_id, timeout=None):
+        """One link; see link_identities."""
+        return self.link_identities([(identity_id, customer_id)], timeout=timeout)
+
+    def unlink_identity(self, identity_id, timeout=None):
+        """Undoes the identity's link. Returns the customer it was linked to,
+        or "" if it had none."""
+        r = self.stub.UnlinkIdentity(pb.UnlinkIdentityRequest(
+            workspace=self.workspace, identity_id=identity_id), timeout=timeout)
+        return r.was_linked_to
+
+    def import_links_csv(self, path, batch_size=10000, timeout=None):
+        """Links from a CSV file with the columns identity_id and
+        customer_id (as attributionctl import links)."""
+        import csv
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = {"identity_id", "customer_id"} - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError("header: missing required column " + ", ".join(sorted(missing)))
+            return self.link_identities(
+                ((row["identity_id"].strip(), row["customer_id"].strip()) for row in reader),
+                batch_size=batch_size, timeout=timeout)
+
+    def journey_owner(self, customer_id, timeout=None):
+        """Whose journey customer_id's events belong to, and the identities
+        linked into it: {"customer_id", "linked_identities"}."""
+        page = self.stub.GetJourney(pb.GetJourneyRequest(
+            workspace=self.workspace, customer_id=customer_id, page_size=1), timeout=timeout)
+        return {"customer_id": page.customer_id,
+                "linked_identities": list(page.linked_identities)}
 
     def describe(self, timeout=None):
         r = self.stub.DescribeWorkspace(pb.DescribeWorkspaceRequest(workspace=self.workspace), timeout=timeout)
         return {"customers": r.customers, "touchpoints": r.touchpoints,
-                "conversions": r.conversions, "channels": list(r.channels)}
+                "conversions": r.conversions, "channels": list(r.channels),
+                "linked_identities": r.linked_identities}
 
     def _selection(self, goal, start, end, models=(), lookback=None, horizon=None,
                    group_by="channel", include=(), exclude=(), honour_stages=False,
