@@ -34,9 +34,10 @@ absl::StatusOr<v1::GroupBy> ParseGroupBy(absl::string_view value) {
   if (v == "campaign" || v == "channel_campaign") {
     return v1::GROUP_BY_CHANNEL_CAMPAIGN;
   }
+  if (v == "group" || v == "channel_group") return v1::GROUP_BY_CHANNEL_GROUP;
   return Bad("group_by",
-             absl::StrCat("\"", value, "\" is not channel or campaign",
-                          DidYouMean(value, {"channel", "campaign"})));
+             absl::StrCat("\"", value, "\" is not channel, campaign or group",
+                          DidYouMean(value, {"channel", "campaign", "group"})));
 }
 
 absl::StatusOr<google::protobuf::Timestamp> ParseWhen(absl::string_view flag,

@@ -155,6 +155,10 @@ ABSL_FLAG(std::string, metric, "",
           "goal set: the figure, e.g. new_customers, cac, roas, churn_rate.");
 ABSL_FLAG(double, target, 0, "goal set: the value to reach (required).");
 ABSL_FLAG(std::string, channel, "", "goal set: a channel, or empty for all.");
+ABSL_FLAG(std::string, channel_group, "",
+          "goal set: a channel group instead of a channel.");
+ABSL_FLAG(std::string, channels, "",
+          "groups set: the group's channels, comma-separated.");
 ABSL_FLAG(std::string, start, "",
           "Window or period start: 2026-01-01 (midnight UTC) or RFC 3339 "
           "(aliases --from, --window_start).");
@@ -165,7 +169,8 @@ ABSL_FLAG(std::string, lookback, "",
 ABSL_FLAG(std::string, retention_horizon, "",
           "retention: how long after a purchase a customer counts as kept, "
           "e.g. 90d (default; alias --horizon).");
-ABSL_FLAG(std::string, group_by, "channel", "channel or campaign.");
+ABSL_FLAG(std::string, group_by, "channel",
+          "channel, campaign or group (the channel groups: `groups list`).");
 ABSL_FLAG(std::string, include_channels, "",
           "Only these channels, comma-separated (alias --include).");
 ABSL_FLAG(std::string, exclude_channels, "",
@@ -1073,6 +1078,7 @@ int GoalCommand(client::AttributionClient& client, const std::string& action,
   goal->set_name(name);
   goal->set_channel(
       std::string(absl::StripAsciiWhitespace(absl::GetFlag(FLAGS_channel))));
+  goal->set_channel_group(NormaliseName(absl::GetFlag(FLAGS_channel_group)));
   goal->set_metric(metric);
   goal->set_target(absl::GetFlag(FLAGS_target));
   auto period = BuildPeriod(ReportFlags());
@@ -1097,6 +1103,54 @@ int GoalCommand(client::AttributionClient& client, const std::string& action,
     std::cout << "goal " << stored->name() << " set\n";
   }
   return kOk;
+}
+
+// groups set NAME --channels a,b | list | delete NAME
+int GroupsCommand(client::AttributionClient& client, const std::string& action,
+                  const std::string& name, Format format) {
+  const std::string workspace = absl::GetFlag(FLAGS_workspace);
+  if (action == "list") {
+    auto list = client.ListChannelGroups(workspace);
+    if (!list.ok()) return Fail("groups list", list.status());
+    Table table;
+    table.columns = {"name", "channels", "assigned"};
+    for (const v1::ChannelGroup& g : list->groups()) {
+      table.rows.push_back(
+          {{g.name()},
+           {absl::StrJoin(g.channels(), format == Format::kCsv ? ";" : " ")},
+           {g.assigned() ? "true" : "false"}});
+    }
+    return Emit(*list, table, table, format, /*single=*/false);
+  }
+  if (action == "delete") {
+    auto deleted = client.DeleteChannelGroup(workspace, name);
+    if (!deleted.ok()) return Fail("groups delete", deleted.status());
+    if (format == Format::kJson) {
+      std::cout << MessageJson(*deleted) << "\n";
+    } else {
+      std::cout << "group " << name
+                << " deleted: its channels are in their default groups\n";
+    }
+    return kOk;
+  }
+  v1::SetChannelGroupRequest request;
+  request.set_workspace(workspace);
+  request.mutable_group()->set_name(NormaliseName(name));
+  for (const std::string& c : SplitList(absl::GetFlag(FLAGS_channels))) {
+    request.mutable_group()->add_channels(NormaliseName(c));
+  }
+  if (request.group().channels().empty()) {
+    return UsageError(absl::InvalidArgumentError(
+        "--channels: is required (the group's channels, comma-separated)"));
+  }
+  auto set = client.SetChannelGroup(request);
+  if (!set.ok()) return Fail("groups set", set.status());
+  Table table;
+  table.columns = {"name", "channels"};
+  table.rows.push_back(
+      {{set->name()},
+       {absl::StrJoin(set->channels(), format == Format::kCsv ? ";" : " ")}});
+  return Emit(*set, table, table, format, /*single=*/true);
 }
 
 // experiment set NAME | list | delete NAME
@@ -1289,14 +1343,15 @@ const std::vector<Command>& Commands() {
       {"report cashflow",
        "",
        "Revenue in, spend out and running net per day or week.",
-       {"start", "end", "model", "lookback", "granularity"},
+       {"start", "end", "model", "lookback", "granularity", "group_by"},
        "attributionctl report cashflow --start 2026-01-01 --end 2026-04-01 "
        "--granularity week"},
       {"report cohorts",
        "",
        "Retention, revenue per customer, LTV:CAC and payback by acquisition "
        "cohort.",
-       {"start", "end", "model", "lookback", "granularity", "horizon_days"},
+       {"start", "end", "model", "lookback", "granularity", "horizon_days",
+        "group_by"},
        "attributionctl report cohorts --start 2026-01-01 --end 2026-07-01 "
        "--horizon_days 30,90"},
       {"report page",
@@ -1328,9 +1383,25 @@ const std::vector<Command>& Commands() {
       {"goal set",
        "NAME",
        "Set a goal on a report figure.",
-       {"metric", "target", "channel", "start", "end"},
+       {"metric", "target", "channel", "channel_group", "start", "end"},
        "attributionctl goal set q3-customers --metric new_customers --target "
        "500 --start 2026-07-01 --end 2026-10-01"},
+      {"groups set",
+       "NAME",
+       "Put channels in a channel group of the workspace (they leave their "
+       "default group).",
+       {"channels"},
+       "attributionctl groups set communities --channels discord,reddit"},
+      {"groups list",
+       "",
+       "Every channel group in force with its channels.",
+       {},
+       "attributionctl groups list"},
+      {"groups delete",
+       "NAME",
+       "Give a group's channels back to their default groups.",
+       {},
+       "attributionctl groups delete communities"},
       {"goal delete",
        "NAME",
        "Delete a goal.",
@@ -1669,6 +1740,9 @@ int Main(int argc, char** argv) {
   }
   if (name == "settings" || name == "settings set") {
     return SettingsCommand(*client, name == "settings set", *format);
+  }
+  if (absl::StartsWith(name, "groups ")) {
+    return GroupsCommand(*client, name.substr(7), operand, *format);
   }
   if (absl::StartsWith(name, "goal ")) {
     return GoalCommand(*client, name.substr(5), operand, *format, line->given);

@@ -127,7 +127,7 @@ absl::StatusOr<v1::ChannelReportRequest> BuildChannelReportRequest(
   }
   absl::StatusOr<v1::GroupBy> group_by = ParseGroupBy(a.group_by);
   if (!group_by.ok()) return group_by.status();
-  if (*group_by == v1::GROUP_BY_CHANNEL_CAMPAIGN) r.set_group_by(*group_by);
+  if (*group_by != v1::GROUP_BY_CHANNEL) r.set_group_by(*group_by);
   if (a.intervals) {
     r.mutable_intervals()->set_level(a.level);
     r.mutable_intervals()->set_replicates(a.replicates);
@@ -181,6 +181,8 @@ absl::StatusOr<v1::CashFlowRequest> BuildCashFlowRequest(const ReportArgs& a) {
   if (absl::Status s = FillCommon(a, &r); !s.ok()) return s;
   ASSIGN_OR_RETURN(const v1::Granularity g, DayOrWeek(a.granularity));
   r.set_granularity(g);
+  ASSIGN_OR_RETURN(const v1::GroupBy group_by, ParseGroupBy(a.group_by));
+  if (group_by != v1::GROUP_BY_CHANNEL) r.set_group_by(group_by);
   return r;
 }
 
@@ -205,6 +207,8 @@ absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
     }
     r.add_horizon_days(days);
   }
+  ASSIGN_OR_RETURN(const v1::GroupBy group_by, ParseGroupBy(a.group_by));
+  if (group_by != v1::GROUP_BY_CHANNEL) r.set_group_by(group_by);
   return r;
 }
 
@@ -386,8 +390,9 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
 Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
                  absl::string_view currency, bool human) {
   Table t;
-  t.columns = {"goal", "channel", "metric",           "target",  "from",
-               "to",   "actual",  "expected_to_date", "elapsed", "status"};
+  t.columns = {
+      "goal", "channel", "channel_group",    "metric",  "target", "from",
+      "to",   "actual",  "expected_to_date", "elapsed", "status"};
   for (const v1::GoalProgress& p : g) {
     const std::optional<MetricId> id = MetricByName(p.goal().metric());
     auto value = [&](bool has, double v) -> Cell {
@@ -399,7 +404,10 @@ Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
     if (human) std::replace(status.begin(), status.end(), '_', ' ');
     t.rows.push_back(
         {{p.goal().name()},
-         {human ? ChannelLabel(p.goal().channel()) : p.goal().channel()},
+         {human && p.goal().channel_group().empty()
+              ? ChannelLabel(p.goal().channel())
+              : p.goal().channel()},
+         {p.goal().channel_group()},
          {human && id ? Info(*id).label : p.goal().metric()},
          value(true, p.goal().target()),
          {Date(p.goal().period().start())},

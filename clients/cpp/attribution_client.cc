@@ -339,4 +339,28 @@ absl::StatusOr<v1::ReportPageResponse> AttributionClient::ReportPage(
       &v1::ReportService::StubInterface::ReportPage, request);
 }
 
+absl::StatusOr<v1::ChannelGroup> AttributionClient::SetChannelGroup(
+    const v1::SetChannelGroupRequest& request) {
+  return Report<v1::ChannelGroup>(
+      &v1::ReportService::StubInterface::SetChannelGroup, request);
+}
+
+absl::StatusOr<v1::DeleteChannelGroupResponse>
+AttributionClient::DeleteChannelGroup(absl::string_view workspace,
+                                      absl::string_view name) {
+  v1::DeleteChannelGroupRequest request;
+  request.set_workspace(std::string(workspace));
+  request.set_name(std::string(name));
+  return Report<v1::DeleteChannelGroupResponse>(
+      &v1::ReportService::StubInterface::DeleteChannelGroup, request);
+}
+
+absl::StatusOr<v1::ListChannelGroupsResponse>
+AttributionClient::ListChannelGroups(absl::string_view workspace) {
+  v1::ListChannelGroupsRequest request;
+  request.set_workspace(std::string(workspace));
+  return Report<v1::ListChannelGroupsResponse>(
+      &v1::ReportService::StubInterface::ListChannelGroups, request);
+}
+
 }  // namespace attribution::client

@@ -140,6 +140,12 @@ class AttributionClient {
       const v1::RetentionCohortsRequest& request);
   absl::StatusOr<v1::ReportPageResponse> ReportPage(
       const v1::ReportPageRequest& request);
+  absl::StatusOr<v1::ChannelGroup> SetChannelGroup(
+      const v1::SetChannelGroupRequest& request);
+  absl::StatusOr<v1::DeleteChannelGroupResponse> DeleteChannelGroup(
+      absl::string_view workspace, absl::string_view name);
+  absl::StatusOr<v1::ListChannelGroupsResponse> ListChannelGroups(
+      absl::string_view workspace);
 
  private:
   template <typename Response, typename Request, typename Method>

@@ -229,6 +229,9 @@ absl::Status ParseSelection(const v1::AttributeRequest& in, absl::Time now,
     case v1::GROUP_BY_CHANNEL_CAMPAIGN:
       q.by_campaign = true;
       break;
+    case v1::GROUP_BY_CHANNEL_GROUP:
+      out->by_channel_group = true;
+      break;
     default:
       return Bad("group_by", absl::StrCat("unknown value ", in.group_by()));
   }

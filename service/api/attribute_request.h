@@ -2,6 +2,7 @@
 #ifndef ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_
 #define ATTRIBUTION_SERVICE_API_ATTRIBUTE_REQUEST_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "attribution/v1/attribution.pb.h"
 #include "service/core/attribution.h"
 #include "service/core/bootstrap.h"
+#include "service/core/channel_groups.h"
 
 namespace attribution::api {
 
@@ -21,6 +23,9 @@ struct AttributeQuery {
   std::vector<ModelParams> models;
   // Set when the request asks for intervals.
   std::optional<BootstrapOptions> intervals;
+  // GROUP_BY_CHANNEL_GROUP: the caller loads the workspace's grouping.
+  bool by_channel_group = false;
+  std::shared_ptr<const ChannelGrouping> grouping;
 };
 
 // Validates `in` (InvalidArgument naming the field, prefixed by

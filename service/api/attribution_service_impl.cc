@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/api/attribute_request.h"
+#include "service/api/channel_grouping.h"
 #include "service/api/event_conversion.h"
 #include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
@@ -760,6 +761,16 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::EraseCustomer(
       });
 }
 
+absl::Status AttributionServiceImpl::LoadGrouping(absl::string_view workspace,
+                                                  AttributeQuery* query) {
+  if (!query->by_channel_group) return absl::OkStatus();
+  ASSIGN_OR_RETURN(ChannelGrouping grouping,
+                   LoadChannelGrouping(store_, workspace));
+  query->grouping =
+      std::make_shared<const ChannelGrouping>(std::move(grouping));
+  return absl::OkStatus();
+}
+
 absl::Status AttributionServiceImpl::AttributeImpl(
     grpc::CallbackServerContext* context, const v1::AttributeRequest& request,
     v1::AttributeResponse* response) {
@@ -768,6 +779,7 @@ absl::Status AttributionServiceImpl::AttributeImpl(
   RETURN_IF_ERROR(ParseAttributeRequest(request, clock_.Now(), &query,
                                         response->mutable_request()));
   query.paths.cancelled = StopWhen(context);
+  RETURN_IF_ERROR(LoadGrouping(request.workspace(), &query));
   PathSet paths;
   store_.ReadIndex(request.workspace(), [&](const IndexSnapshot* index) {
     for (std::string& c : UnknownChannels(index, query)) {
@@ -775,6 +787,9 @@ absl::Status AttributionServiceImpl::AttributeImpl(
     }
     if (index == nullptr) return;  // No data: every total is 0.
     query.paths.channel_allowed = ChannelFilter(*index, query);
+    std::optional<IndexSnapshot> view;
+    index = GroupedIndex(index, query.grouping.get(),
+                         &query.paths.channel_allowed, &view);
     paths = ExtractPaths(*index, query.paths, options_.query_threads);
   });
   if (paths.cancelled) return Stopped(context);
@@ -908,6 +923,7 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
                                         "selection."));
   query.paths.cancelled = StopWhen(context);
   RETURN_IF_ERROR(ValidateId(request.customer_id(), "customer_id"));
+  RETURN_IF_ERROR(LoadGrouping(selection.workspace(), &query));
   response->set_customer_id(request.customer_id());
   // Event ids live in storage, not in the index: read the journey first, and
   // check below that the index holds the same number of events.
@@ -940,6 +956,12 @@ absl::Status AttributionServiceImpl::ExplainCustomerImpl(
     query.paths.channel_allowed = ChannelFilter(*index, query);
     for (std::string& c : UnknownChannels(index, query)) {
       response->add_unknown_channels(std::move(c));
+    }
+    std::optional<IndexSnapshot> view;
+    if (query.grouping != nullptr) {
+      index = GroupedIndex(index, query.grouping.get(),
+                           &query.paths.channel_allowed, &view);
+      customer = index->FindCustomer(request.customer_id());
     }
     std::vector<Group> local;
     const std::vector<CustomerConversion> conversions =
@@ -1107,6 +1129,7 @@ absl::Status AttributionServiceImpl::TopPathsImpl(
   }
   const int limit = request.limit() == 0 ? 20 : request.limit();
   response->set_collapse_repeats(request.collapse_repeats());
+  RETURN_IF_ERROR(LoadGrouping(request.selection().workspace(), &query));
   PathSet paths;
   store_.ReadIndex(
       request.selection().workspace(), [&](const IndexSnapshot* index) {
@@ -1115,6 +1138,9 @@ absl::Status AttributionServiceImpl::TopPathsImpl(
         }
         if (index == nullptr) return;
         query.paths.channel_allowed = ChannelFilter(*index, query);
+        std::optional<IndexSnapshot> view;
+        index = GroupedIndex(index, query.grouping.get(),
+                             &query.paths.channel_allowed, &view);
         paths = ExtractPaths(*index, query.paths, options_.query_threads);
       });
   if (paths.cancelled) return Stopped(context);

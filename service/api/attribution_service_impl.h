@@ -16,6 +16,7 @@
 #include "attribution/v1/attribution_service.grpc.pb.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "service/api/api_keys.h"
+#include "service/api/attribute_request.h"
 #include "service/api/event_conversion.h"
 #include "service/api/work_queue.h"
 #include "service/api/workspace_settings.h"
@@ -240,6 +241,8 @@ class AttributionServiceImpl final : public RawAttributionService {
                             v1::TopPathsResponse* response);
   absl::Status EraseCustomerImpl(const v1::EraseCustomerRequest& request,
                                  v1::EraseCustomerResponse* response);
+  // Loads the workspace's channel groups when the query groups by them.
+  absl::Status LoadGrouping(absl::string_view workspace, AttributeQuery* query);
   absl::Status LinkIdentitiesImpl(const v1::LinkIdentitiesRequest& request,
                                   v1::LinkIdentitiesResponse* response);
   absl::Status CreateBackupImpl(const v1::CreateBackupRequest& request,

@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "service/api/attribute_request.h"
+#include "service/api/channel_grouping.h"
 #include "service/api/event_conversion.h"
 #include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
@@ -358,8 +359,8 @@ template <typename Compute>
 absl::Status ReportServiceImpl::WithData(absl::string_view workspace,
                                          const v1::WorkspaceSettings& settings,
                                          int32_t first_day, int32_t end_day,
-                                         std::string* currency,
-                                         Compute compute) {
+                                         std::string* currency, Compute compute,
+                                         const ChannelGrouping* grouping) {
   ASSIGN_OR_RETURN(std::vector<SpendRow> spend,
                    store_.ReadSpend(workspace, first_day, end_day));
   absl::Status status;
@@ -368,9 +369,44 @@ absl::Status ReportServiceImpl::WithData(absl::string_view workspace,
     status = c.status();
     if (!status.ok()) return;
     if (currency != nullptr) *currency = *c;
-    compute(index, spend);
+    if (grouping == nullptr) {
+      compute(index, spend);
+      return;
+    }
+    std::vector<bool> all;
+    std::optional<IndexSnapshot> view;
+    compute(GroupedIndex(index, grouping, &all, &view),
+            GroupedSpend(spend, *grouping));
   });
   return status;
+}
+
+absl::Status ReportServiceImpl::ParseGroupBy(
+    v1::GroupBy group_by, bool campaigns_allowed, absl::string_view workspace,
+    ReportOptions* o, std::optional<ChannelGrouping>* grouping,
+    v1::GroupBy* applied) {
+  switch (group_by) {
+    case v1::GROUP_BY_UNSPECIFIED:
+    case v1::GROUP_BY_CHANNEL:
+      *applied = v1::GROUP_BY_CHANNEL;
+      return absl::OkStatus();
+    case v1::GROUP_BY_CHANNEL_CAMPAIGN:
+      if (!campaigns_allowed) break;
+      o->by_campaign = true;
+      *applied = group_by;
+      return absl::OkStatus();
+    case v1::GROUP_BY_CHANNEL_GROUP: {
+      ASSIGN_OR_RETURN(ChannelGrouping g,
+                       LoadChannelGrouping(store_, workspace));
+      grouping->emplace(std::move(g));
+      *applied = group_by;
+      return absl::OkStatus();
+    }
+    default:
+      return Bad("group_by", absl::StrCat("unknown value ", group_by));
+  }
+  return Bad("group_by",
+             "must be GROUP_BY_CHANNEL or GROUP_BY_CHANNEL_GROUP here");
 }
 
 // --- Spend -----------------------------------------------------------------
@@ -525,6 +561,15 @@ absl::Status ReportServiceImpl::SetGoalImpl(const v1::SetGoalRequest& request,
       return Bad("goal.channel", r);
     }
   }
+  if (!goal.channel_group().empty()) {
+    if (const char* r = CheckChannel(goal.channel_group()); *r) {
+      return Bad("goal.channel_group", r);
+    }
+    if (!goal.channel().empty()) {
+      return Bad("goal.channel_group",
+                 "give a channel or a channel group, not both");
+    }
+  }
   if (!MetricByName(goal.metric())) {
     std::vector<std::string> names;
     for (int i = 0; i < kMetricCount; ++i) {
@@ -592,6 +637,136 @@ grpc::ServerUnaryReactor* ReportServiceImpl::DeleteGoal(
       });
 }
 
+absl::Status ReportServiceImpl::SetChannelGroupImpl(
+    const v1::SetChannelGroupRequest& request, v1::ChannelGroup* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  const v1::ChannelGroup& group = request.group();
+  if (const char* r = CheckChannel(group.name()); *r) {
+    return Bad("group.name", r);
+  }
+  if (group.name() == "(excluded)") return Bad("group.name", "is reserved");
+  if (group.channels().empty()) {
+    return Bad("group.channels", "at least one channel");
+  }
+  if (group.channels_size() > kMaxChannelsPerGroup) {
+    return Bad("group.channels",
+               absl::StrCat(group.channels_size(), " channels; at most ",
+                            kMaxChannelsPerGroup));
+  }
+  std::set<std::string> channels;
+  for (int i = 0; i < group.channels_size(); ++i) {
+    const std::string field = absl::StrCat("group.channels[", i, "]");
+    if (const char* r = CheckChannel(group.channels(i)); *r) {
+      return Bad(field, r);
+    }
+    if (!channels.insert(group.channels(i)).second) {
+      return Bad(field,
+                 absl::StrCat("\"", group.channels(i), "\" is listed twice"));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<ChannelGroup> assigned,
+                   ReadAssignedGroups(store_, request.workspace()));
+  const bool exists = std::any_of(
+      assigned.begin(), assigned.end(),
+      [&](const ChannelGroup& g) { return g.name == group.name(); });
+  if (!exists && assigned.size() >= static_cast<size_t>(kMaxAssignedGroups)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("group: the workspace has ", kMaxAssignedGroups,
+                     " groups of its own, the limit; delete one first"));
+  }
+  // The latest assignment wins: the channels leave the workspace's other
+  // groups (a group left empty is removed).
+  for (const ChannelGroup& g : assigned) {
+    if (g.name == group.name()) continue;
+    v1::ChannelGroup kept;
+    kept.set_name(g.name);
+    for (const std::string& c : g.channels) {
+      if (!channels.contains(c)) kept.add_channels(c);
+    }
+    if (kept.channels_size() == static_cast<int>(g.channels.size())) continue;
+    RETURN_IF_ERROR(store_.PutMeta(
+        request.workspace(), absl::StrCat(kChannelGroupPrefix, g.name),
+        kept.channels().empty() ? std::string() : kept.SerializeAsString()));
+  }
+  response->set_name(group.name());
+  for (const std::string& c : channels) response->add_channels(c);
+  response->set_assigned(true);
+  return store_.PutMeta(request.workspace(),
+                        absl::StrCat(kChannelGroupPrefix, group.name()),
+                        response->SerializeAsString());
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::SetChannelGroup(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::SetChannelGroupRequest, v1::ChannelGroup>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::SetChannelGroupRequest& r) { return r.workspace(); },
+      [this](const v1::SetChannelGroupRequest* request,
+             v1::ChannelGroup* response) {
+        return SetChannelGroupImpl(*request, response);
+      });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::DeleteChannelGroup(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::DeleteChannelGroupRequest, v1::DeleteChannelGroupResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::DeleteChannelGroupRequest& r) { return r.workspace(); },
+      [this](const v1::DeleteChannelGroupRequest* request,
+             v1::DeleteChannelGroupResponse*) -> absl::Status {
+        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+        if (const char* r = CheckChannel(request->name()); *r) {
+          return Bad("name", r);
+        }
+        ASSIGN_OR_RETURN(std::vector<ChannelGroup> assigned,
+                         ReadAssignedGroups(store_, request->workspace()));
+        if (std::none_of(assigned.begin(), assigned.end(),
+                         [&](const ChannelGroup& g) {
+                           return g.name == request->name();
+                         })) {
+          return absl::NotFoundError(
+              absl::StrCat("name: the workspace assigned no group \"",
+                           request->name(), "\""));
+        }
+        return store_.PutMeta(
+            request->workspace(),
+            absl::StrCat(kChannelGroupPrefix, request->name()), "");
+      });
+}
+
+absl::Status ReportServiceImpl::ListChannelGroupsImpl(
+    const v1::ListChannelGroupsRequest& request,
+    v1::ListChannelGroupsResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  ASSIGN_OR_RETURN(std::vector<ChannelGroup> assigned,
+                   ReadAssignedGroups(store_, request.workspace()));
+  std::set<std::string> assigned_names;
+  for (const ChannelGroup& g : assigned) assigned_names.insert(g.name);
+  const ChannelGrouping grouping(assigned);
+  const WorkspaceSummary summary = store_.Describe(request.workspace());
+  for (const ChannelGroup& g : grouping.Groups(summary.channels)) {
+    v1::ChannelGroup* out = response->add_groups();
+    out->set_name(g.name);
+    for (const std::string& c : g.channels) out->add_channels(c);
+    out->set_assigned(assigned_names.contains(g.name));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::ListChannelGroups(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::ListChannelGroupsRequest, v1::ListChannelGroupsResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kReader,
+      [](const v1::ListChannelGroupsRequest& r) { return r.workspace(); },
+      [this](const v1::ListChannelGroupsRequest* request,
+             v1::ListChannelGroupsResponse* response) {
+        return ListChannelGroupsImpl(*request, response);
+      });
+}
+
 absl::Status ReportServiceImpl::GoalsProgress(
     grpc::CallbackServerContext* context, absl::string_view workspace,
     const v1::WorkspaceSettings& settings, const TimeRange* only_overlapping,
@@ -628,6 +803,21 @@ absl::Status ReportServiceImpl::GoalsProgress(
         tallies = TallyPeriods(index, periods, spend, o);
       }));
   if (tallies.cancelled) return Stopped(context);
+  // Goals on channel groups are measured on the grouped figures.
+  TallyResult grouped;
+  if (std::any_of(chosen.begin(), chosen.end(), [](const v1::BusinessGoal& g) {
+        return !g.channel_group().empty();
+      })) {
+    ASSIGN_OR_RETURN(ChannelGrouping grouping,
+                     LoadChannelGrouping(store_, workspace));
+    RETURN_IF_ERROR(WithData(
+        workspace, settings, FirstDay(periods), EndDay(periods), nullptr,
+        [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
+          grouped = TallyPeriods(index, periods, spend, o);
+        },
+        &grouping));
+    if (grouped.cancelled) return Stopped(context);
+  }
   for (size_t i = 0; i < chosen.size(); ++i) {
     const MetricId metric = *MetricByName(chosen[i].metric());
     const PeriodTally& t = tallies.periods[i];
@@ -636,6 +826,10 @@ absl::Status ReportServiceImpl::GoalsProgress(
     if (!chosen[i].channel().empty()) {
       auto it = t.groups.find({chosen[i].channel(), ""});
       tally = it == t.groups.end() ? &none : &it->second;
+    } else if (!chosen[i].channel_group().empty()) {
+      const PeriodTally& gt = grouped.periods[i];
+      auto it = gt.groups.find({chosen[i].channel_group(), ""});
+      tally = it == gt.groups.end() ? &none : &it->second;
     }
     std::optional<double> actual;
     if (now >= full[i].start_us) {
@@ -701,18 +895,12 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
               request.has_model() ? &request.model() : nullptr,
               request.has_lookback() ? &request.lookback() : nullptr,
               applied->mutable_model(), applied->mutable_lookback(), &o));
-  switch (request.group_by()) {
-    case v1::GROUP_BY_UNSPECIFIED:
-    case v1::GROUP_BY_CHANNEL:
-      applied->set_group_by(v1::GROUP_BY_CHANNEL);
-      break;
-    case v1::GROUP_BY_CHANNEL_CAMPAIGN:
-      o.by_campaign = true;
-      break;
-    default:
-      return Bad("group_by",
-                 absl::StrCat("unknown value ", request.group_by()));
-  }
+  std::optional<ChannelGrouping> grouping;
+  v1::GroupBy applied_group_by;
+  RETURN_IF_ERROR(ParseGroupBy(request.group_by(), /*campaigns_allowed=*/true,
+                               request.workspace(), &o, &grouping,
+                               &applied_group_by));
+  applied->set_group_by(applied_group_by);
   if (request.has_intervals()) {
     RETURN_IF_ERROR(ParseIntervals(request.intervals(), "intervals",
                                    applied->mutable_intervals(),
@@ -725,7 +913,8 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
       &currency,
       [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         tallies = TallyPeriods(index, periods, spend, o);
-      }));
+      },
+      grouping ? &*grouping : nullptr));
   if (tallies.cancelled) return Stopped(context);
   response->set_currency(currency);
   response->set_gross_margin(o.gross_margin);
@@ -836,6 +1025,12 @@ absl::Status ReportServiceImpl::CashFlowImpl(
               request.has_model() ? &request.model() : nullptr,
               request.has_lookback() ? &request.lookback() : nullptr,
               applied->mutable_model(), applied->mutable_lookback(), &o));
+  std::optional<ChannelGrouping> grouping;
+  v1::GroupBy applied_group_by;
+  RETURN_IF_ERROR(ParseGroupBy(request.group_by(), /*campaigns_allowed=*/false,
+                               request.workspace(), &o, &grouping,
+                               &applied_group_by));
+  applied->set_group_by(applied_group_by);
   CashFlowResult flow;
   std::string currency;
   RETURN_IF_ERROR(WithData(
@@ -843,7 +1038,8 @@ absl::Status ReportServiceImpl::CashFlowImpl(
       DayOf(period.end_us), &currency,
       [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         flow = ComputeCashFlow(index, period, weekly, spend, o);
-      }));
+      },
+      grouping ? &*grouping : nullptr));
   if (flow.cancelled) return Stopped(context);
   response->set_currency(currency);
   auto series_to_proto = [&](const CashFlowSeries& s, v1::CashFlowSeries* out) {
@@ -928,6 +1124,12 @@ absl::Status ReportServiceImpl::CohortsImpl(
               request.has_model() ? &request.model() : nullptr,
               request.has_lookback() ? &request.lookback() : nullptr,
               applied->mutable_model(), applied->mutable_lookback(), &o));
+  std::optional<ChannelGrouping> grouping;
+  v1::GroupBy applied_group_by;
+  RETURN_IF_ERROR(ParseGroupBy(request.group_by(), /*campaigns_allowed=*/false,
+                               request.workspace(), &o, &grouping,
+                               &applied_group_by));
+  applied->set_group_by(applied_group_by);
   CohortResult cohorts;
   std::string currency;
   RETURN_IF_ERROR(WithData(
@@ -935,7 +1137,8 @@ absl::Status ReportServiceImpl::CohortsImpl(
       DayOf(period.end_us), &currency,
       [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
         cohorts = ComputeCohorts(index, period, weekly, horizons, spend, o);
-      }));
+      },
+      grouping ? &*grouping : nullptr));
   if (cohorts.cancelled) return Stopped(context);
   SetChurnRule(cohorts.churn_events, o.lapse_us, response);
   response->set_currency(currency);
@@ -1019,6 +1222,12 @@ absl::Status ReportServiceImpl::ReportPageImpl(
                            : v1::GRANULARITY_DAY);
   *flow.mutable_model() = applied.model();
   *flow.mutable_lookback() = applied.lookback();
+  // Channel groups carry through; campaigns are for the channel figures.
+  const v1::GroupBy series_group_by =
+      applied.group_by() == v1::GROUP_BY_CHANNEL_GROUP
+          ? v1::GROUP_BY_CHANNEL_GROUP
+          : v1::GROUP_BY_CHANNEL;
+  flow.set_group_by(series_group_by);
   RETURN_IF_ERROR(CashFlowImpl(context, flow, response->mutable_cash_flow()));
 
   // Cohorts of the 12 calendar months that end with the month holding the
@@ -1039,6 +1248,7 @@ absl::Status ReportServiceImpl::ReportPageImpl(
   for (int days : {30, 60, 90, 180, 365}) cohorts.add_horizon_days(days);
   *cohorts.mutable_model() = applied.model();
   *cohorts.mutable_lookback() = applied.lookback();
+  cohorts.set_group_by(series_group_by);
   RETURN_IF_ERROR(CohortsImpl(context, cohorts, response->mutable_cohorts()));
 
   // Credited new customers under two or three models.

@@ -1,6 +1,7 @@
 #ifndef ATTRIBUTION_SERVICE_API_REPORT_SERVICE_IMPL_H_
 #define ATTRIBUTION_SERVICE_API_REPORT_SERVICE_IMPL_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "attribution/v1/report_service.grpc.pb.h"
 #include "service/api/attribution_service_impl.h"
 #include "service/api/workspace_settings.h"
+#include "service/core/channel_groups.h"
 #include "service/core/clock.h"
 #include "service/core/report.h"
 #include "storage/event_store.h"
@@ -29,12 +31,15 @@ using RawReportService = v1::ReportService::WithRawCallbackMethod_RecordSpend<
                     v1::ReportService::WithRawCallbackMethod_ListGoals<
                         v1::ReportService::WithRawCallbackMethod_ChannelReport<
                             v1::ReportService::WithRawCallbackMethod_CashFlow<
-                                v1::ReportService::
-                                    WithRawCallbackMethod_RetentionCohorts<
-                                        v1::ReportService::
-                                            WithRawCallbackMethod_ReportPage<
-                                                v1::ReportService::
-                                                    Service>>>>>>>>>>;
+                                v1::ReportService::WithRawCallbackMethod_RetentionCohorts<
+                                    v1::ReportService::WithRawCallbackMethod_ReportPage<
+                                        v1::ReportService::WithRawCallbackMethod_SetChannelGroup<
+                                            v1::ReportService::
+                                                WithRawCallbackMethod_DeleteChannelGroup<
+                                                    v1::ReportService::
+                                                        WithRawCallbackMethod_ListChannelGroups<
+                                                            v1::ReportService::
+                                                                Service>>>>>>>>>>>>>;
 
 class ReportServiceImpl final : public RawReportService {
  public:
@@ -72,6 +77,15 @@ class ReportServiceImpl final : public RawReportService {
   grpc::ServerUnaryReactor* ReportPage(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetChannelGroup(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* DeleteChannelGroup(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListChannelGroups(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
   // The typed work of ChannelReport after parsing and authorisation; also
   // what the fuzz target drives.
@@ -99,11 +113,26 @@ class ReportServiceImpl final : public RawReportService {
   // Reads the spend of days [first_day, end_day), settles the report's
   // currency (FailedPrecondition for mixed currencies) and runs
   // compute(index, spend) under the index's read lock.
+  // With `grouping`, the index and the spend are regrouped by channel
+  // group first (GROUP_BY_CHANNEL_GROUP).
   template <typename Compute>
   absl::Status WithData(absl::string_view workspace,
                         const v1::WorkspaceSettings& settings,
                         int32_t first_day, int32_t end_day,
-                        std::string* currency, Compute compute);
+                        std::string* currency, Compute compute,
+                        const ChannelGrouping* grouping = nullptr);
+  // Parses a report's group_by (campaigns only where `campaigns_allowed`)
+  // into `o`, loading the workspace's channel groups into `grouping` for
+  // GROUP_BY_CHANNEL_GROUP; sets the applied value.
+  absl::Status ParseGroupBy(v1::GroupBy group_by, bool campaigns_allowed,
+                            absl::string_view workspace, ReportOptions* o,
+                            std::optional<ChannelGrouping>* grouping,
+                            v1::GroupBy* applied);
+  absl::Status SetChannelGroupImpl(const v1::SetChannelGroupRequest& request,
+                                   v1::ChannelGroup* response);
+  absl::Status ListChannelGroupsImpl(
+      const v1::ListChannelGroupsRequest& request,
+      v1::ListChannelGroupsResponse* response);
 
   absl::Status RecordSpendImpl(const v1::RecordSpendRequest& request,
                                v1::RecordSpendResponse* response);

@@ -141,6 +141,43 @@ std::optional<int64_t> IndexSnapshot::FirstPurchaseAt(
   return FirstPurchaseIn(c->events);
 }
 
+IndexSnapshot IndexSnapshot::WithChannelsGrouped(
+    absl::FunctionRef<std::string(absl::string_view)> group_of,
+    const std::vector<bool>& allowed, std::vector<bool>* view_allowed) const {
+  IndexSnapshot view = *this;
+  view.channels_.clear();
+  std::vector<uint16_t> group_id(channels_.size());
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    const std::string group = !allowed.empty() && !allowed[c]
+                                  ? std::string("(excluded)")
+                                  : group_of(channels_[c]);
+    auto it = std::find(view.channels_.begin(), view.channels_.end(), group);
+    group_id[c] = static_cast<uint16_t>(it - view.channels_.begin());
+    if (it == view.channels_.end()) view.channels_.push_back(group);
+  }
+  auto flat = std::make_shared<Flat>();
+  flat->offsets.reserve(customer_count() + 1);
+  flat->events.reserve(
+      static_cast<size_t>(stats_.touchpoints + stats_.conversions));
+  flat->offsets.push_back(0);
+  for (uint32_t i = 0; i < customer_count(); ++i) {
+    for (IndexedEvent e : customer(i).events) {
+      if (e.is_touchpoint()) e.channel = group_id[e.channel];
+      flat->events.push_back(e);
+    }
+    flat->offsets.push_back(flat->events.size());
+  }
+  view.flat_ = std::move(flat);
+  view_allowed->clear();
+  if (!allowed.empty()) {
+    view_allowed->assign(view.channels_.size(), true);
+    for (size_t g = 0; g < view.channels_.size(); ++g) {
+      if (view.channels_[g] == "(excluded)") (*view_allowed)[g] = false;
+    }
+  }
+  return view;
+}
+
 int IndexSnapshot::ChannelId(absl::string_view name) const {
   for (size_t i = 0; i < channels_.size(); ++i) {
     if (channels_[i] == name) return static_cast<int>(i);

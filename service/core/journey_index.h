@@ -206,11 +206,28 @@ class IndexSnapshot {
   // Customer slots, erased ones included (their event lists are empty).
   size_t customer_count() const { return customer_ids_.size(); }
   Customer customer(uint32_t index) const {
+    if (flat_ != nullptr) {
+      return {customer_ids_[index],
+              absl::MakeConstSpan(flat_->events)
+                  .subspan(flat_->offsets[index],
+                           flat_->offsets[index + 1] - flat_->offsets[index])};
+    }
     return {customer_ids_[index],
             chunks_[index >> index_internal::kChunkBits]
                 ->lists[index & (index_internal::kChunkSize - 1)]
                 .events()};
   }
+
+  // The same snapshot with every touchpoint's channel replaced by its
+  // group, `group_of(channel name)`: channels() are then the group names,
+  // in first-seen order. For grouping by channel group; copies every event
+  // once. Touchpoints of channels that `allowed` (indexed by channel id;
+  // empty: all) excludes go to a group named "(excluded)", and
+  // `view_allowed` is set to the view's filter, which excludes that group
+  // alone (empty when `allowed` is), so that events keep their positions.
+  IndexSnapshot WithChannelsGrouped(
+      absl::FunctionRef<std::string(absl::string_view)> group_of,
+      const std::vector<bool>& allowed, std::vector<bool>* view_allowed) const;
   // The customer's stitched journey: for an identity linked to a customer,
   // that customer's (whose id is then the one returned). Null if the
   // customer had no slot when the snapshot was taken.
@@ -239,6 +256,12 @@ class IndexSnapshot {
   // Linked identity's slot -> the slot of the customer whose list holds its
   // events.
   std::shared_ptr<const Links> links_;
+  // Set in a WithChannelsGrouped view: every customer's events, end to end.
+  struct Flat {
+    std::vector<IndexedEvent> events;
+    std::vector<size_t> offsets;  // customer_count() + 1.
+  };
+  std::shared_ptr<const Flat> flat_;
   std::vector<std::shared_ptr<const index_internal::CustomerChunk>> chunks_;
   index_internal::AppendOnlyView<std::string> customer_ids_;
   index_internal::AppendOnlyView<std::string> campaigns_;

@@ -332,7 +332,9 @@ def _group_by(value):
         return apb.GROUP_BY_CHANNEL
     if word in ("campaign", "channel_campaign"):
         return apb.GROUP_BY_CHANNEL_CAMPAIGN
-    raise ValueError("group_by: %r is not channel or campaign" % value)
+    if word in ("group", "channel_group"):
+        return apb.GROUP_BY_CHANNEL_GROUP
+    raise ValueError("group_by: %r is not channel, campaign or group" % value)
 
 
 def _model_name(spec):
@@ -405,6 +407,10 @@ def _period(start, end):
 
 def _opt(message, field):
     return getattr(message, field) if message.HasField(field) else None
+
+
+class _Dict(dict):
+    """A dict that can carry attributes."""
 
 
 class _Rows(list):
@@ -1002,12 +1008,36 @@ class Client:
             s.lapse_days = lapse_days
         return self.reports.UpdateSettings(rpb.UpdateSettingsRequest(settings=s), timeout=timeout)
 
-    def set_goal(self, name, metric, target, start, end, channel="", timeout=None):
+    def set_goal(self, name, metric, target, start, end, channel="", channel_group="",
+                 timeout=None):
         """A goal on a ChannelFigures metric ("new_customers", "cac", ...) for
-        a channel (or "" for the total) over [start, end)."""
-        goal = rpb.BusinessGoal(name=name, channel=channel, metric=metric, target=target,
-                                period=_period(start, end))
+        a channel, or a channel group (channel_group=), or "" for the total,
+        over [start, end)."""
+        goal = rpb.BusinessGoal(name=name, channel=channel, channel_group=channel_group,
+                                metric=metric, target=target, period=_period(start, end))
         return self.reports.SetGoal(rpb.SetGoalRequest(workspace=self.workspace, goal=goal), timeout=timeout)
+
+    def set_channel_group(self, name, channels, timeout=None):
+        """Puts `channels` in the workspace's channel group `name` (they
+        leave whichever group held them). Returns the group's channels."""
+        g = self.reports.SetChannelGroup(rpb.SetChannelGroupRequest(
+            workspace=self.workspace,
+            group=rpb.ChannelGroup(name=name, channels=list(channels))), timeout=timeout)
+        return list(g.channels)
+
+    def delete_channel_group(self, name, timeout=None):
+        """Gives the group's channels back to their default groups."""
+        self.reports.DeleteChannelGroup(rpb.DeleteChannelGroupRequest(
+            workspace=self.workspace, name=name), timeout=timeout)
+
+    def channel_groups(self, timeout=None):
+        """Every group in force: {name: [channels]}, with the names of the
+        workspace's own groups in the ``assigned`` attribute."""
+        r = self.reports.ListChannelGroups(
+            rpb.ListChannelGroupsRequest(workspace=self.workspace), timeout=timeout)
+        out = _Dict({g.name: list(g.channels) for g in r.groups})
+        out.assigned = [g.name for g in r.groups if g.assigned]
+        return out
 
     def delete_goal(self, name, timeout=None):
         return self.reports.DeleteGoal(
@@ -1019,6 +1049,7 @@ class Client:
         out = []
         for g in self.reports.ListGoals(rpb.ListGoalsRequest(workspace=self.workspace), timeout=timeout).goals:
             out.append({"name": g.goal.name, "channel": g.goal.channel,
+                        "channel_group": g.goal.channel_group,
                         "metric": g.goal.metric, "target": g.goal.target,
                         "actual": _opt(g, "actual"),
                         "expected_to_date": _opt(g, "expected_to_date"),
@@ -1077,7 +1108,7 @@ class Client:
         return _frame(rows) if as_frame else rows
 
     def cash_flow(self, start, end, granularity="day", model=None, as_frame=False,
-                  weekly=False, timeout=None):
+                  weekly=False, group_by="channel", timeout=None):
         """Rows of channel ("" for the total), start (date), revenue_in,
         spend_out, net, running_net. granularity: "day" or "week" (weekly=True
         is the old spelling)."""
@@ -1086,7 +1117,8 @@ class Client:
             raise ValueError("granularity: %r is not day or week" % granularity)
         request = rpb.CashFlowRequest(
             workspace=self.workspace, period=_period(start, end),
-            granularity=rpb.GRANULARITY_WEEK if granularity == "week" else rpb.GRANULARITY_DAY)
+            granularity=rpb.GRANULARITY_WEEK if granularity == "week" else rpb.GRANULARITY_DAY,
+            group_by=_group_by(group_by))
         if model is not None:
             request.model.CopyFrom(_model_spec(model))
         r = self.reports.CashFlow(request, timeout=timeout)
@@ -1100,7 +1132,7 @@ class Client:
         return _frame(rows) if as_frame else rows
 
     def retention_cohorts(self, start, end, granularity="month", horizon_days=(), model=None,
-                          weekly=False, horizons=(),
+                          weekly=False, horizons=(), group_by="channel",
                           as_frame=False, timeout=None):
         """Rows of start (the cohort's first day), channel ("" for all),
         customers, spend, cac, payback_days, and per horizon H:
@@ -1114,7 +1146,8 @@ class Client:
             workspace=self.workspace, period=_period(start, end),
             granularity=(rpb.GRANULARITY_WEEK if granularity == "week"
                          else rpb.GRANULARITY_MONTH),
-            horizon_days=list(horizon_days or horizons))
+            horizon_days=list(horizon_days or horizons),
+            group_by=_group_by(group_by))
         if model is not None:
             request.model.CopyFrom(_model_spec(model))
         r = self.reports.RetentionCohorts(request, timeout=timeout)
