@@ -199,6 +199,10 @@ class EventStore {
   virtual absl::Status PutMeta(absl::string_view workspace,
                                absl::string_view name,
                                absl::string_view value) = 0;
+  // Several PutMeta in one atomic write, in order.
+  virtual absl::Status PutMetaBatch(
+      absl::string_view workspace,
+      absl::Span<const std::pair<std::string, std::string>> entries) = 0;
   // Every (name, value) whose name starts with `name_prefix`, by name.
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
   ReadMeta(absl::string_view workspace, absl::string_view name_prefix) = 0;

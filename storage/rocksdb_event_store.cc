@@ -1022,6 +1022,24 @@ absl::Status RocksDbEventStore::PutMeta(absl::string_view workspace,
                               rocksdb::Slice(value.data(), value.size())));
 }
 
+absl::Status RocksDbEventStore::PutMetaBatch(
+    absl::string_view workspace,
+    absl::Span<const std::pair<std::string, std::string>> entries) {
+  rocksdb::WriteBatch batch;
+  const std::string prefix = storage::MetaPrefix(workspace);
+  for (const auto& [name, value] : entries) {
+    const std::string key = absl::StrCat(prefix, name);
+    if (value.empty()) {
+      RETURN_IF_ERROR(FromRocksDb(batch.Delete(key)));
+    } else {
+      RETURN_IF_ERROR(FromRocksDb(batch.Put(key, value)));
+    }
+  }
+  absl::MutexLock lock(&write_mu_);
+  RETURN_IF_ERROR(CheckFreeSpace(batch.GetDataSize()));
+  return FromRocksDb(db_->Write(write_options_, &batch));
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
 RocksDbEventStore::ReadMeta(absl::string_view workspace,
                             absl::string_view name_prefix) {

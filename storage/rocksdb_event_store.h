@@ -112,6 +112,9 @@ class RocksDbEventStore final : public EventStore {
                                                   int32_t to_day) override;
   absl::Status PutMeta(absl::string_view workspace, absl::string_view name,
                        absl::string_view value) override;
+  absl::Status PutMetaBatch(
+      absl::string_view workspace,
+      absl::Span<const std::pair<std::string, std::string>> entries) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadMeta(
       absl::string_view workspace, absl::string_view name_prefix) override;
   absl::StatusOr<uint64_t> Backup(const std::string& dir) override;

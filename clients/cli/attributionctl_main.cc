@@ -31,6 +31,7 @@
 #include "clients/cli/csv.h"
 #include "clients/cli/event_rows.h"
 #include "clients/cli/experiment_command.h"
+#include "clients/cli/figure_import.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/link_import.h"
 #include "clients/cli/output.h"
@@ -157,6 +158,11 @@ ABSL_FLAG(double, target, 0, "goal set: the value to reach (required).");
 ABSL_FLAG(std::string, channel, "", "goal set: a channel, or empty for all.");
 ABSL_FLAG(std::string, channel_group, "",
           "goal set: a channel group instead of a channel.");
+ABSL_FLAG(std::string, owner, "",
+          "goal set: the department that owns the goal (marketing, sales, "
+          "customer_service, hr, ...); report goals: only its goals.");
+ABSL_FLAG(std::string, business_figure, "",
+          "goal set: a business figure series instead of --metric.");
 ABSL_FLAG(std::string, channels, "",
           "groups set: the group's channels, comma-separated.");
 ABSL_FLAG(std::string, start, "",
@@ -499,6 +505,32 @@ int EraseCommand(client::AttributionClient& client, const std::string& customer,
                         Num(erased->conversions_removed()),
                         Num(erased->linked_identities_removed())});
   return Emit(*erased, table, table, format, /*single=*/true);
+}
+
+int ImportFiguresCommand(client::AttributionClient& client,
+                         const std::string& path, Format format) {
+  absl::StatusOr<size_t> batch_size = BatchSize();
+  if (!batch_size.ok()) return UsageError(batch_size.status());
+  std::ifstream file;
+  std::istream* in = OpenInput(path, &file);
+  if (in == nullptr) {
+    return UsageError(
+        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
+  }
+  absl::StatusOr<FigureImportCounts> counts = ImportFigures(
+      client, absl::GetFlag(FLAGS_workspace), *in, *batch_size, std::cerr);
+  if (!counts.ok()) {
+    return absl::IsInvalidArgument(counts.status())
+               ? UsageError(absl::InvalidArgumentError(
+                     absl::StrCat(path, ": ", counts.status().message())))
+               : Fail(path, counts.status());
+  }
+  Table table;
+  table.columns = {"values", "changed", "rejected"};
+  table.rows.push_back(
+      {Num(counts->values), Num(counts->changed), Num(counts->rejected)});
+  Print(table, format, /*single=*/true, std::cout);
+  return counts->rejected > 0 ? kRowsRejected : kOk;
 }
 
 int ImportLinksCommand(client::AttributionClient& client,
@@ -953,7 +985,10 @@ int ReportCommand(client::AttributionClient& client, const std::string& kind,
   // goals
   auto settings = client.GetSettings(args.workspace);
   if (!settings.ok()) return Fail("report", settings.status());
-  auto response = client.ListGoals(args.workspace);
+  v1::ListGoalsRequest goals_request;
+  goals_request.set_workspace(args.workspace);
+  goals_request.set_owner(NormaliseName(absl::GetFlag(FLAGS_owner)));
+  auto response = client.ListGoals(goals_request);
   if (!response.ok()) return Fail("report", response.status());
   return Emit(
       *response,
@@ -1062,8 +1097,12 @@ int GoalCommand(client::AttributionClient& client, const std::string& action,
     return UsageError(absl::InvalidArgumentError(
         "--target: is required (the value the goal is to reach)"));
   }
-  const std::string metric = NormaliseName(absl::GetFlag(FLAGS_metric));
-  if (!MetricByName(metric).has_value()) {
+  const std::string business_figure =
+      NormaliseName(absl::GetFlag(FLAGS_business_figure));
+  const std::string metric = business_figure.empty()
+                                 ? NormaliseName(absl::GetFlag(FLAGS_metric))
+                                 : std::string();
+  if (business_figure.empty() && !MetricByName(metric).has_value()) {
     std::vector<std::string> names;
     for (int i = 0; i < kMetricCount; ++i) {
       names.push_back(Info(static_cast<MetricId>(i)).name);
@@ -1079,6 +1118,8 @@ int GoalCommand(client::AttributionClient& client, const std::string& action,
   goal->set_channel(
       std::string(absl::StripAsciiWhitespace(absl::GetFlag(FLAGS_channel))));
   goal->set_channel_group(NormaliseName(absl::GetFlag(FLAGS_channel_group)));
+  goal->set_owner(NormaliseName(absl::GetFlag(FLAGS_owner)));
+  goal->set_business_figure(business_figure);
   goal->set_metric(metric);
   goal->set_target(absl::GetFlag(FLAGS_target));
   auto period = BuildPeriod(ReportFlags());
@@ -1259,6 +1300,12 @@ const std::vector<Command>& Commands() {
        "incremental_conversions,standard_error or the four counts).",
        {},
        "attributionctl import experiments tests.csv"},
+      {"import figures",
+       "FILE",
+       "Record business figures (CSV: series,date,value[,unit,good_when,"
+       "aggregation,granularity]): employee turnover, hiring cost, rent...",
+       {"batch_size"},
+       "attributionctl import figures figures.csv"},
       {"import links",
        "FILE",
        "Link identities to customers (CSV: identity_id,customer_id): their "
@@ -1365,9 +1412,9 @@ const std::vector<Command>& Commands() {
        "--out q1.html --pdf q1.pdf"},
       {"report goals",
        "",
-       "Every goal with its progress.",
-       {},
-       "attributionctl report goals"},
+       "Every goal with its progress (--owner: one department's).",
+       {"owner"},
+       "attributionctl report goals --owner hr"},
       {"settings",
        "",
        "Show the workspace's settings.",
@@ -1383,7 +1430,8 @@ const std::vector<Command>& Commands() {
       {"goal set",
        "NAME",
        "Set a goal on a report figure.",
-       {"metric", "target", "channel", "channel_group", "start", "end"},
+       {"metric", "target", "channel", "channel_group", "business_figure",
+        "owner", "start", "end"},
        "attributionctl goal set q3-customers --metric new_customers --target "
        "500 --start 2026-07-01 --end 2026-10-01"},
       {"groups set",
@@ -1719,6 +1767,9 @@ int Main(int argc, char** argv) {
   }
   if (name == "import experiments") {
     return ImportExperimentsCommand(*client, operand, *format);
+  }
+  if (name == "import figures") {
+    return ImportFiguresCommand(*client, operand, *format);
   }
   if (name == "import links") {
     return ImportLinksCommand(*client, operand, *format);

@@ -215,6 +215,8 @@ absl::StatusOr<v1::RetentionCohortsRequest> BuildCohortsRequest(
 // The channel column of ChannelReportResponse.baseline, as Attribute's
 // baseline row in `attribute`.
 constexpr char kBaselineRow[] = "(baseline)";
+// The channel column of ChannelReportResponse.business_figures.
+constexpr char kBusinessRow[] = "(business)";
 
 Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
   Table t;
@@ -306,6 +308,41 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
     add(row.channel(), row.campaign(), row.figures());
   }
   if (r.has_baseline()) add(kBaselineRow, "", r.baseline(), true);
+  // Business figures: channel "(business)", the series' name as metric.
+  int shown = 0;
+  for (const v1::BusinessFigureRow& f : r.business_figures()) {
+    const v1::Metric& m = f.figure();
+    if (!human) {
+      std::vector<Cell> row = {{kBusinessRow},
+                               {""},
+                               {f.name()},
+                               Raw(m.has_value(), m.value()),
+                               Raw(m.has_previous(), m.previous()),
+                               Raw(m.has_change(), m.change()),
+                               Raw(m.has_change_ratio(), m.change_ratio()),
+                               {EnumWord(m.direction())},
+                               {EnumWord(m.assessment())}};
+      if (intervals) row.insert(row.begin() + 4, {Cell{""}, Cell{""}});
+      t.rows.push_back(std::move(row));
+      continue;
+    }
+    auto amount = [&](double v) {
+      return f.unit().empty() ? Shortest(v)
+                              : absl::StrCat(Shortest(v), " ", f.unit());
+    };
+    std::vector<Cell> row = {
+        {shown++ == 0 ? "Business figures" : ""},
+        {f.name()},
+        {m.has_value() ? amount(m.value()) : "n/a"},
+        {m.has_previous() ? amount(m.previous()) : ""},
+        {m.direction() == v1::DIRECTION_FLAT ? "no real change"
+         : m.has_change_ratio()
+             ? absl::StrFormat("%+.1f%%", m.change_ratio() * 100)
+             : ""},
+        {Trend(m)}};
+    if (intervals) row.insert(row.begin() + 3, Cell{""});
+    t.rows.push_back(std::move(row));
+  }
   return t;
 }
 
@@ -390,9 +427,10 @@ Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human) {
 Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
                  absl::string_view currency, bool human) {
   Table t;
-  t.columns = {
-      "goal", "channel", "channel_group",    "metric",  "target", "from",
-      "to",   "actual",  "expected_to_date", "elapsed", "status"};
+  t.columns = {"goal",   "owner",           "channel",          "channel_group",
+               "metric", "business_figure", "target",           "from",
+               "to",     "actual",          "expected_to_date", "elapsed",
+               "status"};
   for (const v1::GoalProgress& p : g) {
     const std::optional<MetricId> id = MetricByName(p.goal().metric());
     auto value = [&](bool has, double v) -> Cell {
@@ -404,11 +442,13 @@ Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
     if (human) std::replace(status.begin(), status.end(), '_', ' ');
     t.rows.push_back(
         {{p.goal().name()},
+         {p.goal().owner()},
          {human && p.goal().channel_group().empty()
               ? ChannelLabel(p.goal().channel())
               : p.goal().channel()},
          {p.goal().channel_group()},
          {human && id ? Info(*id).label : p.goal().metric()},
+         {p.goal().business_figure()},
          value(true, p.goal().target()),
          {Date(p.goal().period().start())},
          {Date(p.goal().period().end())},

@@ -363,4 +363,17 @@ AttributionClient::ListChannelGroups(absl::string_view workspace) {
       &v1::ReportService::StubInterface::ListChannelGroups, request);
 }
 
+absl::StatusOr<v1::RecordBusinessFiguresResponse>
+AttributionClient::RecordBusinessFigures(
+    const v1::RecordBusinessFiguresRequest& request) {
+  return Report<v1::RecordBusinessFiguresResponse>(
+      &v1::ReportService::StubInterface::RecordBusinessFigures, request);
+}
+
+absl::StatusOr<v1::ListGoalsResponse> AttributionClient::ListGoals(
+    const v1::ListGoalsRequest& request) {
+  return Report<v1::ListGoalsResponse>(
+      &v1::ReportService::StubInterface::ListGoals, request);
+}
+
 }  // namespace attribution::client

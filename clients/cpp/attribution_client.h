@@ -146,6 +146,10 @@ class AttributionClient {
       absl::string_view workspace, absl::string_view name);
   absl::StatusOr<v1::ListChannelGroupsResponse> ListChannelGroups(
       absl::string_view workspace);
+  absl::StatusOr<v1::RecordBusinessFiguresResponse> RecordBusinessFigures(
+      const v1::RecordBusinessFiguresRequest& request);
+  absl::StatusOr<v1::ListGoalsResponse> ListGoals(
+      const v1::ListGoalsRequest& request);
 
  private:
   template <typename Response, typename Request, typename Method>

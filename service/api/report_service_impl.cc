@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "service/api/attribute_request.h"
+#include "service/api/business_figures.h"
 #include "service/api/channel_grouping.h"
 #include "service/api/event_conversion.h"
 #include "service/api/experiments.h"
@@ -570,7 +571,28 @@ absl::Status ReportServiceImpl::SetGoalImpl(const v1::SetGoalRequest& request,
                  "give a channel or a channel group, not both");
     }
   }
-  if (!MetricByName(goal.metric())) {
+  if (!goal.owner().empty()) {
+    if (const char* r = CheckChannel(goal.owner()); *r) {
+      return Bad("goal.owner", r);
+    }
+  }
+  if (!goal.business_figure().empty()) {
+    if (!goal.metric().empty() || !goal.channel().empty() ||
+        !goal.channel_group().empty()) {
+      return Bad("goal.business_figure",
+                 "a goal on a business figure has no metric, channel or "
+                 "channel_group");
+    }
+    ASSIGN_OR_RETURN(std::vector<StoredSeries> figures,
+                     ReadBusinessFigures(store_, request.workspace()));
+    if (std::none_of(figures.begin(), figures.end(), [&](const auto& f) {
+          return f.definition.name() == goal.business_figure();
+        })) {
+      return Bad("goal.business_figure",
+                 absl::StrCat("no series \"", goal.business_figure(),
+                              "\" (RecordBusinessFigures)"));
+    }
+  } else if (!MetricByName(goal.metric())) {
     std::vector<std::string> names;
     for (int i = 0; i < kMetricCount; ++i) {
       names.push_back(Info(static_cast<MetricId>(i)).name);
@@ -770,8 +792,22 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ListChannelGroups(
 absl::Status ReportServiceImpl::GoalsProgress(
     grpc::CallbackServerContext* context, absl::string_view workspace,
     const v1::WorkspaceSettings& settings, const TimeRange* only_overlapping,
-    google::protobuf::RepeatedPtrField<v1::GoalProgress>* out) {
+    google::protobuf::RepeatedPtrField<v1::GoalProgress>* out,
+    absl::string_view owner) {
   ASSIGN_OR_RETURN(std::vector<v1::BusinessGoal> goals, ReadGoals(workspace));
+  if (!owner.empty()) {
+    goals.erase(std::remove_if(goals.begin(), goals.end(),
+                               [&](const v1::BusinessGoal& g) {
+                                 return g.owner() != owner;
+                               }),
+                goals.end());
+  }
+  std::vector<StoredSeries> figures;
+  if (std::any_of(goals.begin(), goals.end(), [](const v1::BusinessGoal& g) {
+        return !g.business_figure().empty();
+      })) {
+    ASSIGN_OR_RETURN(figures, ReadBusinessFigures(store_, workspace));
+  }
   const int64_t now = absl::ToUnixMicros(clock_.Now());
   std::vector<v1::BusinessGoal> chosen;
   std::vector<TimeRange> periods;  // Each goal's period, measured to today.
@@ -819,6 +855,31 @@ absl::Status ReportServiceImpl::GoalsProgress(
     if (grouped.cancelled) return Stopped(context);
   }
   for (size_t i = 0; i < chosen.size(); ++i) {
+    if (!chosen[i].business_figure().empty()) {
+      const StoredSeries* series = nullptr;
+      for (const StoredSeries& f : figures) {
+        if (f.definition.name() == chosen[i].business_figure()) series = &f;
+      }
+      std::optional<double> actual;
+      if (series != nullptr && now >= full[i].start_us) {
+        actual = AggregateFigure(
+            series->values, AggregationOf(series->definition),
+            DayOf(periods[i].start_us), DayOf(periods[i].end_us));
+      }
+      const GoalProgress p = EvaluateGoalWith(
+          series == nullptr ? Polarity::kUpIsGood
+                            : PolarityOf(series->definition),
+          series == nullptr ||
+              AggregationOf(series->definition) == FigureAggregation::kSum,
+          chosen[i].target(), full[i], actual, now);
+      v1::GoalProgress* g = out->Add();
+      *g->mutable_goal() = std::move(chosen[i]);
+      if (p.actual) g->set_actual(*p.actual);
+      if (p.expected_to_date) g->set_expected_to_date(*p.expected_to_date);
+      g->set_elapsed(p.elapsed);
+      g->set_status(StatusToProto(p.status));
+      continue;
+    }
     const MetricId metric = *MetricByName(chosen[i].metric());
     const PeriodTally& t = tallies.periods[i];
     const Tally* tally = &t.total;
@@ -859,8 +920,13 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
           RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
           ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
                            settings_.Get(request->workspace()));
+          if (!request->owner().empty()) {
+            if (const char* r = CheckChannel(request->owner()); *r) {
+              return Bad("owner", r);
+            }
+          }
           return GoalsProgress(context, request->workspace(), settings, nullptr,
-                               response->mutable_goals());
+                               response->mutable_goals(), request->owner());
         })();
       });
 }
@@ -978,8 +1044,44 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
     const Figures previous = Derive(before->total, o.gross_margin);
     FiguresToProto(total, &previous, response->mutable_total());
   }
+  // Business figures, each with its own direction.
+  ASSIGN_OR_RETURN(std::vector<StoredSeries> figures,
+                   ReadBusinessFigures(store_, request.workspace()));
+  for (const StoredSeries& series : figures) {
+    v1::BusinessFigureRow* row = response->add_business_figures();
+    row->set_name(series.definition.name());
+    row->set_unit(series.definition.unit());
+    row->set_good_when(series.definition.good_when());
+    row->set_aggregation(series.definition.aggregation());
+    auto value_in = [&](const TimeRange& p) {
+      return AggregateFigure(series.values, AggregationOf(series.definition),
+                             DayOf(p.start_us), DayOf(p.end_us));
+    };
+    ComparisonToProto(
+        CompareWith(PolarityOf(series.definition), /*rate=*/false,
+                    value_in(periods[0]),
+                    periods.size() > 1 ? value_in(periods[1]) : std::nullopt),
+        row->mutable_figure());
+  }
   return GoalsProgress(context, request.workspace(), settings, &periods[0],
                        response->mutable_goals());
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::RecordBusinessFigures(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::RecordBusinessFiguresRequest,
+               v1::RecordBusinessFiguresResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::RecordBusinessFiguresRequest& r) { return r.workspace(); },
+      [this](const v1::RecordBusinessFiguresRequest* request,
+             v1::RecordBusinessFiguresResponse* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+        ASSIGN_OR_RETURN(*response,
+                         attribution::api::RecordBusinessFigures(
+                             store_, *request, options_.max_batch_events));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::ChannelReport(

@@ -24,22 +24,21 @@ inline constexpr int kMaxGoals = 100;
 // every argument must outlive it.
 // Every method is registered raw and parses its request with ParseStrict.
 using RawReportService = v1::ReportService::WithRawCallbackMethod_RecordSpend<
-    v1::ReportService::WithRawCallbackMethod_GetSettings<
-        v1::ReportService::WithRawCallbackMethod_UpdateSettings<
-            v1::ReportService::WithRawCallbackMethod_SetGoal<
-                v1::ReportService::WithRawCallbackMethod_DeleteGoal<
-                    v1::ReportService::WithRawCallbackMethod_ListGoals<
-                        v1::ReportService::WithRawCallbackMethod_ChannelReport<
-                            v1::ReportService::WithRawCallbackMethod_CashFlow<
-                                v1::ReportService::WithRawCallbackMethod_RetentionCohorts<
-                                    v1::ReportService::WithRawCallbackMethod_ReportPage<
-                                        v1::ReportService::WithRawCallbackMethod_SetChannelGroup<
-                                            v1::ReportService::
-                                                WithRawCallbackMethod_DeleteChannelGroup<
-                                                    v1::ReportService::
-                                                        WithRawCallbackMethod_ListChannelGroups<
-                                                            v1::ReportService::
-                                                                Service>>>>>>>>>>>>>;
+    v1::ReportService::WithRawCallbackMethod_GetSettings<v1::ReportService::WithRawCallbackMethod_UpdateSettings<
+        v1::ReportService::WithRawCallbackMethod_SetGoal<v1::ReportService::WithRawCallbackMethod_DeleteGoal<
+            v1::ReportService::WithRawCallbackMethod_ListGoals<
+                v1::ReportService::WithRawCallbackMethod_ChannelReport<
+                    v1::ReportService::WithRawCallbackMethod_CashFlow<
+                        v1::ReportService::WithRawCallbackMethod_RetentionCohorts<
+                            v1::ReportService::WithRawCallbackMethod_ReportPage<
+                                v1::ReportService::WithRawCallbackMethod_SetChannelGroup<
+                                    v1::ReportService::WithRawCallbackMethod_DeleteChannelGroup<
+                                        v1::ReportService::
+                                            WithRawCallbackMethod_ListChannelGroups<
+                                                v1::ReportService::
+                                                    WithRawCallbackMethod_RecordBusinessFigures<
+                                                        v1::ReportService::
+                                                            Service>>>>>>>>>>>>>>;
 
 class ReportServiceImpl final : public RawReportService {
  public:
@@ -84,6 +83,9 @@ class ReportServiceImpl final : public RawReportService {
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListChannelGroups(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RecordBusinessFigures(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
 
@@ -156,10 +158,12 @@ class ReportServiceImpl final : public RawReportService {
       absl::string_view workspace);
   // Progress of `goals` (those with `only_overlapping` set: only goals whose
   // period overlaps it), measured with the workspace's defaults.
+  // With `owner`, only that owner's goals.
   absl::Status GoalsProgress(
       grpc::CallbackServerContext* context, absl::string_view workspace,
       const v1::WorkspaceSettings& settings, const TimeRange* only_overlapping,
-      google::protobuf::RepeatedPtrField<v1::GoalProgress>* out);
+      google::protobuf::RepeatedPtrField<v1::GoalProgress>* out,
+      absl::string_view owner = "");
 
   EventStore& store_;
   Clock& clock_;

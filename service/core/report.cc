@@ -894,6 +894,32 @@ Figures Derive(const Tally& t, double gross_margin) {
 
 Comparison Compare(MetricId id, std::optional<double> value,
                    std::optional<double> previous) {
+  return CompareWith(Info(id).polarity, Info(id).rate, value, previous);
+}
+
+std::optional<double> AggregateFigure(const std::map<int32_t, double>& values,
+                                      FigureAggregation aggregation,
+                                      int32_t start_day, int32_t end_day) {
+  auto first = values.lower_bound(start_day);
+  auto last = values.lower_bound(end_day);
+  if (first == last) return std::nullopt;
+  double sum = 0;
+  int n = 0;
+  for (auto it = first; it != last; ++it, ++n) sum += it->second;
+  switch (aggregation) {
+    case FigureAggregation::kSum:
+      return sum;
+    case FigureAggregation::kMean:
+      return sum / n;
+    case FigureAggregation::kLast:
+      return std::prev(last)->second;
+  }
+  return std::nullopt;
+}
+
+Comparison CompareWith(Polarity polarity, bool rate,
+                       std::optional<double> value,
+                       std::optional<double> previous) {
   Comparison c;
   c.value = value;
   c.previous = previous;
@@ -904,7 +930,7 @@ Comparison Compare(MetricId id, std::optional<double> value,
   // No real change: under kNoRealChangePoints for a rate, under
   // kNoRealChangeRatio of the previous value otherwise.
   const bool no_real_change =
-      Info(id).rate ? std::fabs(change) < kNoRealChangePoints
+      rate ? std::fabs(change) < kNoRealChangePoints
       : *previous != 0
           ? std::fabs(change) < kNoRealChangeRatio * std::fabs(*previous)
           : std::fabs(change) < 1e-9;
@@ -914,7 +940,7 @@ Comparison Compare(MetricId id, std::optional<double> value,
     return c;
   }
   c.direction = change > 0 ? Direction::kUp : Direction::kDown;
-  switch (Info(id).polarity) {
+  switch (polarity) {
     case Polarity::kUpIsGood:
       c.assessment = change > 0 ? Assessment::kGood : Assessment::kBad;
       break;
@@ -1253,6 +1279,13 @@ int64_t GoalMeasuredEnd(TimeRange period, int64_t now_us) {
 
 GoalProgress EvaluateGoal(MetricId metric, double target, TimeRange period,
                           std::optional<double> actual, int64_t now_us) {
+  return EvaluateGoalWith(Info(metric).polarity, Info(metric).additive, target,
+                          period, actual, now_us);
+}
+
+GoalProgress EvaluateGoalWith(Polarity polarity, bool additive, double target,
+                              TimeRange period, std::optional<double> actual,
+                              int64_t now_us) {
   GoalProgress g;
   g.actual = actual;
   const double length = static_cast<double>(period.end_us - period.start_us);
@@ -1264,11 +1297,10 @@ GoalProgress EvaluateGoal(MetricId metric, double target, TimeRange period,
     g.status = GoalStatus::kNotStarted;
     return g;
   }
-  const MetricInfo& info = Info(metric);
-  const bool down = info.polarity == Polarity::kDownIsGood;
+  const bool down = polarity == Polarity::kDownIsGood;
   const bool over = now_us >= period.end_us;
   double bar = target;
-  if (info.additive) {
+  if (additive) {
     bar = target * g.elapsed;
     g.expected_to_date = bar;
   }

@@ -177,6 +177,19 @@ inline constexpr double kNoRealChangePoints = 0.001;
 inline constexpr double kNoRealChangeRatio = 0.005;
 Comparison Compare(MetricId id, std::optional<double> value,
                    std::optional<double> previous);
+// The same for a figure that is no MetricId (a business figure).
+Comparison CompareWith(Polarity polarity, bool rate,
+                       std::optional<double> value,
+                       std::optional<double> previous);
+
+// --- Business figures ------------------------------------------------------
+
+enum class FigureAggregation { kSum, kMean, kLast };
+// A series' value over days [start_day, end_day) from its values by day:
+// their sum, mean or latest; nullopt if none is dated in the range.
+std::optional<double> AggregateFigure(const std::map<int32_t, double>& values,
+                                      FigureAggregation aggregation,
+                                      int32_t start_day, int32_t end_day);
 
 // --- Cash flow -------------------------------------------------------------
 
@@ -251,6 +264,11 @@ struct GoalProgress {
 // metric's value over [period.start, measured_end_us) and the time now.
 GoalProgress EvaluateGoal(MetricId metric, double target, TimeRange period,
                           std::optional<double> actual, int64_t now_us);
+// The same for a figure that is no MetricId: `additive` ones are measured
+// against the target times the share of the period elapsed.
+GoalProgress EvaluateGoalWith(Polarity polarity, bool additive, double target,
+                              TimeRange period, std::optional<double> actual,
+                              int64_t now_us);
 
 // Where a goal's metric is measured up to: the midnight after `now_us`,
 // capped at the period's end.

@@ -328,7 +328,57 @@ std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
       "profit", "", MetricId::kProfitContribution, &profit,
       absl::StrCat("Profit after marketing: ", FormatMoney(profit.value(), cur),
                    change_words(profit, "more", "less"), "."));
+  // Business figures beyond marketing, each against its good direction.
+  for (const v1::BusinessFigureRow& f : r.business_figures()) {
+    const v1::Metric& m = f.figure();
+    if (!m.has_value()) continue;
+    std::string label = f.name();
+    std::replace(label.begin(), label.end(), '_', ' ');
+    if (!label.empty()) label[0] = absl::ascii_toupper(label[0]);
+    auto amount = [&](double v) {
+      return f.unit().empty() ? Shortest(v)
+                              : absl::StrCat(Shortest(v), " ", f.unit());
+    };
+    std::string s = absl::StrCat(label, ": ", amount(m.value()));
+    if (m.has_previous()) {
+      if (m.direction() == v1::DIRECTION_FLAT) {
+        absl::StrAppend(&s, ", no real change from ", amount(m.previous()));
+      } else {
+        absl::StrAppend(
+            &s, ", ", m.direction() == v1::DIRECTION_UP ? "up" : "down",
+            m.has_change_ratio()
+                ? absl::StrFormat(" %.1f%%", std::fabs(m.change_ratio()) * 100)
+                : "",
+            " from ", amount(m.previous()),
+            m.assessment() == v1::ASSESSMENT_GOOD ? " (better)" : " (worse)");
+      }
+    }
+    SummaryLine& l = out.emplace_back();
+    l.topic = "business_figure";
+    l.metric = f.name();
+    l.value = m.value();
+    if (m.has_previous()) l.previous = m.previous();
+    l.direction = EnumWord(m.direction());
+    l.text = s + ".";
+  }
   for (const v1::GoalProgress& g : r.goals()) {
+    if (!g.goal().business_figure().empty()) {
+      std::string status = EnumWord(g.status());
+      std::replace(status.begin(), status.end(), '_', ' ');
+      SummaryLine& l = out.emplace_back();
+      l.topic = "goal";
+      l.metric = g.goal().business_figure();
+      if (g.has_actual()) l.value = g.actual();
+      l.target = g.goal().target();
+      l.direction = EnumWord(g.status());
+      l.text = absl::StrCat(
+          "Goal \"", g.goal().name(), "\" (", g.goal().business_figure(),
+          " target ", Shortest(g.goal().target()), "): ", status,
+          g.has_actual() ? absl::StrCat(", ", Shortest(g.actual()), " so far")
+                         : "",
+          ".");
+      continue;
+    }
     std::string status = EnumWord(g.status());
     std::replace(status.begin(), status.end(), '_', ' ');
     const std::optional<MetricId> id = MetricByName(g.goal().metric());

@@ -1009,13 +1009,36 @@ class Client:
         return self.reports.UpdateSettings(rpb.UpdateSettingsRequest(settings=s), timeout=timeout)
 
     def set_goal(self, name, metric, target, start, end, channel="", channel_group="",
-                 timeout=None):
+                 owner="", business_figure="", timeout=None):
         """A goal on a ChannelFigures metric ("new_customers", "cac", ...) for
         a channel, or a channel group (channel_group=), or "" for the total,
-        over [start, end)."""
+        over [start, end); or, with business_figure= (and metric=""), on a
+        business figure series. owner: the department that owns it
+        ("marketing", "sales", "customer_service", "hr", ...)."""
         goal = rpb.BusinessGoal(name=name, channel=channel, channel_group=channel_group,
-                                metric=metric, target=target, period=_period(start, end))
+                                metric=metric, target=target, period=_period(start, end),
+                                owner=owner, business_figure=business_figure)
         return self.reports.SetGoal(rpb.SetGoalRequest(workspace=self.workspace, goal=goal), timeout=timeout)
+
+    def record_business_figures(self, name, values, unit="", good_when="down",
+                                aggregation="sum", granularity="day", timeout=None):
+        """A business figure series (employee_turnover, hiring_cost, rent,
+        ...): `values` maps dates (or is a list of (date, value) pairs; a
+        monthly series takes the first day of each month) to numbers.
+        good_when: "up" or "down"; aggregation: "sum", "mean" or "last";
+        granularity: "day" or "month". Re-sending a date replaces it.
+        Returns (values, changed)."""
+        pairs = values.items() if isinstance(values, dict) else values
+        series = rpb.BusinessFigureSeries(
+            name=name, unit=unit,
+            good_when=_enum_word(rpb.GoodWhen, "GOOD_WHEN_", good_when, "good_when"),
+            aggregation=_enum_word(rpb.FigureAggregation, "FIGURE_AGGREGATION_", aggregation,
+                                   "aggregation"),
+            granularity=_enum_word(rpb.Granularity, "GRANULARITY_", granularity, "granularity"),
+            values=[rpb.BusinessFigureValue(date=str(d), value=float(v)) for d, v in pairs])
+        r = self.reports.RecordBusinessFigures(rpb.RecordBusinessFiguresRequest(
+            workspace=self.workspace, series=[series]), timeout=timeout)
+        return r.values, r.changed
 
     def set_channel_group(self, name, channels, timeout=None):
         """Puts `channels` in the workspace's channel group `name` (they
@@ -1043,13 +1066,16 @@ class Client:
         return self.reports.DeleteGoal(
             rpb.DeleteGoalRequest(workspace=self.workspace, name=name), timeout=timeout).deleted
 
-    def list_goals(self, timeout=None):
-        """Goals with progress: dicts of name, channel, metric, target,
+    def list_goals(self, owner="", timeout=None):
+        """Goals with progress (only `owner`'s when given): dicts of name,
+        owner, channel, channel_group, metric, business_figure, target,
         actual (None if undefined), expected_to_date, elapsed, status."""
         out = []
-        for g in self.reports.ListGoals(rpb.ListGoalsRequest(workspace=self.workspace), timeout=timeout).goals:
-            out.append({"name": g.goal.name, "channel": g.goal.channel,
+        for g in self.reports.ListGoals(rpb.ListGoalsRequest(workspace=self.workspace, owner=owner),
+                                        timeout=timeout).goals:
+            out.append({"name": g.goal.name, "owner": g.goal.owner, "channel": g.goal.channel,
                         "channel_group": g.goal.channel_group,
+                        "business_figure": g.goal.business_figure,
                         "metric": g.goal.metric, "target": g.goal.target,
                         "actual": _opt(g, "actual"),
                         "expected_to_date": _opt(g, "expected_to_date"),
@@ -1105,6 +1131,18 @@ class Client:
             add(row.channel, row.campaign, row.figures)
         if r.HasField("baseline"):
             add("(baseline)", "", r.baseline, only_set=True)
+        # Business figures: channel "(business)", the series as metric.
+        for f in r.business_figures:
+            m = f.figure
+            row = {"channel": "(business)", "campaign": "", "metric": f.name,
+                   "value": _opt(m, "value")}
+            if intervals:
+                row["low"] = row["high"] = None
+            row.update({"previous": _opt(m, "previous"), "change": _opt(m, "change"),
+                        "change_ratio": _opt(m, "change_ratio"),
+                        "direction": _name(rpb.Direction, "DIRECTION_", m.direction),
+                        "assessment": _name(rpb.Assessment, "ASSESSMENT_", m.assessment)})
+            rows.append(row)
         return _frame(rows) if as_frame else rows
 
     def cash_flow(self, start, end, granularity="day", model=None, as_frame=False,
