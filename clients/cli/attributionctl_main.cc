@@ -34,6 +34,7 @@
 #include "clients/cli/figure_import.h"
 #include "clients/cli/importer.h"
 #include "clients/cli/link_import.h"
+#include "clients/cli/mention_import.h"
 #include "clients/cli/output.h"
 #include "clients/cli/pdf.h"
 #include "clients/cli/report_view.h"
@@ -163,6 +164,8 @@ ABSL_FLAG(std::string, owner, "",
           "customer_service, hr, ...); report goals: only its goals.");
 ABSL_FLAG(std::string, business_figure, "",
           "goal set: a business figure series instead of --metric.");
+ABSL_FLAG(std::string, brand, "",
+          "report questions: a competitor's name; empty for your brand.");
 ABSL_FLAG(std::string, channels, "",
           "groups set: the group's channels, comma-separated.");
 ABSL_FLAG(std::string, start, "",
@@ -529,6 +532,33 @@ int ImportFiguresCommand(client::AttributionClient& client,
   table.columns = {"values", "changed", "rejected"};
   table.rows.push_back(
       {Num(counts->values), Num(counts->changed), Num(counts->rejected)});
+  Print(table, format, /*single=*/true, std::cout);
+  return counts->rejected > 0 ? kRowsRejected : kOk;
+}
+
+int ImportMentionsCommand(client::AttributionClient& client,
+                          const std::string& path, Format format) {
+  absl::StatusOr<size_t> batch_size = BatchSize();
+  if (!batch_size.ok()) return UsageError(batch_size.status());
+  std::ifstream file;
+  std::istream* in = OpenInput(path, &file);
+  if (in == nullptr) {
+    return UsageError(
+        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
+  }
+  absl::StatusOr<MentionImportCounts> counts = ImportMentions(
+      client, absl::GetFlag(FLAGS_workspace), *in, *batch_size, std::cerr);
+  if (!counts.ok()) {
+    return absl::IsInvalidArgument(counts.status())
+               ? UsageError(absl::InvalidArgumentError(
+                     absl::StrCat(path, ": ", counts.status().message())))
+               : Fail(path, counts.status());
+  }
+  Table table;
+  table.columns = {"stored", "duplicates", "answered", "conflicts", "rejected"};
+  table.rows.push_back({Num(counts->stored), Num(counts->duplicates),
+                        Num(counts->answered), Num(counts->conflicts),
+                        Num(counts->rejected)});
   Print(table, format, /*single=*/true, std::cout);
   return counts->rejected > 0 ? kRowsRejected : kOk;
 }
@@ -976,6 +1006,46 @@ int ReportCommand(client::AttributionClient& client, const std::string& kind,
         [&](const auto& r) { return client.CashFlow(r); },
         [](const auto& r, bool human) { return CashFlowTable(r, human); });
   }
+  if (kind == "conversation") {
+    auto period = BuildPeriod(args);
+    if (!period.ok()) return UsageError(period.status());
+    v1::ConversationReportRequest request;
+    request.set_workspace(args.workspace);
+    *request.mutable_period() = *period;
+    // The comparison as report channels takes it.
+    auto channels = BuildChannelReportRequest(args);
+    if (!channels.ok()) return UsageError(channels.status());
+    request.set_no_comparison(channels->no_comparison());
+    if (channels->has_compare())
+      *request.mutable_compare() = channels->compare();
+    auto response = client.ConversationReport(request);
+    if (!response.ok()) return Fail("report conversation", response.status());
+    const Table table = ConversationTable(*response);
+    return Emit(*response, table, table, format, /*single=*/false);
+  }
+  if (kind == "questions") {
+    v1::ListUnansweredQuestionsRequest request;
+    request.set_workspace(args.workspace);
+    request.set_brand(absl::GetFlag(FLAGS_brand));
+    request.set_page_size(1000);
+    Table table;
+    table.columns = {"mention_id", "brand", "channel", "occurred_at", "author"};
+    v1::ListUnansweredQuestionsResponse all;
+    do {
+      auto page = client.ListUnansweredQuestions(request);
+      if (!page.ok()) return Fail("report questions", page.status());
+      for (const v1::Mention& m : page->questions()) {
+        table.rows.push_back({{m.mention_id()},
+                              {m.brand()},
+                              {m.channel()},
+                              {FormatTimestamp(m.occurred_at())},
+                              {m.author()}});
+        *all.add_questions() = m;
+      }
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    return Emit(all, table, table, format, /*single=*/false);
+  }
   if (kind == "cohorts" || kind == "retention_cohorts") {
     return RunReport(
         BuildCohortsRequest(args), format,
@@ -1306,6 +1376,13 @@ const std::vector<Command>& Commands() {
        "aggregation,granularity]): employee turnover, hiring cost, rent...",
        {"batch_size"},
        "attributionctl import figures figures.csv"},
+      {"import mentions",
+       "FILE",
+       "Record the public conversation (CSV: mention_id,brand,channel,"
+       "occurred_at,sentiment,author,is_question,answered_at; brand empty "
+       "for your own).",
+       {"batch_size"},
+       "attributionctl import mentions mentions.csv"},
       {"import links",
        "FILE",
        "Link identities to customers (CSV: identity_id,customer_id): their "
@@ -1410,6 +1487,19 @@ const std::vector<Command>& Commands() {
         "paper", "title", "out", "pdf", "chromium"},
        "attributionctl report page --start 2026-01-01 --end 2026-04-01 "
        "--out q1.html --pdf q1.pdf"},
+      {"report conversation",
+       "",
+       "Share of voice, sentiment and answered questions per brand and "
+       "channel, against the comparison period.",
+       {"start", "end", "compare"},
+       "attributionctl report conversation --start 2026-03-01 --end "
+       "2026-04-01"},
+      {"report questions",
+       "",
+       "The questions not answered yet, oldest first (--brand: a "
+       "competitor's).",
+       {"brand"},
+       "attributionctl report questions"},
       {"report goals",
        "",
        "Every goal with its progress (--owner: one department's).",
@@ -1770,6 +1860,9 @@ int Main(int argc, char** argv) {
   }
   if (name == "import figures") {
     return ImportFiguresCommand(*client, operand, *format);
+  }
+  if (name == "import mentions") {
+    return ImportMentionsCommand(*client, operand, *format);
   }
   if (name == "import links") {
     return ImportLinksCommand(*client, operand, *format);

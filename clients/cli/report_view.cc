@@ -346,6 +346,34 @@ Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human) {
   return t;
 }
 
+Table ConversationTable(const v1::ConversationReportResponse& r) {
+  Table table;
+  table.columns = {"brand",        "channel",   "metric",
+                   "value",        "previous",  "change",
+                   "change_ratio", "direction", "assessment"};
+  for (const v1::ConversationRow& row : r.rows()) {
+    const google::protobuf::Descriptor* d = row.GetDescriptor();
+    for (int f = 0; f < d->field_count(); ++f) {
+      const google::protobuf::FieldDescriptor* fd = d->field(f);
+      if (fd->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+        continue;
+      }
+      const auto& m = static_cast<const v1::Metric&>(
+          row.GetReflection()->GetMessage(row, fd));
+      table.rows.push_back({{row.brand()},
+                            {row.channel()},
+                            {fd->name()},
+                            Raw(m.has_value(), m.value()),
+                            Raw(m.has_previous(), m.previous()),
+                            Raw(m.has_change(), m.change()),
+                            Raw(m.has_change_ratio(), m.change_ratio()),
+                            {EnumWord(m.direction())},
+                            {EnumWord(m.assessment())}});
+    }
+  }
+  return table;
+}
+
 Table CashFlowTable(const v1::CashFlowResponse& r, bool human) {
   Table t;
   t.columns = {"channel",   "start", "revenue_in",

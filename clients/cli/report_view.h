@@ -58,6 +58,8 @@ using page::FormatMoney;
 // numbers (CSV).
 Table ChannelReportTable(const v1::ChannelReportResponse& r, bool human);
 Table CashFlowTable(const v1::CashFlowResponse& r, bool human);
+// One row per brand, channel and figure of a ConversationReport.
+Table ConversationTable(const v1::ConversationReportResponse& r);
 Table CohortsTable(const v1::RetentionCohortsResponse& r, bool human);
 Table GoalsTable(const google::protobuf::RepeatedPtrField<v1::GoalProgress>& g,
                  absl::string_view currency, bool human);

@@ -376,4 +376,24 @@ absl::StatusOr<v1::ListGoalsResponse> AttributionClient::ListGoals(
       &v1::ReportService::StubInterface::ListGoals, request);
 }
 
+absl::StatusOr<v1::RecordMentionsResponse> AttributionClient::RecordMentions(
+    const v1::RecordMentionsRequest& request) {
+  return Report<v1::RecordMentionsResponse>(
+      &v1::ReportService::StubInterface::RecordMentions, request);
+}
+
+absl::StatusOr<v1::ConversationReportResponse>
+AttributionClient::ConversationReport(
+    const v1::ConversationReportRequest& request) {
+  return Report<v1::ConversationReportResponse>(
+      &v1::ReportService::StubInterface::ConversationReport, request);
+}
+
+absl::StatusOr<v1::ListUnansweredQuestionsResponse>
+AttributionClient::ListUnansweredQuestions(
+    const v1::ListUnansweredQuestionsRequest& request) {
+  return Report<v1::ListUnansweredQuestionsResponse>(
+      &v1::ReportService::StubInterface::ListUnansweredQuestions, request);
+}
+
 }  // namespace attribution::client

@@ -150,6 +150,12 @@ class AttributionClient {
       const v1::RecordBusinessFiguresRequest& request);
   absl::StatusOr<v1::ListGoalsResponse> ListGoals(
       const v1::ListGoalsRequest& request);
+  absl::StatusOr<v1::RecordMentionsResponse> RecordMentions(
+      const v1::RecordMentionsRequest& request);
+  absl::StatusOr<v1::ConversationReportResponse> ConversationReport(
+      const v1::ConversationReportRequest& request);
+  absl::StatusOr<v1::ListUnansweredQuestionsResponse> ListUnansweredQuestions(
+      const v1::ListUnansweredQuestionsRequest& request);
 
  private:
   template <typename Response, typename Request, typename Method>

@@ -6,13 +6,16 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "service/api/attribute_request.h"
 #include "service/api/business_figures.h"
 #include "service/api/channel_grouping.h"
+#include "service/api/conversation.h"
 #include "service/api/event_conversion.h"
 #include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
@@ -931,6 +934,65 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
       });
 }
 
+// --- Conversation ------------------------------------------------------------
+
+// The ConversationReport rows of `mentions` over periods[0] (compared with
+// periods[1] when there is one).
+void ConversationToProto(const std::vector<v1::Mention>& mentions,
+                         const std::vector<TimeRange>& periods,
+                         v1::ConversationReportResponse* out) {
+  using Key = std::pair<std::string, std::string>;
+  std::vector<std::map<Key, ConversationTally>> tallies(periods.size());
+  std::vector<std::map<std::string, int64_t>> all(periods.size());
+  for (size_t p = 0; p < periods.size(); ++p) {
+    TallyConversation(mentions, periods[p], &tallies[p], &all[p]);
+  }
+  std::set<Key> keys;
+  for (const auto& t : tallies) {
+    for (const auto& [key, tally] : t) keys.insert(key);
+  }
+  // Own brand ("") sorts first, then competitors; "" channel first.
+  int64_t best = 0;
+  for (const auto& [key, tally] : tallies[0]) {
+    if (!key.first.empty() && key.second.empty() && tally.mentions > best) {
+      best = tally.mentions;
+      out->set_largest_competitor(key.first);
+    }
+  }
+  // Polarity of each figure, for the own brand (competitors: neutral).
+  constexpr Polarity kPolarity[] = {
+      Polarity::kUpIsGood, Polarity::kUpIsGood,   Polarity::kUpIsGood,
+      Polarity::kNeutral,  Polarity::kDownIsGood, Polarity::kNeutral,
+      Polarity::kUpIsGood, Polarity::kDownIsGood};
+  constexpr bool kRate[] = {false, true, true, true, true, false, true, false};
+  const ConversationTally none;
+  for (const Key& key : keys) {
+    v1::ConversationRow* row = out->add_rows();
+    row->set_brand(key.first);
+    row->set_channel(key.second);
+    auto figures_in = [&](size_t p) {
+      auto it = tallies[p].find(key);
+      auto a = all[p].find(key.second);
+      return ConversationFigures(it == tallies[p].end() ? none : it->second,
+                                 a == all[p].end() ? 0 : a->second);
+    };
+    const std::vector<std::optional<double>> now = figures_in(0);
+    std::vector<std::optional<double>> before(now.size());
+    if (periods.size() > 1) before = figures_in(1);
+    v1::Metric* metrics[] = {
+        row->mutable_mentions(),       row->mutable_share_of_voice(),
+        row->mutable_positive_share(), row->mutable_neutral_share(),
+        row->mutable_negative_share(), row->mutable_questions(),
+        row->mutable_answered_share(), row->mutable_median_seconds_to_answer()};
+    for (size_t f = 0; f < now.size(); ++f) {
+      ComparisonToProto(
+          CompareWith(key.first.empty() ? kPolarity[f] : Polarity::kNeutral,
+                      kRate[f], now[f], before[f]),
+          metrics[f]);
+    }
+  }
+}
+
 // --- ChannelReport ---------------------------------------------------------
 
 absl::Status ReportServiceImpl::ChannelReportImpl(
@@ -1063,8 +1125,142 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
                     periods.size() > 1 ? value_in(periods[1]) : std::nullopt),
         row->mutable_figure());
   }
+  ASSIGN_OR_RETURN(std::vector<v1::Mention> mentions,
+                   ReadMentions(store_, request.workspace()));
+  if (!mentions.empty()) {
+    v1::ConversationReportResponse conversation;
+    ConversationToProto(mentions, periods, &conversation);
+    for (const v1::ConversationRow& row : conversation.rows()) {
+      if (!row.channel().empty() || !row.mentions().has_value() ||
+          row.mentions().value() == 0) {
+        continue;
+      }
+      if (row.brand().empty()) {
+        *response->mutable_own_conversation() = row;
+      } else if (row.brand() == conversation.largest_competitor()) {
+        *response->mutable_largest_competitor_conversation() = row;
+      }
+    }
+  }
   return GoalsProgress(context, request.workspace(), settings, &periods[0],
                        response->mutable_goals());
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::RecordMentions(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::RecordMentionsRequest, v1::RecordMentionsResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/false, Role::kWriter,
+      [](const v1::RecordMentionsRequest& r) { return r.workspace(); },
+      [this](const v1::RecordMentionsRequest* request,
+             v1::RecordMentionsResponse* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+        ASSIGN_OR_RETURN(*response, attribution::api::RecordMentions(
+                                        store_, *request, clock_.Now(),
+                                        options_.max_batch_events));
+        return absl::OkStatus();
+      });
+}
+
+absl::Status ReportServiceImpl::ConversationReportImpl(
+    const v1::ConversationReportRequest& request,
+    v1::ConversationReportResponse* response) {
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  v1::ConversationReportRequest* applied = response->mutable_request();
+  *applied = request;
+  std::vector<TimeRange> periods(1);
+  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &periods[0]));
+  if (request.no_comparison()) {
+    if (request.has_compare()) {
+      return Bad("compare", "is not allowed with no_comparison");
+    }
+  } else if (request.has_compare()) {
+    RETURN_IF_ERROR(
+        ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
+  } else {
+    periods.push_back(DefaultComparison(periods[0]));
+    PeriodToProto(periods[1], applied->mutable_compare());
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Mention> mentions,
+                   ReadMentions(store_, request.workspace()));
+  ConversationToProto(mentions, periods, response);
+  int64_t unanswered = 0;
+  for (const v1::Mention& m : mentions) {
+    unanswered += m.brand().empty() && m.is_question() && !m.has_answered_at();
+  }
+  response->set_unanswered_questions(unanswered);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::ConversationReport(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::ConversationReportRequest, v1::ConversationReportResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::ConversationReportRequest& r) { return r.workspace(); },
+      [this](const v1::ConversationReportRequest* request,
+             v1::ConversationReportResponse* response) {
+        return ConversationReportImpl(*request, response);
+      });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::ListUnansweredQuestions(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  return Serve<v1::ListUnansweredQuestionsRequest,
+               v1::ListUnansweredQuestionsResponse>(
+      context, request_bytes, response_bytes, /*on_pool=*/true, Role::kReader,
+      [](const v1::ListUnansweredQuestionsRequest& r) { return r.workspace(); },
+      [this](const v1::ListUnansweredQuestionsRequest* request,
+             v1::ListUnansweredQuestionsResponse* response) -> absl::Status {
+        RETURN_IF_ERROR(ValidateWorkspace(request->workspace()));
+        if (request->page_size() < 0 || request->page_size() > 1000) {
+          return Bad("page_size", "must be 0 to 1000");
+        }
+        const size_t page =
+            request->page_size() == 0 ? 100 : request->page_size();
+        // The token is the last question's (seconds, nanos, id).
+        std::tuple<int64_t, int32_t, std::string> after;
+        const bool has_after = !request->page_token().empty();
+        if (has_after) {
+          std::vector<std::string> parts =
+              absl::StrSplit(request->page_token(), absl::MaxSplits('/', 2));
+          if (parts.size() != 3 ||
+              !absl::SimpleAtoi(parts[0], &std::get<0>(after)) ||
+              !absl::SimpleAtoi(parts[1], &std::get<1>(after))) {
+            return Bad("page_token", "is not a token of this call");
+          }
+          std::get<2>(after) = parts[2];
+        }
+        ASSIGN_OR_RETURN(std::vector<v1::Mention> mentions,
+                         ReadMentions(store_, request->workspace()));
+        using Pos = std::tuple<int64_t, int32_t, std::string>;
+        auto pos = [](const v1::Mention& m) {
+          return Pos{m.occurred_at().seconds(), m.occurred_at().nanos(),
+                     m.mention_id()};
+        };
+        std::vector<const v1::Mention*> open;
+        for (const v1::Mention& m : mentions) {
+          if (m.brand() == request->brand() && m.is_question() &&
+              !m.has_answered_at() && (!has_after || pos(m) > after)) {
+            open.push_back(&m);
+          }
+        }
+        std::sort(open.begin(), open.end(),
+                  [&](const v1::Mention* a, const v1::Mention* b) {
+                    return pos(*a) < pos(*b);
+                  });
+        for (size_t i = 0; i < open.size() && i < page; ++i) {
+          *response->add_questions() = *open[i];
+        }
+        if (open.size() > page) {
+          const v1::Mention& last = *open[page - 1];
+          response->set_next_page_token(
+              absl::StrCat(last.occurred_at().seconds(), "/",
+                           last.occurred_at().nanos(), "/", last.mention_id()));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ReportServiceImpl::RecordBusinessFigures(

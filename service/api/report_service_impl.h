@@ -23,22 +23,26 @@ inline constexpr int kMaxGoals = 100;
 // `auth`'s key ring, so both services share one set of keys. Thread-safe;
 // every argument must outlive it.
 // Every method is registered raw and parses its request with ParseStrict.
+// clang-format off
 using RawReportService = v1::ReportService::WithRawCallbackMethod_RecordSpend<
-    v1::ReportService::WithRawCallbackMethod_GetSettings<v1::ReportService::WithRawCallbackMethod_UpdateSettings<
-        v1::ReportService::WithRawCallbackMethod_SetGoal<v1::ReportService::WithRawCallbackMethod_DeleteGoal<
-            v1::ReportService::WithRawCallbackMethod_ListGoals<
-                v1::ReportService::WithRawCallbackMethod_ChannelReport<
-                    v1::ReportService::WithRawCallbackMethod_CashFlow<
-                        v1::ReportService::WithRawCallbackMethod_RetentionCohorts<
-                            v1::ReportService::WithRawCallbackMethod_ReportPage<
-                                v1::ReportService::WithRawCallbackMethod_SetChannelGroup<
-                                    v1::ReportService::WithRawCallbackMethod_DeleteChannelGroup<
-                                        v1::ReportService::
-                                            WithRawCallbackMethod_ListChannelGroups<
-                                                v1::ReportService::
-                                                    WithRawCallbackMethod_RecordBusinessFigures<
-                                                        v1::ReportService::
-                                                            Service>>>>>>>>>>>>>>;
+    v1::ReportService::WithRawCallbackMethod_GetSettings<
+    v1::ReportService::WithRawCallbackMethod_UpdateSettings<
+    v1::ReportService::WithRawCallbackMethod_SetGoal<
+    v1::ReportService::WithRawCallbackMethod_DeleteGoal<
+    v1::ReportService::WithRawCallbackMethod_ListGoals<
+    v1::ReportService::WithRawCallbackMethod_ChannelReport<
+    v1::ReportService::WithRawCallbackMethod_CashFlow<
+    v1::ReportService::WithRawCallbackMethod_RetentionCohorts<
+    v1::ReportService::WithRawCallbackMethod_ReportPage<
+    v1::ReportService::WithRawCallbackMethod_SetChannelGroup<
+    v1::ReportService::WithRawCallbackMethod_DeleteChannelGroup<
+    v1::ReportService::WithRawCallbackMethod_ListChannelGroups<
+    v1::ReportService::WithRawCallbackMethod_RecordBusinessFigures<
+    v1::ReportService::WithRawCallbackMethod_RecordMentions<
+    v1::ReportService::WithRawCallbackMethod_ConversationReport<
+    v1::ReportService::WithRawCallbackMethod_ListUnansweredQuestions<
+    v1::ReportService::Service>>>>>>>>>>>>>>>>>;
+// clang-format on
 
 class ReportServiceImpl final : public RawReportService {
  public:
@@ -88,6 +92,15 @@ class ReportServiceImpl final : public RawReportService {
   grpc::ServerUnaryReactor* RecordBusinessFigures(
       grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RecordMentions(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ConversationReport(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListUnansweredQuestions(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
 
   // The typed work of ChannelReport after parsing and authorisation; also
   // what the fuzz target drives.
@@ -130,6 +143,9 @@ class ReportServiceImpl final : public RawReportService {
                             absl::string_view workspace, ReportOptions* o,
                             std::optional<ChannelGrouping>* grouping,
                             v1::GroupBy* applied);
+  absl::Status ConversationReportImpl(
+      const v1::ConversationReportRequest& request,
+      v1::ConversationReportResponse* response);
   absl::Status SetChannelGroupImpl(const v1::SetChannelGroupRequest& request,
                                    v1::ChannelGroup* response);
   absl::Status ListChannelGroupsImpl(

@@ -328,6 +328,40 @@ std::vector<SummaryLine> Summary(const v1::ChannelReportResponse& r) {
       "profit", "", MetricId::kProfitContribution, &profit,
       absl::StrCat("Profit after marketing: ", FormatMoney(profit.value(), cur),
                    change_words(profit, "more", "less"), "."));
+  // The conversation: share of voice against the largest competitor.
+  if (r.has_own_conversation() || r.has_largest_competitor_conversation()) {
+    const v1::Metric& own = r.own_conversation().share_of_voice();
+    std::string s = absl::StrCat(
+        "Share of voice: ", own.has_value() ? Percent(own.value()) : "0.0%");
+    // Mentions are compared whether or not the period holds events.
+    if (!r.request().no_comparison() && own.has_previous()) {
+      if (own.direction() == v1::DIRECTION_FLAT) {
+        absl::StrAppend(&s, " (no real change)");
+      } else if (own.has_change()) {
+        absl::StrAppend(
+            &s, " (", own.direction() == v1::DIRECTION_UP ? "up" : "down",
+            absl::StrFormat(" %.1f pts", std::fabs(own.change()) * 100), ")");
+      }
+    }
+    if (r.has_largest_competitor_conversation()) {
+      const v1::ConversationRow& c = r.largest_competitor_conversation();
+      absl::StrAppend(&s, ", against ", Percent(c.share_of_voice().value()),
+                      " for ", c.brand(), ", the largest competitor");
+    }
+    const v1::Metric& positive = r.own_conversation().positive_share();
+    const v1::Metric& negative = r.own_conversation().negative_share();
+    if (positive.has_value() && negative.has_value()) {
+      absl::StrAppend(&s, "; ", Percent(positive.value()), " positive and ",
+                      Percent(negative.value()), " negative");
+    }
+    SummaryLine& l = out.emplace_back();
+    l.topic = "conversation";
+    l.metric = "share_of_voice";
+    if (own.has_value()) l.value = own.value();
+    if (own.has_previous()) l.previous = own.previous();
+    l.direction = EnumWord(own.direction());
+    l.text = s + ".";
+  }
   // Business figures beyond marketing, each against its good direction.
   for (const v1::BusinessFigureRow& f : r.business_figures()) {
     const v1::Metric& m = f.figure();

@@ -82,6 +82,10 @@ def test_linked_discovery_touches_take_the_buyers_credit_in_every_model(client):
     assert nonzero("last_touch") == {"instagram": 1, "email": 1}
     assert nonzero("linear") == {"facebook": 0.5, "instagram": 0.5, "email": 1}
     assert nonzero("position_based") == {"facebook": 0.5, "instagram": 0.5, "email": 1}
+    # ExplainCustomer on the identity's own id answers for the buyer.
+    explained = client.explain_customer("v1", "acquisition", "2026-03-01", "2026-04-01",
+                                        models=["linear"])
+    assert "instagram" in str(explained) and "facebook" in str(explained)
     # Re-sending the link changes nothing.
     assert client.link_identity("v1", "c1") == {"linked": 0, "unchanged": 1, "moved": 0}
     assert credits(client)[0] == after

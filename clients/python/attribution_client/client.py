@@ -1040,6 +1040,76 @@ class Client:
             workspace=self.workspace, series=[series]), timeout=timeout)
         return r.values, r.changed
 
+    def record_mentions(self, mentions, timeout=None):
+        """The public conversation: dicts with mention_id, channel,
+        occurred_at, and optionally brand ("" for your own), sentiment,
+        author, is_question and answered_at (dates or RFC 3339 strings).
+        Returns {"stored", "duplicates", "answered", "conflicts"}; raises
+        grpc.RpcError (INVALID_ARGUMENT naming mentions[i].field)."""
+        batch = []
+        for m in mentions:
+            pb_m = rpb.Mention(
+                mention_id=m["mention_id"], brand=m.get("brand", ""),
+                channel=m["channel"], author=m.get("author", ""),
+                is_question=bool(m.get("is_question", False)))
+            pb_m.occurred_at.CopyFrom(_timestamp(m["occurred_at"], "occurred_at"))
+            if m.get("sentiment"):
+                pb_m.sentiment = _enum_word(events.Sentiment, "SENTIMENT_", m["sentiment"],
+                                            "sentiment")
+            if m.get("answered_at"):
+                pb_m.answered_at.CopyFrom(_timestamp(m["answered_at"], "answered_at"))
+            batch.append(pb_m)
+        r = self.reports.RecordMentions(rpb.RecordMentionsRequest(
+            workspace=self.workspace, mentions=batch), timeout=timeout)
+        return {"stored": r.stored, "duplicates": r.duplicates, "answered": r.answered,
+                "conflicts": r.conflicts}
+
+    def conversation_report(self, start, end, compare=None, timeout=None):
+        """ConversationReport: rows of brand ("" for your own), channel (""
+        for all), metric (mentions, share_of_voice, positive_share,
+        neutral_share, negative_share, questions, answered_share,
+        median_seconds_to_answer), value, previous, change, change_ratio,
+        direction, assessment, as `report conversation --format=csv`. The
+        largest competitor and the count of unanswered questions are in the
+        ``totals`` attribute. compare: as channel_report."""
+        request = rpb.ConversationReportRequest(workspace=self.workspace,
+                                                period=_period(start, end))
+        if compare == "none":
+            request.no_comparison = True
+        elif compare is not None:
+            request.compare.CopyFrom(_period(*compare))
+        r = self.reports.ConversationReport(request, timeout=timeout)
+        rows = _Rows()
+        rows.totals = {"largest_competitor": r.largest_competitor,
+                       "unanswered_questions": r.unanswered_questions}
+        for row in r.rows:
+            for field in row.DESCRIPTOR.fields:
+                if field.message_type is None:
+                    continue
+                m = getattr(row, field.name)
+                rows.append({"brand": row.brand, "channel": row.channel, "metric": field.name,
+                             "value": _opt(m, "value"), "previous": _opt(m, "previous"),
+                             "change": _opt(m, "change"),
+                             "change_ratio": _opt(m, "change_ratio"),
+                             "direction": _name(rpb.Direction, "DIRECTION_", m.direction),
+                             "assessment": _name(rpb.Assessment, "ASSESSMENT_", m.assessment)})
+        return rows
+
+    def unanswered_questions(self, brand="", page_size=100, timeout=None):
+        """The questions without an answer yet, oldest first: dicts of
+        mention_id, brand, channel, occurred_at, author."""
+        out, token = [], ""
+        while True:
+            r = self.reports.ListUnansweredQuestions(rpb.ListUnansweredQuestionsRequest(
+                workspace=self.workspace, brand=brand, page_size=page_size,
+                page_token=token), timeout=timeout)
+            for m in r.questions:
+                out.append({"mention_id": m.mention_id, "brand": m.brand, "channel": m.channel,
+                            "occurred_at": _iso(m.occurred_at), "author": m.author})
+            token = r.next_page_token
+            if not token:
+                return out
+
     def set_channel_group(self, name, channels, timeout=None):
         """Puts `channels` in the workspace's channel group `name` (they
         leave whichever group held them). Returns the group's channels."""
