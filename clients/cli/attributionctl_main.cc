@@ -510,8 +510,12 @@ int EraseCommand(client::AttributionClient& client, const std::string& customer,
   return Emit(*erased, table, table, format, /*single=*/true);
 }
 
-int ImportFiguresCommand(client::AttributionClient& client,
-                         const std::string& path, Format format) {
+// The frame of `import figures|mentions|links`: the batch size, the file,
+// the import (`import(in, batch_size)`), and its one-row summary
+// (`summary(counts)`); exit 1 when rows were rejected.
+template <typename Import, typename Summary>
+int ImportRowsCommand(const std::string& path, Format format, Import import,
+                      Summary summary) {
   absl::StatusOr<size_t> batch_size = BatchSize();
   if (!batch_size.ok()) return UsageError(batch_size.status());
   std::ifstream file;
@@ -520,73 +524,66 @@ int ImportFiguresCommand(client::AttributionClient& client,
     return UsageError(
         absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
   }
-  absl::StatusOr<FigureImportCounts> counts = ImportFigures(
-      client, absl::GetFlag(FLAGS_workspace), *in, *batch_size, std::cerr);
+  auto counts = import(*in, *batch_size);
   if (!counts.ok()) {
     return absl::IsInvalidArgument(counts.status())
                ? UsageError(absl::InvalidArgumentError(
                      absl::StrCat(path, ": ", counts.status().message())))
                : Fail(path, counts.status());
   }
-  Table table;
-  table.columns = {"values", "changed", "rejected"};
-  table.rows.push_back(
-      {Num(counts->values), Num(counts->changed), Num(counts->rejected)});
-  Print(table, format, /*single=*/true, std::cout);
+  Print(summary(*counts), format, /*single=*/true, std::cout);
   return counts->rejected > 0 ? kRowsRejected : kOk;
+}
+
+int ImportFiguresCommand(client::AttributionClient& client,
+                         const std::string& path, Format format) {
+  return ImportRowsCommand(
+      path, format,
+      [&](std::istream& in, size_t batch_size) {
+        return ImportFigures(client, absl::GetFlag(FLAGS_workspace), in,
+                             batch_size, std::cerr);
+      },
+      [](const FigureImportCounts& c) {
+        Table t;
+        t.columns = {"values", "changed", "rejected"};
+        t.rows.push_back({Num(c.values), Num(c.changed), Num(c.rejected)});
+        return t;
+      });
 }
 
 int ImportMentionsCommand(client::AttributionClient& client,
                           const std::string& path, Format format) {
-  absl::StatusOr<size_t> batch_size = BatchSize();
-  if (!batch_size.ok()) return UsageError(batch_size.status());
-  std::ifstream file;
-  std::istream* in = OpenInput(path, &file);
-  if (in == nullptr) {
-    return UsageError(
-        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
-  }
-  absl::StatusOr<MentionImportCounts> counts = ImportMentions(
-      client, absl::GetFlag(FLAGS_workspace), *in, *batch_size, std::cerr);
-  if (!counts.ok()) {
-    return absl::IsInvalidArgument(counts.status())
-               ? UsageError(absl::InvalidArgumentError(
-                     absl::StrCat(path, ": ", counts.status().message())))
-               : Fail(path, counts.status());
-  }
-  Table table;
-  table.columns = {"stored", "duplicates", "answered", "conflicts", "rejected"};
-  table.rows.push_back({Num(counts->stored), Num(counts->duplicates),
-                        Num(counts->answered), Num(counts->conflicts),
-                        Num(counts->rejected)});
-  Print(table, format, /*single=*/true, std::cout);
-  return counts->rejected > 0 ? kRowsRejected : kOk;
+  return ImportRowsCommand(
+      path, format,
+      [&](std::istream& in, size_t batch_size) {
+        return ImportMentions(client, absl::GetFlag(FLAGS_workspace), in,
+                              batch_size, std::cerr);
+      },
+      [](const MentionImportCounts& c) {
+        Table t;
+        t.columns = {"stored", "duplicates", "answered", "conflicts",
+                     "rejected"};
+        t.rows.push_back({Num(c.stored), Num(c.duplicates), Num(c.answered),
+                          Num(c.conflicts), Num(c.rejected)});
+        return t;
+      });
 }
 
 int ImportLinksCommand(client::AttributionClient& client,
                        const std::string& path, Format format) {
-  absl::StatusOr<size_t> batch_size = BatchSize();
-  if (!batch_size.ok()) return UsageError(batch_size.status());
-  std::ifstream file;
-  std::istream* in = OpenInput(path, &file);
-  if (in == nullptr) {
-    return UsageError(
-        absl::NotFoundError(absl::StrCat(path, ": cannot open the file")));
-  }
-  absl::StatusOr<LinkImportCounts> counts = ImportLinks(
-      client, absl::GetFlag(FLAGS_workspace), *in, *batch_size, std::cerr);
-  if (!counts.ok()) {
-    return absl::IsInvalidArgument(counts.status())
-               ? UsageError(absl::InvalidArgumentError(
-                     absl::StrCat(path, ": ", counts.status().message())))
-               : Fail(path, counts.status());
-  }
-  Table table;
-  table.columns = {"linked", "unchanged", "moved", "rejected"};
-  table.rows.push_back({Num(counts->linked), Num(counts->unchanged),
-                        Num(counts->moved), Num(counts->rejected)});
-  Print(table, format, /*single=*/true, std::cout);
-  return counts->rejected > 0 ? kRowsRejected : kOk;
+  return ImportRowsCommand(
+      path, format,
+      [&](std::istream& in, size_t batch_size) {
+        return ImportLinks(client, absl::GetFlag(FLAGS_workspace), in,
+                           batch_size, std::cerr);
+      },
+      [](const LinkImportCounts& c) {
+        Table t;
+        t.columns = {"linked", "unchanged", "moved", "rejected"};
+        t.rows.push_back(
+            {Num(c.linked), Num(c.unchanged), Num(c.moved), Num(c.rejected)});
+        return t;
+      });
 }
 
 int LinkCommand(client::AttributionClient& client,

@@ -10,96 +10,43 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "clients/cli/csv.h"
+#include "clients/cli/row_import.h"
 #include "clients/cli/vocabulary.h"
 
 namespace attribution::cli {
-namespace {
-
-struct Row {
-  int64_t line;
-  v1::BusinessFigureSeries series;  // With one value.
-};
-
-// The (i, j) of a "series[i].values[j]..." or "series[i]..." message.
-bool IndexesOf(absl::string_view m, int* i, int* j) {
-  *i = *j = -1;
-  if (!absl::ConsumePrefix(&m, "series[")) return false;
-  const size_t close = m.find(']');
-  if (close == absl::string_view::npos ||
-      !absl::SimpleAtoi(m.substr(0, close), i)) {
-    return false;
-  }
-  m.remove_prefix(close + 1);
-  if (absl::ConsumePrefix(&m, ".values[")) {
-    const size_t c = m.find(']');
-    if (c != absl::string_view::npos) (void)absl::SimpleAtoi(m.substr(0, c), j);
-  }
-  return true;
-}
-
-absl::Status Send(client::AttributionClient& client,
-                  const std::string& workspace, std::vector<Row>& batch,
-                  std::ostream& log, FigureImportCounts* counts) {
-  while (!batch.empty()) {
-    // One series message per row keeps the indexes simple: series[i] is
-    // batch[i].
-    v1::RecordBusinessFiguresRequest request;
-    request.set_workspace(workspace);
-    for (const Row& r : batch) *request.add_series() = r.series;
-    absl::StatusOr<v1::RecordBusinessFiguresResponse> got =
-        client.RecordBusinessFigures(request);
-    if (got.ok()) {
-      counts->values += got->values();
-      counts->changed += got->changed();
-      batch.clear();
-      return absl::OkStatus();
-    }
-    int i, j;
-    if (!absl::IsInvalidArgument(got.status()) ||
-        !IndexesOf(got.status().message(), &i, &j) || i < 0 ||
-        static_cast<size_t>(i) >= batch.size()) {
-      return got.status();
-    }
-    absl::string_view why = got.status().message();
-    why.remove_prefix(why.find(": ") + 2);
-    const absl::string_view full = got.status().message();
-    const size_t field_end = full.find(": ");
-    absl::string_view field = full.substr(0, field_end);
-    field.remove_prefix(field.rfind('.') + 1);
-    log << "line " << batch[i].line << ": rejected: " << field << ": " << why
-        << "\n";
-    ++counts->rejected;
-    batch.erase(batch.begin() + i);
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<FigureImportCounts> ImportFigures(
     client::AttributionClient& client, const std::string& workspace,
     std::istream& in, size_t batch_size, std::ostream& log) {
   CsvReader reader(in);
-  std::vector<std::string> header, row;
+  absl::StatusOr<std::map<std::string, size_t>> col = ReadCsvHeader(
+      reader, {"series", "date", "value"},
+      "series,date,value[,unit,good_when,aggregation,granularity]");
+  if (!col.ok()) return col.status();
+  std::vector<std::string> row;
   int64_t line = 0;
   std::string error;
-  if (!reader.Next(&header, &line, &error)) {
-    return absl::InvalidArgumentError("header: the file is empty");
-  }
-  std::map<std::string, size_t> col;
-  for (size_t i = 0; i < header.size(); ++i) {
-    col[std::string(absl::StripAsciiWhitespace(header[i]))] = i;
-  }
-  for (const char* required : {"series", "date", "value"}) {
-    if (!col.contains(required)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "header: missing required column ", required,
-          " (the columns are series,date,value[,unit,good_when,aggregation,"
-          "granularity])"));
-    }
-  }
   FigureImportCounts counts;
-  std::vector<Row> batch;
+  // One series message per row keeps the indexes simple: series[i] is the
+  // batch's row i.
+  std::vector<std::pair<int64_t, v1::BusinessFigureSeries>> batch;
+  auto send =
+      [&](const std::vector<std::pair<int64_t, v1::BusinessFigureSeries>>& b)
+      -> absl::Status {
+    v1::RecordBusinessFiguresRequest request;
+    request.set_workspace(workspace);
+    for (const auto& [l, series] : b) *request.add_series() = series;
+    absl::StatusOr<v1::RecordBusinessFiguresResponse> got =
+        client.RecordBusinessFigures(request);
+    if (!got.ok()) return got.status();
+    counts.values += got->values();
+    counts.changed += got->changed();
+    return absl::OkStatus();
+  };
+  auto flush = [&] {
+    return SendDroppingRejected<v1::BusinessFigureSeries>(
+        batch, "series", send, log, &counts.rejected);
+  };
   while (reader.Next(&row, &line, &error)) {
     auto reject = [&](absl::string_view why) {
       log << "line " << line << ": rejected: " << why << "\n";
@@ -110,14 +57,8 @@ absl::StatusOr<FigureImportCounts> ImportFigures(
       continue;
     }
     if (row.size() == 1 && row[0].empty()) continue;
-    auto get = [&](const char* name) -> std::string {
-      auto it = col.find(name);
-      return it == col.end() || it->second >= row.size()
-                 ? std::string()
-                 : std::string(absl::StripAsciiWhitespace(row[it->second]));
-    };
-    Row r{line, {}};
-    v1::BusinessFigureSeries& s = r.series;
+    auto get = [&](const char* name) { return CsvField(*col, row, name); };
+    v1::BusinessFigureSeries s;
     s.set_name(NormaliseName(get("series")));
     s.set_unit(get("unit"));
     const std::string good = NormaliseName(get("good_when"));
@@ -160,18 +101,12 @@ absl::StatusOr<FigureImportCounts> ImportFigures(
       continue;
     }
     v->set_value(value);
-    batch.push_back(std::move(r));
+    batch.emplace_back(line, std::move(s));
     if (batch.size() >= batch_size) {
-      if (absl::Status st = Send(client, workspace, batch, log, &counts);
-          !st.ok()) {
-        return st;
-      }
+      if (absl::Status st = flush(); !st.ok()) return st;
     }
   }
-  if (absl::Status st = Send(client, workspace, batch, log, &counts);
-      !st.ok()) {
-    return st;
-  }
+  if (absl::Status st = flush(); !st.ok()) return st;
   return counts;
 }
 

@@ -934,6 +934,29 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ListGoals(
       });
 }
 
+// The period of a request with period, compare and no_comparison, then its
+// comparison period unless no_comparison: the one given, or the default
+// (written to `applied_compare`).
+template <typename Request>
+absl::Status ParsePeriods(const Request& request,
+                          v1::ReportPeriod* applied_compare,
+                          std::vector<TimeRange>* periods) {
+  periods->resize(1);
+  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &(*periods)[0]));
+  if (request.no_comparison()) {
+    if (request.has_compare()) {
+      return Bad("compare", "is not allowed with no_comparison");
+    }
+  } else if (request.has_compare()) {
+    RETURN_IF_ERROR(
+        ParsePeriod(request.compare(), "compare", &periods->emplace_back()));
+  } else {
+    periods->push_back(DefaultComparison((*periods)[0]));
+    PeriodToProto((*periods)[1], applied_compare);
+  }
+  return absl::OkStatus();
+}
+
 // --- Conversation ------------------------------------------------------------
 
 // The ConversationReport rows of `mentions` over periods[0] (compared with
@@ -1004,19 +1027,8 @@ absl::Status ReportServiceImpl::ChannelReportImpl(
   *applied = request;
   ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
                    settings_.Get(request.workspace()));
-  std::vector<TimeRange> periods(1);
-  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &periods[0]));
-  if (request.no_comparison()) {
-    if (request.has_compare()) {
-      return Bad("compare", "is not allowed with no_comparison");
-    }
-  } else if (request.has_compare()) {
-    RETURN_IF_ERROR(
-        ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
-  } else {
-    periods.push_back(DefaultComparison(periods[0]));
-    PeriodToProto(periods[1], applied->mutable_compare());
-  }
+  std::vector<TimeRange> periods;
+  RETURN_IF_ERROR(ParsePeriods(request, applied->mutable_compare(), &periods));
   ReportOptions o;
   RETURN_IF_ERROR(
       Prepare(context, request.workspace(), settings,
@@ -1168,19 +1180,8 @@ absl::Status ReportServiceImpl::ConversationReportImpl(
   RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
   v1::ConversationReportRequest* applied = response->mutable_request();
   *applied = request;
-  std::vector<TimeRange> periods(1);
-  RETURN_IF_ERROR(ParsePeriod(request.period(), "period", &periods[0]));
-  if (request.no_comparison()) {
-    if (request.has_compare()) {
-      return Bad("compare", "is not allowed with no_comparison");
-    }
-  } else if (request.has_compare()) {
-    RETURN_IF_ERROR(
-        ParsePeriod(request.compare(), "compare", &periods.emplace_back()));
-  } else {
-    periods.push_back(DefaultComparison(periods[0]));
-    PeriodToProto(periods[1], applied->mutable_compare());
-  }
+  std::vector<TimeRange> periods;
+  RETURN_IF_ERROR(ParsePeriods(request, applied->mutable_compare(), &periods));
   ASSIGN_OR_RETURN(std::vector<v1::Mention> mentions,
                    ReadMentions(store_, request.workspace()));
   ConversationToProto(mentions, periods, response);
