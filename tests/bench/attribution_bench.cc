@@ -6,7 +6,11 @@
 // RSS.
 //
 //   attribution_bench [--customers=1000000] [--repeats=3] [--by_campaign]
-//                     [--only=NAME,...] [--stitching]
+//                     [--only=NAME,...] [--stitching] [--channel_groups]
+//
+// --channel_groups: GROUP_BY_CHANNEL_GROUP's cost instead: per model, the
+// time by channel and by channel group (which regroups a copy of the index
+// first), alternating in the same run, and their ratio.
 //
 // --stitching: identity stitching's cost instead. Loads the data twice: as
 // is, and with every fifth customer's touches before its first purchase
@@ -36,6 +40,8 @@ ABSL_FLAG(bool, by_campaign, false, "Group by channel and campaign.");
 ABSL_FLAG(bool, stitching, false,
           "Time Attribute with 20% of customers linked against the same "
           "journeys unlinked.");
+ABSL_FLAG(bool, channel_groups, false,
+          "Time Attribute by channel group against by channel, alternating.");
 ABSL_FLAG(std::vector<std::string>, only, {},
           "Time only the rows of these names (e.g. increm.+ci200); all when "
           "empty.");
@@ -207,6 +213,57 @@ int RunStitching(client::AttributionClient& client, int64_t customers,
   return identical ? 0 : 1;
 }
 
+int RunChannelGroups(client::AttributionClient& client, int64_t customers,
+                     int repeats) {
+  const absl::Time t0 = absl::Now();
+  const int64_t events = Load(client, customers);
+  std::printf(
+      "attribution_bench --channel_groups: %ld customers, %ld events loaded "
+      "in %.1f s, %u cores; median of %d runs per request, alternating\n",
+      static_cast<long>(customers), static_cast<long>(events),
+      absl::ToDoubleSeconds(absl::Now() - t0),
+      std::thread::hardware_concurrency(), repeats);
+  struct Spec {
+    const char* name;
+    v1::Model model;
+    int order;
+  };
+  const Spec specs[] = {{"first_touch", v1::MODEL_FIRST_TOUCH, 0},
+                        {"linear", v1::MODEL_LINEAR, 0},
+                        {"markov order 1", v1::MODEL_MARKOV, 1},
+                        {"markov order 3", v1::MODEL_MARKOV, 3},
+                        {"shapley", v1::MODEL_SHAPLEY, 0},
+                        {"incremental", v1::MODEL_INCREMENTAL, 0}};
+  for (v1::Goal goal : {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE}) {
+    std::printf("\n%s          by channel   by group   ratio\n",
+                v1::Goal_Name(goal).c_str());
+    for (const Spec& s : specs) {
+      if (!Wanted(s.name)) continue;
+      v1::AttributeRequest a = Request(goal);
+      v1::ModelSpec* m = a.add_models();
+      m->set_model(s.model);
+      if (s.order > 0) m->set_order(s.order);
+      v1::AttributeRequest b = a;
+      b.set_group_by(v1::GROUP_BY_CHANNEL_GROUP);
+      v1::AttributeResponse ra, rb;
+      Time(client, a, 1, &ra);  // Warm-up.
+      Time(client, b, 1, &rb);
+      std::vector<double> ta, tb;
+      for (int i = 0; i < repeats; ++i) {
+        ta.push_back(Time(client, a, 1, &ra));
+        tb.push_back(Time(client, b, 1, &rb));
+      }
+      absl::c_sort(ta);
+      absl::c_sort(tb);
+      const double ma = ta[ta.size() / 2], mb = tb[tb.size() / 2];
+      std::printf("  %-16s %8.3f s %9.3f s %7.3f  (%d groups)\n", s.name, ma,
+                  mb, mb / ma,
+                  rb.results_size() > 0 ? rb.results(0).groups_size() : 0);
+    }
+  }
+  return 0;
+}
+
 int Run() {
   const int64_t customers = absl::GetFlag(FLAGS_customers);
   const int repeats = absl::GetFlag(FLAGS_repeats);
@@ -219,6 +276,9 @@ int Run() {
   auto client = (*server)->NewClient();
   if (absl::GetFlag(FLAGS_stitching)) {
     return RunStitching(*client, customers, repeats);
+  }
+  if (absl::GetFlag(FLAGS_channel_groups)) {
+    return RunChannelGroups(*client, customers, repeats);
   }
   const absl::Time load_start = absl::Now();
   const int64_t events = Load(*client, customers);
