@@ -452,10 +452,10 @@ std::string RenderReportPage(const PageInput& in) {
   const std::string model = ModelLabel(r.request().model());
   const bool by_campaign =
       r.request().group_by() == v1::GROUP_BY_CHANNEL_CAMPAIGN;
-  const char* grain =
-      by_campaign ? "campaign"
-      : r.request().group_by() == v1::GROUP_BY_CHANNEL_GROUP ? "channel group"
-                                                              : "channel";
+  const char* grain = by_campaign ? "campaign"
+                      : r.request().group_by() == v1::GROUP_BY_CHANNEL_GROUP
+                          ? "channel group"
+                          : "channel";
   std::string shown_words =
       r.channels_size() > static_cast<int>(rows.size())
           ? absl::StrCat(" The ", rows.size(), " of ", r.channels_size(), " ",

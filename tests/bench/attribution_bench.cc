@@ -81,6 +81,44 @@ double Time(client::AttributionClient& client, const v1::AttributeRequest& r,
   });
 }
 
+struct Spec {
+  const char* name;
+  v1::Model model;
+  int order;
+};
+constexpr Spec kSpecs[] = {
+    {"first_touch", v1::MODEL_FIRST_TOUCH, 0},
+    {"last_touch", v1::MODEL_LAST_TOUCH, 0},
+    {"last_non_direct", v1::MODEL_LAST_NON_DIRECT, 0},
+    {"linear", v1::MODEL_LINEAR, 0},
+    {"position_based", v1::MODEL_POSITION_BASED, 0},
+    {"time_decay", v1::MODEL_TIME_DECAY, 0},
+    {"markov order 1", v1::MODEL_MARKOV, 1},
+    {"markov order 3", v1::MODEL_MARKOV, 3},
+    {"shapley", v1::MODEL_SHAPLEY, 0},
+    {"incremental", v1::MODEL_INCREMENTAL, 0},
+};
+
+// Medians of `repeats` timed calls of `a` and of `b`, alternating, after
+// one warm-up call of each; the last responses in `ra` and `rb`.
+std::pair<double, double> AlternatingMedians(client::AttributionClient& client,
+                                             const v1::AttributeRequest& a,
+                                             const v1::AttributeRequest& b,
+                                             int repeats,
+                                             v1::AttributeResponse* ra,
+                                             v1::AttributeResponse* rb) {
+  Time(client, a, 1, ra);
+  Time(client, b, 1, rb);
+  std::vector<double> ta, tb;
+  for (int i = 0; i < repeats; ++i) {
+    ta.push_back(Time(client, a, 1, ra));
+    tb.push_back(Time(client, b, 1, rb));
+  }
+  absl::c_sort(ta);
+  absl::c_sort(tb);
+  return {ta[ta.size() / 2], tb[tb.size() / 2]};
+}
+
 bool Wanted(const char* name) {
   const std::vector<std::string> only = absl::GetFlag(FLAGS_only);
   return only.empty() || absl::c_linear_search(only, name);
@@ -159,26 +197,12 @@ int RunStitching(client::AttributionClient& client, int64_t customers,
       static_cast<long>(anonymous), anonymous_s, static_cast<long>(links),
       link_s, links / std::max(link_s, 1e-9),
       std::thread::hardware_concurrency(), repeats);
-  struct Spec {
-    const char* name;
-    v1::Model model;
-    int order;
-  };
-  const Spec specs[] = {
-      {"first_touch", v1::MODEL_FIRST_TOUCH, 0},
-      {"linear", v1::MODEL_LINEAR, 0},
-      {"time_decay", v1::MODEL_TIME_DECAY, 0},
-      {"markov order 1", v1::MODEL_MARKOV, 1},
-      {"markov order 3", v1::MODEL_MARKOV, 3},
-      {"shapley", v1::MODEL_SHAPLEY, 0},
-      {"incremental", v1::MODEL_INCREMENTAL, 0},
-  };
   bool identical = true;
   for (v1::Goal goal :
        {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE, v1::GOAL_RETENTION}) {
     std::printf("\n%s            unlinked   20%% linked   ratio\n",
                 v1::Goal_Name(goal).c_str());
-    for (const Spec& s : specs) {
+    for (const Spec& s : kSpecs) {
       if (!Wanted(s.name)) continue;
       v1::AttributeRequest a = Request(goal, "bench");
       v1::ModelSpec* m = a.add_models();
@@ -187,16 +211,7 @@ int RunStitching(client::AttributionClient& client, int64_t customers,
       v1::AttributeRequest b = a;
       b.set_workspace("linked");
       v1::AttributeResponse ra, rb;
-      Time(client, a, 1, &ra);  // Warm-up.
-      Time(client, b, 1, &rb);
-      std::vector<double> ta, tb;
-      for (int i = 0; i < repeats; ++i) {
-        ta.push_back(Time(client, a, 1, &ra));
-        tb.push_back(Time(client, b, 1, &rb));
-      }
-      absl::c_sort(ta);
-      absl::c_sort(tb);
-      const double ma = ta[ta.size() / 2], mb = tb[tb.size() / 2];
+      const auto [ma, mb] = AlternatingMedians(client, a, b, repeats, &ra, &rb);
       // The same journeys, so the same credits, up to the rounding of sums
       // taken in another order (the customers' slots are not in the same
       // order in the two workspaces).
@@ -223,21 +238,10 @@ int RunChannelGroups(client::AttributionClient& client, int64_t customers,
       static_cast<long>(customers), static_cast<long>(events),
       absl::ToDoubleSeconds(absl::Now() - t0),
       std::thread::hardware_concurrency(), repeats);
-  struct Spec {
-    const char* name;
-    v1::Model model;
-    int order;
-  };
-  const Spec specs[] = {{"first_touch", v1::MODEL_FIRST_TOUCH, 0},
-                        {"linear", v1::MODEL_LINEAR, 0},
-                        {"markov order 1", v1::MODEL_MARKOV, 1},
-                        {"markov order 3", v1::MODEL_MARKOV, 3},
-                        {"shapley", v1::MODEL_SHAPLEY, 0},
-                        {"incremental", v1::MODEL_INCREMENTAL, 0}};
   for (v1::Goal goal : {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE}) {
     std::printf("\n%s          by channel   by group   ratio\n",
                 v1::Goal_Name(goal).c_str());
-    for (const Spec& s : specs) {
+    for (const Spec& s : kSpecs) {
       if (!Wanted(s.name)) continue;
       v1::AttributeRequest a = Request(goal);
       v1::ModelSpec* m = a.add_models();
@@ -246,16 +250,7 @@ int RunChannelGroups(client::AttributionClient& client, int64_t customers,
       v1::AttributeRequest b = a;
       b.set_group_by(v1::GROUP_BY_CHANNEL_GROUP);
       v1::AttributeResponse ra, rb;
-      Time(client, a, 1, &ra);  // Warm-up.
-      Time(client, b, 1, &rb);
-      std::vector<double> ta, tb;
-      for (int i = 0; i < repeats; ++i) {
-        ta.push_back(Time(client, a, 1, &ra));
-        tb.push_back(Time(client, b, 1, &rb));
-      }
-      absl::c_sort(ta);
-      absl::c_sort(tb);
-      const double ma = ta[ta.size() / 2], mb = tb[tb.size() / 2];
+      const auto [ma, mb] = AlternatingMedians(client, a, b, repeats, &ra, &rb);
       std::printf("  %-16s %8.3f s %9.3f s %7.3f  (%d groups)\n", s.name, ma,
                   mb, mb / ma,
                   rb.results_size() > 0 ? rb.results(0).groups_size() : 0);
@@ -289,23 +284,6 @@ int Run() {
       absl::ToDoubleSeconds(absl::Now() - load_start),
       std::thread::hardware_concurrency(), repeats);
 
-  struct Spec {
-    const char* name;
-    v1::Model model;
-    int order;
-  };
-  const Spec specs[] = {
-      {"first_touch", v1::MODEL_FIRST_TOUCH, 0},
-      {"last_touch", v1::MODEL_LAST_TOUCH, 0},
-      {"last_non_direct", v1::MODEL_LAST_NON_DIRECT, 0},
-      {"linear", v1::MODEL_LINEAR, 0},
-      {"position_based", v1::MODEL_POSITION_BASED, 0},
-      {"time_decay", v1::MODEL_TIME_DECAY, 0},
-      {"markov order 1", v1::MODEL_MARKOV, 1},
-      {"markov order 3", v1::MODEL_MARKOV, 3},
-      {"shapley", v1::MODEL_SHAPLEY, 0},
-      {"incremental", v1::MODEL_INCREMENTAL, 0},
-  };
   const v1::Goal goals[] = {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE,
                             v1::GOAL_RETENTION};
   for (v1::Goal goal : goals) {
@@ -322,7 +300,7 @@ int Run() {
         static_cast<long>(t.non_converting_journeys()),
         static_cast<long>(t.distinct_paths()));
     v1::AttributeRequest all = Request(goal);
-    for (const Spec& s : specs) {
+    for (const Spec& s : kSpecs) {
       v1::AttributeRequest r = Request(goal);
       v1::ModelSpec* m = r.add_models();
       m->set_model(s.model);
