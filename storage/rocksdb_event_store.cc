@@ -44,6 +44,96 @@ absl::string_view View(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
+// Fills `e` from a stored event's key and value.
+absl::Status DecodeStored(const rocksdb::Slice& key,
+                          const rocksdb::Slice& value,
+                          storage::DecodedKey* scratch, Event* e) {
+  RETURN_IF_ERROR(storage::DecodeEventKey(View(key), scratch));
+  RETURN_IF_ERROR(storage::DecodeEventValue(View(value), e));
+  e->customer_id = std::move(scratch->customer_id);
+  e->occurred_at_us = scratch->at_us;
+  e->event_id = std::move(scratch->event_id);
+  return absl::OkStatus();
+}
+
+// A journey's order: time, then event_id.
+bool JourneyOrder(const Event& a, const Event& b) {
+  return std::tie(a.occurred_at_us, a.event_id) <
+         std::tie(b.occurred_at_us, b.event_id);
+}
+
+// The events of several customers merged in (time, event_id) order: one
+// iterator per customer's key prefix, the smallest suffix first.
+class MergedIterator {
+ public:
+  // Starts at the first key whose suffix (after its prefix) is >= `from`.
+  MergedIterator(rocksdb::DB* db, const rocksdb::ReadOptions& options,
+                 const std::vector<std::string>& prefixes,
+                 absl::string_view from) {
+    for (const std::string& p : prefixes) {
+      auto src = std::make_unique<Source>();
+      src->prefix = p;
+      src->upper = PrefixSuccessor(p);
+      src->upper_slice = rocksdb::Slice(src->upper);
+      rocksdb::ReadOptions ro = options;
+      ro.iterate_upper_bound = &src->upper_slice;
+      src->it.reset(db->NewIterator(ro));
+      src->it->Seek(absl::StrCat(p, from));
+      sources_.push_back(std::move(src));
+    }
+    Pick();
+  }
+  bool Valid() const { return current_ != nullptr; }
+  rocksdb::Slice key() const { return current_->it->key(); }
+  rocksdb::Slice value() const { return current_->it->value(); }
+  absl::string_view suffix() const {
+    return View(key()).substr(current_->prefix.size());
+  }
+  void Next() {
+    current_->it->Next();
+    Pick();
+  }
+  absl::Status status() const {
+    for (const auto& src : sources_) {
+      RETURN_IF_ERROR(FromRocksDb(src->it->status()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Source {
+    std::string prefix;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it;
+  };
+  void Pick() {
+    current_ = nullptr;
+    absl::string_view best;
+    for (const auto& src : sources_) {
+      if (!src->it->Valid()) continue;
+      absl::string_view suffix =
+          View(src->it->key()).substr(src->prefix.size());
+      if (current_ == nullptr || suffix < best) {
+        current_ = src.get();
+        best = suffix;
+      }
+    }
+  }
+  std::vector<std::unique_ptr<Source>> sources_;
+  Source* current_ = nullptr;
+};
+
+std::vector<std::string> CustomerPrefixes(absl::string_view workspace,
+                                          const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    out.push_back(storage::CustomerPrefix(workspace, id));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status FromRocksDb(const rocksdb::Status& s) {
@@ -159,12 +249,8 @@ absl::Status RocksDbEventStore::RebuildIndex() {
        it->Valid() &&
        it->key().starts_with(rocksdb::Slice(&storage::kEventKeyTag, 1));
        it->Next()) {
-    RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
     event = Event{};
-    RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &event));
-    event.customer_id = key.customer_id;
-    event.occurred_at_us = key.at_us;
-    event.event_id = key.event_id;
+    RETURN_IF_ERROR(DecodeStored(it->key(), it->value(), &key, &event));
     if (ws == nullptr || key.workspace != last_ws) {
       ws = &index_.GetOrCreate(key.workspace);
       last_ws = key.workspace;
@@ -191,16 +277,27 @@ absl::Status RocksDbEventStore::RebuildIndex() {
       g.members = table.MembersOf(root);
       if (auto e = events.find(root); e != events.end()) {
         g.events = std::move(e->second);
-        std::sort(g.events.begin(), g.events.end(),
-                  [](const Event& a, const Event& b) {
-                    return std::tie(a.occurred_at_us, a.event_id) <
-                           std::tie(b.occurred_at_us, b.event_id);
-                  });
+        std::sort(g.events.begin(), g.events.end(), JourneyOrder);
       }
     }
     index_.GetOrCreate(workspace).Regroup(groups, {});
   }
   return absl::OkStatus();
+}
+
+LinkTable RocksDbEventStore::LinksOf(absl::string_view workspace) {
+  absl::MutexLock lock(&links_mu_);
+  auto found = links_.find(workspace);
+  return found == links_.end() ? LinkTable() : found->second;
+}
+
+void RocksDbEventStore::SetLinks(absl::string_view workspace, LinkTable links) {
+  absl::MutexLock lock(&links_mu_);
+  if (links.empty()) {
+    links_.erase(workspace);
+  } else {
+    links_[std::string(workspace)] = std::move(links);
+  }
 }
 
 std::vector<std::string> RocksDbEventStore::JourneyIds(
@@ -217,40 +314,22 @@ std::vector<std::string> RocksDbEventStore::JourneyIds(
   return ids;
 }
 
-absl::Status RocksDbEventStore::ReadStored(absl::string_view workspace,
-                                           absl::string_view customer_id,
-                                           std::vector<Event>* out) {
-  const std::string prefix = storage::CustomerPrefix(workspace, customer_id);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
-  storage::DecodedKey key;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
-    RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
-    Event& e = out->emplace_back();
-    RETURN_IF_ERROR(storage::DecodeEventValue(View(it->value()), &e));
-    e.customer_id = std::move(key.customer_id);
-    e.occurred_at_us = key.at_us;
-    e.event_id = std::move(key.event_id);
-  }
-  return FromRocksDb(it->status());
-}
-
 absl::StatusOr<IdentityGroup> RocksDbEventStore::ReadGroup(
     absl::string_view workspace, const LinkTable& links,
     const std::string& root) {
   IdentityGroup g;
   g.root = root;
   g.members = links.MembersOf(root);
-  RETURN_IF_ERROR(ReadStored(workspace, root, &g.events));
-  for (const std::string& m : g.members) {
-    RETURN_IF_ERROR(ReadStored(workspace, m, &g.events));
+  std::vector<std::string> ids = g.members;
+  ids.push_back(root);
+  storage::DecodedKey key;
+  MergedIterator it(db_.get(), rocksdb::ReadOptions(),
+                    CustomerPrefixes(workspace, ids), "");
+  for (; it.Valid(); it.Next()) {
+    RETURN_IF_ERROR(
+        DecodeStored(it.key(), it.value(), &key, &g.events.emplace_back()));
   }
-  std::sort(g.events.begin(), g.events.end(),
-            [](const Event& a, const Event& b) {
-              return std::tie(a.occurred_at_us, a.event_id) <
-                     std::tie(b.occurred_at_us, b.event_id);
-            });
+  RETURN_IF_ERROR(it.status());
   return g;
 }
 
@@ -495,82 +574,6 @@ absl::Status RocksDbEventStore::CheckFreeSpace(size_t batch_bytes) {
   return full;
 }
 
-namespace {
-
-// The events of several customers merged in (time, event_id) order: one
-// iterator per customer's key prefix, the smallest suffix first.
-class MergedIterator {
- public:
-  // Starts at the first key whose suffix (after its prefix) is >= `from`.
-  MergedIterator(rocksdb::DB* db, const rocksdb::ReadOptions& options,
-                 const std::vector<std::string>& prefixes,
-                 absl::string_view from) {
-    for (const std::string& p : prefixes) {
-      auto src = std::make_unique<Source>();
-      src->prefix = p;
-      src->upper = PrefixSuccessor(p);
-      src->upper_slice = rocksdb::Slice(src->upper);
-      rocksdb::ReadOptions ro = options;
-      ro.iterate_upper_bound = &src->upper_slice;
-      src->it.reset(db->NewIterator(ro));
-      src->it->Seek(absl::StrCat(p, from));
-      sources_.push_back(std::move(src));
-    }
-    Pick();
-  }
-  bool Valid() const { return current_ != nullptr; }
-  rocksdb::Slice key() const { return current_->it->key(); }
-  rocksdb::Slice value() const { return current_->it->value(); }
-  absl::string_view suffix() const {
-    return View(key()).substr(current_->prefix.size());
-  }
-  void Next() {
-    current_->it->Next();
-    Pick();
-  }
-  absl::Status status() const {
-    for (const auto& src : sources_) {
-      RETURN_IF_ERROR(FromRocksDb(src->it->status()));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  struct Source {
-    std::string prefix;
-    std::string upper;
-    rocksdb::Slice upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it;
-  };
-  void Pick() {
-    current_ = nullptr;
-    absl::string_view best;
-    for (const auto& src : sources_) {
-      if (!src->it->Valid()) continue;
-      absl::string_view suffix =
-          View(src->it->key()).substr(src->prefix.size());
-      if (current_ == nullptr || suffix < best) {
-        current_ = src.get();
-        best = suffix;
-      }
-    }
-  }
-  std::vector<std::unique_ptr<Source>> sources_;
-  Source* current_ = nullptr;
-};
-
-std::vector<std::string> CustomerPrefixes(absl::string_view workspace,
-                                          const std::vector<std::string>& ids) {
-  std::vector<std::string> out;
-  out.reserve(ids.size());
-  for (const std::string& id : ids) {
-    out.push_back(storage::CustomerPrefix(workspace, id));
-  }
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<JourneyPage> RocksDbEventStore::ReadJourney(
     absl::string_view workspace, absl::string_view customer_id,
     const JourneyCursor* after, size_t limit) {
@@ -600,12 +603,8 @@ absl::StatusOr<JourneyPage> RocksDbEventStore::ReadJourney(
       page.has_more = true;
       break;
     }
-    RETURN_IF_ERROR(storage::DecodeEventKey(View(it.key()), &key));
-    Event& e = page.events.emplace_back();
-    RETURN_IF_ERROR(storage::DecodeEventValue(View(it.value()), &e));
-    e.customer_id = std::move(key.customer_id);
-    e.occurred_at_us = key.at_us;
-    e.event_id = std::move(key.event_id);
+    RETURN_IF_ERROR(
+        DecodeStored(it.key(), it.value(), &key, &page.events.emplace_back()));
   }
   RETURN_IF_ERROR(it.status());
   return page;
@@ -616,13 +615,7 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
   EraseResult result;
   absl::MutexLock write_lock(&write_mu_);
   // The customer and every identity linked to it go; so do their links.
-  LinkTable links;
-  {
-    absl::MutexLock lock(&links_mu_);
-    if (auto found = links_.find(workspace); found != links_.end()) {
-      links = found->second;
-    }
-  }
+  LinkTable links = LinksOf(workspace);
   std::vector<std::string> erased_ids{std::string(customer_id)};
   for (std::string& m : links.MembersOf(customer_id)) {
     erased_ids.push_back(std::move(m));
@@ -661,19 +654,12 @@ absl::StatusOr<EraseResult> RocksDbEventStore::EraseCustomer(
   RETURN_IF_ERROR(CheckFreeSpace(batch.GetDataSize()));
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
   for (const std::string& id : erased_ids) links.Remove(id);
-  {
-    absl::MutexLock lock(&links_mu_);
-    if (links.empty()) {
-      links_.erase(workspace);
-    } else {
-      links_[workspace] = links;
-    }
-  }
   std::vector<IdentityGroup> groups;
   if (above != customer_id) {
     ASSIGN_OR_RETURN(IdentityGroup g, ReadGroup(workspace, links, above));
     groups.push_back(std::move(g));
   }
+  SetLinks(workspace, std::move(links));
   index_.GetOrCreate(workspace).Regroup(groups, erased);
   return result;
 }
@@ -682,13 +668,7 @@ absl::StatusOr<LinkResult> RocksDbEventStore::LinkIdentities(
     absl::string_view workspace, absl::Span<const IdentityLink> links) {
   LinkResult result;
   absl::MutexLock write_lock(&write_mu_);
-  LinkTable next;
-  {
-    absl::MutexLock lock(&links_mu_);
-    if (auto found = links_.find(workspace); found != links_.end()) {
-      next = found->second;
-    }
-  }
+  LinkTable next = LinksOf(workspace);
   // The journeys whose identities change: those an identity leaves and
   // those it joins (resolved to their roots once every link is applied).
   absl::btree_set<std::string> touched;
@@ -733,10 +713,7 @@ absl::StatusOr<LinkResult> RocksDbEventStore::LinkIdentities(
     groups.push_back(std::move(g));
   }
   RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
-  {
-    absl::MutexLock lock(&links_mu_);
-    links_[workspace] = std::move(next);
-  }
+  SetLinks(workspace, std::move(next));
   index_.GetOrCreate(workspace).Regroup(groups, {});
   return result;
 }
@@ -744,13 +721,7 @@ absl::StatusOr<LinkResult> RocksDbEventStore::LinkIdentities(
 absl::StatusOr<std::string> RocksDbEventStore::UnlinkIdentity(
     absl::string_view workspace, absl::string_view identity_id) {
   absl::MutexLock write_lock(&write_mu_);
-  LinkTable next;
-  {
-    absl::MutexLock lock(&links_mu_);
-    if (auto found = links_.find(workspace); found != links_.end()) {
-      next = found->second;
-    }
-  }
+  LinkTable next = LinksOf(workspace);
   const std::string* parent = next.ParentOf(identity_id);
   if (parent == nullptr) return std::string();
   const std::string was = *parent;
@@ -764,14 +735,7 @@ absl::StatusOr<std::string> RocksDbEventStore::UnlinkIdentity(
   const std::string key = storage::LinkKey(workspace, identity_id);
   RETURN_IF_ERROR(CheckFreeSpace(key.size()));
   RETURN_IF_ERROR(FromRocksDb(db_->Delete(write_options_, key)));
-  {
-    absl::MutexLock lock(&links_mu_);
-    if (next.empty()) {
-      links_.erase(workspace);
-    } else {
-      links_[workspace] = std::move(next);
-    }
-  }
+  SetLinks(workspace, std::move(next));
   index_.GetOrCreate(workspace).Regroup(groups, {});
   return was;
 }
@@ -1012,14 +976,9 @@ absl::StatusOr<std::vector<SpendRow>> RocksDbEventStore::ReadSpend(
 absl::Status RocksDbEventStore::PutMeta(absl::string_view workspace,
                                         absl::string_view name,
                                         absl::string_view value) {
-  const std::string key = absl::StrCat(storage::MetaPrefix(workspace), name);
-  absl::MutexLock lock(&write_mu_);
-  RETURN_IF_ERROR(CheckFreeSpace(key.size() + value.size()));
-  if (value.empty()) {
-    return FromRocksDb(db_->Delete(write_options_, key));
-  }
-  return FromRocksDb(db_->Put(write_options_, key,
-                              rocksdb::Slice(value.data(), value.size())));
+  const std::pair<std::string, std::string> entry{std::string(name),
+                                                  std::string(value)};
+  return PutMetaBatch(workspace, absl::MakeConstSpan(&entry, 1));
 }
 
 absl::Status RocksDbEventStore::PutMetaBatch(

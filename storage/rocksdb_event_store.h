@@ -130,10 +130,9 @@ class RocksDbEventStore final : public EventStore {
   // to (`id` itself unless linked), then the identities linked into it.
   std::vector<std::string> JourneyIds(absl::string_view workspace,
                                       absl::string_view id);
-  // Appends every stored event of `customer_id` (as recorded) to `out`.
-  absl::Status ReadStored(absl::string_view workspace,
-                          absl::string_view customer_id,
-                          std::vector<Event>* out);
+  // A copy of the workspace's links, and their replacement.
+  LinkTable LinksOf(absl::string_view workspace);
+  void SetLinks(absl::string_view workspace, LinkTable links);
   // The journey of `root` under `links`, read from storage.
   absl::StatusOr<IdentityGroup> ReadGroup(absl::string_view workspace,
                                           const LinkTable& links,

@@ -835,16 +835,23 @@ absl::Status ReportServiceImpl::GoalsProgress(
   RETURN_IF_ERROR(Prepare(context, workspace, settings, nullptr, nullptr,
                           &unused_model, &unused_lookback, &o));
   o.now_us = now;
-  TallyResult tallies;
-  RETURN_IF_ERROR(WithData(
-      workspace, settings, FirstDay(periods), EndDay(periods), nullptr,
-      [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
-        tallies = TallyPeriods(index, periods, spend, o);
-      }));
-  if (tallies.cancelled) return Stopped(context);
-  // Goals on channel groups are measured on the grouped figures.
-  TallyResult grouped;
-  if (std::any_of(chosen.begin(), chosen.end(), [](const v1::BusinessGoal& g) {
+  // The report's figures, by channel and by channel group, only if a goal
+  // needs them (goals on business figures read their series alone).
+  auto any = [&](auto pred) {
+    return std::any_of(chosen.begin(), chosen.end(), pred);
+  };
+  TallyResult tallies, grouped;
+  if (any([](const v1::BusinessGoal& g) {
+        return g.business_figure().empty() && g.channel_group().empty();
+      })) {
+    RETURN_IF_ERROR(WithData(
+        workspace, settings, FirstDay(periods), EndDay(periods), nullptr,
+        [&](const IndexSnapshot* index, const std::vector<SpendRow>& spend) {
+          tallies = TallyPeriods(index, periods, spend, o);
+        }));
+    if (tallies.cancelled) return Stopped(context);
+  }
+  if (any([](const v1::BusinessGoal& g) {
         return !g.channel_group().empty();
       })) {
     ASSIGN_OR_RETURN(ChannelGrouping grouping,
@@ -858,49 +865,43 @@ absl::Status ReportServiceImpl::GoalsProgress(
     if (grouped.cancelled) return Stopped(context);
   }
   for (size_t i = 0; i < chosen.size(); ++i) {
-    if (!chosen[i].business_figure().empty()) {
+    const v1::BusinessGoal& goal = chosen[i];
+    const bool started = now >= full[i].start_us;
+    std::optional<double> actual;
+    GoalProgress p;
+    if (!goal.business_figure().empty()) {
       const StoredSeries* series = nullptr;
       for (const StoredSeries& f : figures) {
-        if (f.definition.name() == chosen[i].business_figure()) series = &f;
+        if (f.definition.name() == goal.business_figure()) series = &f;
       }
-      std::optional<double> actual;
-      if (series != nullptr && now >= full[i].start_us) {
+      if (series != nullptr && started) {
         actual = AggregateFigure(
             series->values, AggregationOf(series->definition),
             DayOf(periods[i].start_us), DayOf(periods[i].end_us));
       }
-      const GoalProgress p = EvaluateGoalWith(
+      p = EvaluateGoalWith(
           series == nullptr ? Polarity::kUpIsGood
                             : PolarityOf(series->definition),
           series == nullptr ||
               AggregationOf(series->definition) == FigureAggregation::kSum,
-          chosen[i].target(), full[i], actual, now);
-      v1::GoalProgress* g = out->Add();
-      *g->mutable_goal() = std::move(chosen[i]);
-      if (p.actual) g->set_actual(*p.actual);
-      if (p.expected_to_date) g->set_expected_to_date(*p.expected_to_date);
-      g->set_elapsed(p.elapsed);
-      g->set_status(StatusToProto(p.status));
-      continue;
+          goal.target(), full[i], actual, now);
+    } else {
+      const MetricId metric = *MetricByName(goal.metric());
+      const bool by_group = !goal.channel_group().empty();
+      const PeriodTally& t = (by_group ? grouped : tallies).periods[i];
+      const std::string& group =
+          by_group ? goal.channel_group() : goal.channel();
+      const Tally none;
+      const Tally* tally = &t.total;
+      if (!group.empty()) {
+        auto it = t.groups.find({group, ""});
+        tally = it == t.groups.end() ? &none : &it->second;
+      }
+      if (started) {
+        actual = Derive(*tally, o.gross_margin)[static_cast<int>(metric)];
+      }
+      p = EvaluateGoal(metric, goal.target(), full[i], actual, now);
     }
-    const MetricId metric = *MetricByName(chosen[i].metric());
-    const PeriodTally& t = tallies.periods[i];
-    const Tally* tally = &t.total;
-    Tally none;
-    if (!chosen[i].channel().empty()) {
-      auto it = t.groups.find({chosen[i].channel(), ""});
-      tally = it == t.groups.end() ? &none : &it->second;
-    } else if (!chosen[i].channel_group().empty()) {
-      const PeriodTally& gt = grouped.periods[i];
-      auto it = gt.groups.find({chosen[i].channel_group(), ""});
-      tally = it == gt.groups.end() ? &none : &it->second;
-    }
-    std::optional<double> actual;
-    if (now >= full[i].start_us) {
-      actual = Derive(*tally, o.gross_margin)[static_cast<int>(metric)];
-    }
-    const GoalProgress p =
-        EvaluateGoal(metric, chosen[i].target(), full[i], actual, now);
     v1::GoalProgress* g = out->Add();
     *g->mutable_goal() = std::move(chosen[i]);
     if (p.actual) g->set_actual(*p.actual);

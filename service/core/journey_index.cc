@@ -458,22 +458,21 @@ void WorkspaceIndex::Regroup(absl::Span<const IdentityGroup> groups,
     }
     return *links;
   };
+  auto current = [&]() -> const IndexSnapshot::Links& {
+    return links != nullptr ? *links : *links_;
+  };
   for (const ErasedCustomer& e : erased) {
     auto found = customer_map_.find(e.customer_id);
     if (found == customer_map_.end()) continue;
     const uint32_t ci = found->second;
     ClearList(ci);
     for (uint64_t hash : e.event_id_hashes) RemoveIdHash(hash, ci);
-    if (links_->contains(ci) || (links != nullptr && links->contains(ci))) {
-      mutable_links().erase(ci);
-    }
+    if (current().contains(ci)) mutable_links().erase(ci);
   }
   for (const IdentityGroup& g : groups) {
     const uint32_t root = CustomerIndex(g.root);
     ClearList(root);
-    if (links_->contains(root) || (links != nullptr && links->contains(root))) {
-      mutable_links().erase(root);
-    }
+    if (current().contains(root)) mutable_links().erase(root);
     for (const std::string& m : g.members) {
       const uint32_t mi = CustomerIndex(m);
       ClearList(mi);
