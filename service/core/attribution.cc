@@ -413,29 +413,100 @@ struct State {
   }
 };
 
-// The absorbing chain: state 0 is the start. Transition counts in CSR form.
+// The absorbing chain of a path set; state 0 is the start. Transition
+// probabilities in CSR form both ways, and the strongly connected components
+// in topological order: a component comes before every one it leads to.
 struct Chain {
   std::vector<State> states;
-  std::vector<std::vector<std::pair<uint32_t, double>>> out;  // to, count
-  std::vector<double> to_conversion;
-  std::vector<double> to_null;
+  std::vector<double> to_conversion;  // P(s -> conversion).
+  std::vector<uint32_t> out_begin, out_to;
+  std::vector<double> out_p;
+  std::vector<uint32_t> in_begin, in_from;
+  std::vector<double> in_p;
+  std::vector<uint32_t> topo;        // States, component after component.
+  std::vector<uint32_t> comp_begin;  // Component c is [comp_begin[c], [c+1]).
+  std::vector<uint32_t> comp;        // Component of each state.
+
+  size_t size() const { return states.size(); }
 };
+
+// Tarjan's algorithm, iteratively: fills `topo`, `comp_begin` and `comp`.
+void OrderComponents(Chain& c) {
+  const size_t n = c.size();
+  std::vector<int64_t> index(n, -1), low(n, 0);
+  std::vector<uint8_t> on_stack(n, 0);
+  std::vector<uint32_t> stack;
+  std::vector<std::pair<uint32_t, uint32_t>> calls;  // State, next edge.
+  std::vector<std::vector<uint32_t>> sink_first;
+  int64_t counter = 0;
+  auto open = [&](uint32_t s) {
+    index[s] = low[s] = counter++;
+    stack.push_back(s);
+    on_stack[s] = 1;
+    calls.push_back({s, c.out_begin[s]});
+  };
+  for (uint32_t root = 0; root < n; ++root) {
+    if (index[root] >= 0) continue;
+    open(root);
+    while (!calls.empty()) {
+      const uint32_t v = calls.back().first;
+      const uint32_t e = calls.back().second;
+      if (e < c.out_begin[v + 1]) {
+        ++calls.back().second;
+        const uint32_t w = c.out_to[e];
+        if (index[w] < 0) {
+          open(w);
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      if (low[v] == index[v]) {
+        std::vector<uint32_t>& members = sink_first.emplace_back();
+        uint32_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[w] = 0;
+          members.push_back(w);
+        } while (w != v);
+        // Ascending state ids: the order does not depend on the walk.
+        std::sort(members.begin(), members.end());
+      }
+      calls.pop_back();
+      if (!calls.empty()) {
+        const uint32_t parent = calls.back().first;
+        low[parent] = std::min(low[parent], low[v]);
+      }
+    }
+  }
+  // Tarjan completes a component after every component it leads to.
+  c.topo.reserve(n);
+  c.comp.assign(n, 0);
+  for (size_t k = sink_first.size(); k-- > 0;) {
+    const uint32_t id = static_cast<uint32_t>(c.comp_begin.size());
+    c.comp_begin.push_back(static_cast<uint32_t>(c.topo.size()));
+    for (uint32_t s : sink_first[k]) {
+      c.comp[s] = id;
+      c.topo.push_back(s);
+    }
+  }
+  c.comp_begin.push_back(static_cast<uint32_t>(c.topo.size()));
+}
 
 Chain BuildChain(const PathSet& paths, int order) {
   Chain c;
   absl::flat_hash_map<State, uint32_t> ids;
   c.states.push_back(State{});  // Start.
-  c.out.emplace_back();
-  c.to_conversion.push_back(0);
-  c.to_null.push_back(0);
+  std::vector<double> conversions = {0};
+  std::vector<double> total = {0};
   auto id_of = [&](const State& s) {
     auto [it, inserted] =
         ids.try_emplace(s, static_cast<uint32_t>(c.states.size()));
     if (inserted) {
       c.states.push_back(s);
-      c.out.emplace_back();
-      c.to_conversion.push_back(0);
-      c.to_null.push_back(0);
+      conversions.push_back(0);
+      total.push_back(0);
     }
     return it->second;
   };
@@ -456,48 +527,81 @@ Chain BuildChain(const PathSet& paths, int order) {
     uint32_t from = 0;
     for (uint32_t to : seq) {
       edges[(uint64_t{from} << 32) | to] += 1;
+      total[from] += 1;
       from = to;
     }
-    if (paths.converted[j]) {
-      c.to_conversion[from] += 1;
-    } else {
-      c.to_null[from] += 1;
-    }
+    total[from] += 1;  // To conversion or to null.
+    if (paths.converted[j]) conversions[from] += 1;
+  }
+  const size_t n = c.states.size();
+  c.to_conversion.resize(n);
+  for (size_t s = 0; s < n; ++s) {
+    c.to_conversion[s] = total[s] > 0 ? conversions[s] / total[s] : 0;
   }
   // Edges in a fixed order, so that sums run the same way every time.
   std::vector<std::pair<uint64_t, double>> sorted(edges.begin(), edges.end());
   std::sort(sorted.begin(), sorted.end());
+  c.out_begin.assign(n + 1, 0);
+  c.in_begin.assign(n + 1, 0);
   for (const auto& [key, count] : sorted) {
-    c.out[key >> 32].push_back({static_cast<uint32_t>(key), count});
+    ++c.out_begin[(key >> 32) + 1];
+    ++c.in_begin[static_cast<uint32_t>(key) + 1];
   }
+  for (size_t s = 0; s < n; ++s) {
+    c.out_begin[s + 1] += c.out_begin[s];
+    c.in_begin[s + 1] += c.in_begin[s];
+  }
+  c.out_to.resize(sorted.size());
+  c.out_p.resize(sorted.size());
+  c.in_from.resize(sorted.size());
+  c.in_p.resize(sorted.size());
+  std::vector<uint32_t> in_fill(c.in_begin.begin(), c.in_begin.end() - 1);
+  for (size_t e = 0; e < sorted.size(); ++e) {
+    const uint32_t from = static_cast<uint32_t>(sorted[e].first >> 32);
+    const uint32_t to = static_cast<uint32_t>(sorted[e].first);
+    const double p = sorted[e].second / total[from];
+    c.out_to[e] = to;
+    c.out_p[e] = p;
+    c.in_from[in_fill[to]] = from;
+    c.in_p[in_fill[to]++] = p;
+  }
+  OrderComponents(c);
   return c;
 }
 
-// P(conversion) from every state with the states in `removed` leading to
-// null, starting from `x` (an upper bound, e.g. the solution without removals,
-// or zeros). Gauss-Seidel on x_s = P(s -> conversion) + sum_t P(s -> t) x_t,
-// run until no value moves by more than 1e-15: exact to double precision.
-// Returns false if `cancelled` stopped it.
-bool SolveChain(const Chain& c, const std::vector<double>& total,
-                const std::vector<uint8_t>& removed, std::vector<double>& x,
-                const std::function<bool()>& cancelled) {
-  const size_t n = c.states.size();
-  for (size_t s = 0; s < n; ++s) {
-    if (removed[s]) x[s] = 0;
+// Solves one component, [begin, end) of `members`, for
+// value[s] = base(s) + sum over the edges e of s of weight(e) * value[other]
+// where the edges' other ends outside the component are already final:
+// directly for a lone state, by Gauss-Seidel to double precision (no value
+// moving by more than 1e-15 of itself) otherwise. Returns false if
+// `cancelled` stopped it.
+template <typename Base, typename Edges>
+bool SolveComponent(absl::Span<const uint32_t> members,
+                    std::vector<double>& value, Base base, Edges edges,
+                    const std::function<bool()>& cancelled) {
+  if (members.size() == 1) {
+    const uint32_t s = members[0];
+    double self = 0;
+    double v = base(s);
+    edges(s, [&](uint32_t other, double weight) {
+      if (other == s) {
+        self += weight;
+      } else {
+        v += weight * value[other];
+      }
+    });
+    value[s] = self < 1 ? v / (1 - self) : 0;
+    return true;
   }
   for (int iter = 0; iter < 100000; ++iter) {
-    // A poll is cheap next to a sweep over every state.
     if (cancelled && cancelled()) return false;
     double delta = 0;
-    // Later states first: paths mostly move forward, so values flow back
-    // to the start in few sweeps.
-    for (size_t s = n; s-- > 0;) {
-      if (removed[s] || total[s] == 0) continue;
-      double v = c.to_conversion[s];
-      for (const auto& [to, count] : c.out[s]) v += count * x[to];
-      v /= total[s];
-      delta = std::max(delta, std::abs(v - x[s]));
-      x[s] = v;
+    for (uint32_t s : members) {
+      double v = base(s);
+      edges(s,
+            [&](uint32_t other, double weight) { v += weight * value[other]; });
+      delta = std::max(delta, std::abs(v - value[s]) / std::max(1.0, v));
+      value[s] = v;
     }
     if (delta < 1e-15) break;
   }
@@ -506,55 +610,174 @@ bool SolveChain(const Chain& c, const std::vector<double>& total,
 
 }  // namespace
 
+// Removing a group sends the states that contain it, R, to null. The
+// conversion probability lost from the start is then
+//   d = sum over r in R of P(the walk's first state in R is r) * x[r],
+// x the conversions' probabilities of the full chain, and the probability
+// of entering R at r is the flow into r from states outside R. That flow
+// equals the full chain's, v, at every state the walk cannot reach after
+// leaving R; it differs only on D, the states outside R that lie between two
+// states of R (reachable from R and reaching R), where it is solved again.
+// D is empty unless the group recurs along paths, so a removal costs the
+// edges around R and a walk over the states after R, not a solve of the
+// whole chain: the work grows with the groups and the states, not with
+// their product.
 MarkovFit FitMarkov(const PathSet& paths, int order, int threads,
                     const std::function<bool()>& cancelled) {
   MarkovFit fit;
   fit.removal_effects.assign(paths.group_table.size(), 0.0);
   const Chain chain = BuildChain(paths, std::clamp(order, 1, 4));
-  const size_t n = chain.states.size();
-  std::vector<double> total(n, 0);
-  for (size_t s = 0; s < n; ++s) {
-    total[s] = chain.to_conversion[s] + chain.to_null[s];
-    for (const auto& [to, count] : chain.out[s]) total[s] += count;
+  const size_t n = chain.size();
+  const size_t comps = chain.comp_begin.size() - 1;
+  auto members = [&](size_t k) {
+    return absl::MakeConstSpan(chain.topo)
+        .subspan(chain.comp_begin[k],
+                 chain.comp_begin[k + 1] - chain.comp_begin[k]);
+  };
+  // x: P(conversion) from each state, sinks first. v: expected visits of
+  // each state from the start, sources first.
+  std::vector<double> x(n, 0.0);
+  std::vector<double> v(n, 0.0);
+  for (size_t k = comps; k-- > 0;) {
+    if (!SolveComponent(
+            members(k), x, [&](uint32_t s) { return chain.to_conversion[s]; },
+            [&](uint32_t s, auto&& f) {
+              for (uint32_t e = chain.out_begin[s]; e < chain.out_begin[s + 1];
+                   ++e) {
+                f(chain.out_to[e], chain.out_p[e]);
+              }
+            },
+            cancelled)) {
+      fit.cancelled = true;
+      return fit;
+    }
   }
-  std::vector<double> full(n, 0.0);
-  if (!SolveChain(chain, total, std::vector<uint8_t>(n, 0), full, cancelled)) {
-    fit.cancelled = true;
-    return fit;
+  auto in_edges = [&](uint32_t s, auto&& f) {
+    for (uint32_t e = chain.in_begin[s]; e < chain.in_begin[s + 1]; ++e) {
+      f(chain.in_from[e], chain.in_p[e]);
+    }
+  };
+  for (size_t k = 0; k < comps; ++k) {
+    if (!SolveComponent(
+            members(k), v, [](uint32_t s) { return s == 0 ? 1.0 : 0.0; },
+            in_edges, cancelled)) {
+      fit.cancelled = true;
+      return fit;
+    }
   }
-  fit.p_conversion = full[0];
+  fit.p_conversion = x[0];
   if (fit.p_conversion <= 0) return fit;
   std::vector<std::vector<uint32_t>> states_of(paths.group_table.size());
   for (uint32_t s = 1; s < n; ++s) {
     const State& st = chain.states[s];
-    for (uint8_t x = 0; x < st.len; ++x) {
-      auto& list = states_of[st.g[x]];
+    for (uint8_t i = 0; i < st.len; ++i) {
+      auto& list = states_of[st.g[i]];
       if (list.empty() || list.back() != s) list.push_back(s);
     }
   }
-  // One independent solve per group, each warm-started from the full
-  // solution (removing states only lowers values), spread over the threads.
   threads = std::max(1, std::min<int>(threads, 64));
   std::atomic<bool> stopped{false};
+  std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      std::vector<uint8_t> removed(n, 0);
-      std::vector<double> x;
-      for (size_t g = t; g < states_of.size(); g += threads) {
-        if (states_of[g].empty()) continue;
-        std::fill(removed.begin(), removed.end(), 0);
-        for (uint32_t s : states_of[g]) removed[s] = 1;
-        x = full;
-        if (stopped || !SolveChain(chain, total, removed, x, cancelled)) {
+    workers.emplace_back([&] {
+      enum : uint8_t { kOther, kRemoved, kAfter, kBetween };
+      std::vector<uint8_t> mark(n, kOther);
+      std::vector<double> w(n, 0.0);  // The flow without R, on D.
+      std::vector<uint32_t> after, between;
+      for (size_t g; (g = next++) < states_of.size();) {
+        const std::vector<uint32_t>& removed = states_of[g];
+        if (removed.empty()) continue;
+        if (stopped || (cancelled && cancelled())) {
           stopped = true;
           return;
         }
-        fit.removal_effects[g] = 1 - x[0] / fit.p_conversion;
+        uint32_t last_comp = 0;
+        for (uint32_t s : removed) {
+          mark[s] = kRemoved;
+          last_comp = std::max(last_comp, chain.comp[s]);
+        }
+        // The states reachable from R that may still reach it (no later
+        // component than R's last).
+        after.clear();
+        for (size_t q = 0; q < removed.size() + after.size(); ++q) {
+          const uint32_t u =
+              q < removed.size() ? removed[q] : after[q - removed.size()];
+          for (uint32_t e = chain.out_begin[u]; e < chain.out_begin[u + 1];
+               ++e) {
+            const uint32_t to = chain.out_to[e];
+            if (mark[to] == kOther && chain.comp[to] <= last_comp) {
+              mark[to] = kAfter;
+              after.push_back(to);
+            }
+          }
+        }
+        // Of those, the ones that reach R: D.
+        between.clear();
+        for (size_t q = 0; q < removed.size() + between.size(); ++q) {
+          const uint32_t u =
+              q < removed.size() ? removed[q] : between[q - removed.size()];
+          in_edges(u, [&](uint32_t from, double) {
+            if (mark[from] == kAfter) {
+              mark[from] = kBetween;
+              between.push_back(from);
+            }
+          });
+        }
+        auto flow = [&](uint32_t s) {
+          return mark[s] == kRemoved ? 0.0 : mark[s] == kBetween ? w[s] : v[s];
+        };
+        bool ok = true;
+        if (!between.empty()) {
+          // Component by component, in topological order.
+          std::sort(
+              between.begin(), between.end(), [&](uint32_t a, uint32_t b) {
+                return std::tie(chain.comp[a], a) < std::tie(chain.comp[b], b);
+              });
+          for (uint32_t s : between) w[s] = v[s];
+          for (size_t lo = 0; ok && lo < between.size();) {
+            size_t hi = lo + 1;
+            while (hi < between.size() &&
+                   chain.comp[between[hi]] == chain.comp[between[lo]]) {
+              ++hi;
+            }
+            ok = SolveComponent(
+                absl::MakeConstSpan(between).subspan(lo, hi - lo), w,
+                [&](uint32_t s) {
+                  double b = 0;
+                  in_edges(s, [&](uint32_t from, double p) {
+                    if (mark[from] != kBetween && mark[from] != kRemoved) {
+                      b += p * v[from];
+                    }
+                  });
+                  return b;
+                },
+                [&](uint32_t s, auto&& f) {
+                  in_edges(s, [&](uint32_t from, double p) {
+                    if (mark[from] == kBetween) f(from, p);
+                  });
+                },
+                cancelled);
+            lo = hi;
+          }
+        }
+        double lost = 0;
+        for (uint32_t r : removed) {
+          double into = 0;
+          in_edges(r, [&](uint32_t from, double p) { into += p * flow(from); });
+          lost += into * x[r];
+        }
+        for (uint32_t s : removed) mark[s] = kOther;
+        for (uint32_t s : after) mark[s] = kOther;
+        if (!ok) {
+          stopped = true;
+          return;
+        }
+        fit.removal_effects[g] = std::min(1.0, lost / fit.p_conversion);
       }
     });
   }
-  for (std::thread& w : workers) w.join();
+  for (std::thread& t : workers) t.join();
   fit.cancelled = stopped;
   return fit;
 }
@@ -647,39 +870,74 @@ std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path) {
 }
 
 ShapleyGame::ShapleyGame(const PathSet& paths) {
+  struct Rate {
+    double converted = 0;
+    double total = 0;
+  };
+  absl::flat_hash_map<std::vector<uint32_t>, Rate> rates;
   for (size_t j = 0; j < paths.size(); ++j) {
-    Rate& r = rates_[GroupSet(paths.path(j))];
+    Rate& r = rates[GroupSet(paths.path(j))];
     r.total += 1;
     r.converted += paths.converted[j];
   }
-}
-
-double ShapleyGame::Value(const std::vector<uint32_t>& set) const {
-  auto it = rates_.find(set);
-  return it == rates_.end() ? 0.0 : it->second.converted / it->second.total;
+  // Only coalitions with a conversion have a value; the trie holds those
+  // (in a fixed order, so that node ids do not depend on the hash map's).
+  std::vector<std::pair<const std::vector<uint32_t>*, double>> valued;
+  for (const auto& [set, rate] : rates) {
+    if (rate.converted > 0)
+      valued.push_back({&set, rate.converted / rate.total});
+  }
+  std::sort(valued.begin(), valued.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  value_.push_back(0);  // The empty coalition.
+  for (const auto& [set, value] : valued) {
+    uint32_t node = 0;
+    for (uint32_t g : *set) {
+      auto [it, inserted] = children_.try_emplace(
+          (uint64_t{node} << 32) | g, static_cast<uint32_t>(value_.size()));
+      if (inserted) value_.push_back(0);
+      node = it->second;
+    }
+    value_[node] = value;
+  }
 }
 
 std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
   const int m = static_cast<int>(t.size());
   if (m == 0) return {};
   if (m > kMaxShapleyGroups) return std::vector<double>(m, 1.0 / m);
-  const uint32_t full = (1u << m) - 1;
-  std::vector<double> v(full + 1, 0.0);
-  std::vector<uint32_t> subset;
-  for (uint32_t mask = 1; mask <= full; ++mask) {
-    subset.clear();
-    for (int x = 0; x < m; ++x) {
-      if (mask & (1u << x)) subset.push_back(t[x]);
-    }
-    v[mask] = Value(subset);
-  }
+  // phi[x] = sum over S of t without x of w(|S|) (v(S + x) - v(S)). Only
+  // the coalitions with a value count, so it is summed over those among the
+  // subsets of t, each S adding w(|S| - 1) v(S) to its members and taking
+  // w(|S|) v(S) from the others: the work follows the coalitions seen, not
+  // the 2^m subsets.
   const std::vector<double>& weight = ShapleyWeights()[m];
   std::vector<double> phi(m, 0.0);
-  for (uint32_t mask = 0; mask < full; ++mask) {
-    const int size = __builtin_popcount(mask);
-    for (int x = 0; x < m; ++x) {
-      if (mask & (1u << x)) continue;
-      phi[x] += weight[size] * (v[mask | (1u << x)] - v[mask]);
+  struct Frame {
+    uint32_t node;
+    int next;  // Position in t of the next group that may follow.
+    uint32_t mask;
+    int size;
+  };
+  std::vector<Frame> stack = {{0, 0, 0, 0}};
+  while (!stack.empty()) {
+    const Frame f = stack.back();
+    stack.pop_back();
+    if (f.size > 0 && value_[f.node] > 0) {
+      const double v = value_[f.node];
+      for (int x = 0; x < m; ++x) {
+        if (f.mask & (1u << x)) {
+          phi[x] += weight[f.size - 1] * v;
+        } else {
+          phi[x] -= weight[f.size] * v;
+        }
+      }
+    }
+    for (int i = m; i-- > f.next;) {
+      auto it = children_.find((uint64_t{f.node} << 32) | t[i]);
+      if (it != children_.end()) {
+        stack.push_back({it->second, i + 1, f.mask | (1u << i), f.size + 1});
+      }
     }
   }
   double sum = 0;

@@ -159,12 +159,11 @@ class ShapleyGame {
   std::vector<double> Shares(const std::vector<uint32_t>& set) const;
 
  private:
-  double Value(const std::vector<uint32_t>& set) const;
-  struct Rate {
-    double converted = 0;
-    double total = 0;
-  };
-  absl::flat_hash_map<std::vector<uint32_t>, Rate> rates_;
+  // The coalitions with a conversion, as a trie of their sorted groups:
+  // node 0 is the empty set, a node's value its coalition's conversion rate
+  // (0 for a prefix alone).
+  std::vector<double> value_;
+  absl::flat_hash_map<uint64_t, uint32_t> children_;  // node << 32 | group.
 };
 
 // One customer's journeys of a goal, groups as raw keys: the channel id, or

@@ -94,7 +94,9 @@ constexpr Spec kSpecs[] = {
     {"position_based", v1::MODEL_POSITION_BASED, 0},
     {"time_decay", v1::MODEL_TIME_DECAY, 0},
     {"markov order 1", v1::MODEL_MARKOV, 1},
+    {"markov order 2", v1::MODEL_MARKOV, 2},
     {"markov order 3", v1::MODEL_MARKOV, 3},
+    {"markov order 4", v1::MODEL_MARKOV, 4},
     {"shapley", v1::MODEL_SHAPLEY, 0},
     {"incremental", v1::MODEL_INCREMENTAL, 0},
 };
@@ -294,11 +296,12 @@ int Run() {
     const auto& t = response.totals();
     std::printf(
         "\n%s: %ld conversions, %ld converting and %ld non-converting "
-        "journeys, %ld distinct paths\n",
+        "journeys, %ld distinct paths, %d groups\n",
         v1::Goal_Name(goal).c_str(), static_cast<long>(t.conversions()),
         static_cast<long>(t.converting_journeys()),
         static_cast<long>(t.non_converting_journeys()),
-        static_cast<long>(t.distinct_paths()));
+        static_cast<long>(t.distinct_paths()),
+        response.results_size() > 0 ? response.results(0).groups_size() : 0);
     v1::AttributeRequest all = Request(goal);
     for (const Spec& s : kSpecs) {
       v1::AttributeRequest r = Request(goal);
