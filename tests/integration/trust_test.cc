@@ -411,6 +411,62 @@ TEST_F(TrustTest, WritesAndJourneyReadsCompleteWhileALongQueryRuns) {
       << "writes waited for the query (or the query was too short)";
 }
 
+// 6b. A query covers exactly the events acknowledged before it started:
+//     converting customers written and acknowledged while it runs are not
+//     in its result (it equals the same query run before them), and a
+//     query started after them counts every one.
+TEST_F(TrustTest, AQueryIsUnchangedByWritesCommittedWhileItRuns) {
+  StartServer({"--query_threads=1"});
+  auto loader = server_->NewClient();
+  bench::Load(*loader, 30000);
+  v1::AttributeRequest req;
+  req.set_workspace("bench");
+  req.set_goal(v1::GOAL_ACQUISITION);
+  req.set_group_by(v1::GROUP_BY_CHANNEL_CAMPAIGN);
+  req.mutable_window_start()->set_seconds(bench::kStart);
+  req.mutable_window_end()->set_seconds(bench::kEnd);
+  req.add_models()->set_model(v1::MODEL_LAST_TOUCH);
+  auto* markov = req.add_models();
+  markov->set_model(v1::MODEL_MARKOV);
+  markov->set_order(3);
+  req.add_models()->set_model(v1::MODEL_SHAPLEY);
+  auto before = client_->Attribute(req);
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  std::atomic<bool> query_done{false};
+  absl::StatusOr<v1::AttributeResponse> during;
+  std::thread query([&] {
+    auto c = server_->NewClient();
+    during = c->Attribute(req);
+    query_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // Let the query start.
+  constexpr int kWritten = 20;
+  int acked_during_query = 0;
+  for (int i = 0; i < kWritten; ++i) {
+    const std::string customer = absl::StrCat("during", i);
+    v1::Event touch = GoodTouch(absl::StrCat("dt", i), customer);
+    touch.mutable_touchpoint()->mutable_occurred_at()->set_seconds(
+        bench::kStart + 86400);
+    touch.mutable_touchpoint()->set_campaign("written-during-the-query");
+    v1::Event buy = GoodPurchase(absl::StrCat("dp", i), customer);
+    buy.mutable_conversion()->mutable_occurred_at()->set_seconds(bench::kStart +
+                                                                 2 * 86400);
+    ASSERT_TRUE(client_->RecordEvents(Batch("bench", {touch, buy})).ok());
+    if (!query_done) ++acked_during_query;
+  }
+  query.join();
+  ASSERT_EQ(acked_during_query, kWritten)
+      << "the query ended before the writes (too short to show anything)";
+  ASSERT_TRUE(during.ok()) << during.status();
+  EXPECT_EQ(during->SerializeAsString(), before->SerializeAsString());
+
+  auto after = client_->Attribute(req);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->totals().conversions(),
+            before->totals().conversions() + kWritten);
+}
+
 // 7. An empty key file on SIGHUP keeps the old keys, unless allowed.
 TEST_F(TrustTest, AnEmptyKeyFileOnSighupKeepsTheOldKeys) {
   const std::string keys = dir_.path() + "/keys.txt";
