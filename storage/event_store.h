@@ -91,6 +91,9 @@ struct WorkspaceSummary {
   // Identities linked to a customer.
   int64_t linked_identities = 0;
   std::vector<std::string> channels;
+  // Heap bytes of the workspace's in-memory index (WorkspaceIndex::
+  // MemoryBytes).
+  int64_t index_bytes = 0;
 };
 
 // Events of a workspace read in key order (customer, then time, then id)

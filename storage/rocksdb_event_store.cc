@@ -747,6 +747,7 @@ WorkspaceSummary RocksDbEventStore::Describe(absl::string_view workspace) {
     summary.linked_identities = static_cast<int64_t>(index->linked_count());
     summary.channels = index->channels();
     std::sort(summary.channels.begin(), summary.channels.end());
+    summary.index_bytes = static_cast<int64_t>(index->MemoryBytes());
   }
   return summary;
 }

@@ -622,14 +622,16 @@ int DescribeCommand(client::AttributionClient& client, Format format) {
   if (!described.ok()) return Fail("describe", described.status());
   Table table;
   table.columns = {"workspace",   "customers", "touchpoints",
-                   "conversions", "channels",  "linked_identities"};
+                   "conversions", "channels",  "linked_identities",
+                   "index_bytes"};
   table.rows.push_back({{workspace},
                         Num(described->customers()),
                         Num(described->touchpoints()),
                         Num(described->conversions()),
                         {absl::StrJoin(described->channels(),
                                        format == Format::kCsv ? ";" : " ")},
-                        Num(described->linked_identities())});
+                        Num(described->linked_identities()),
+                        Num(described->index_bytes())});
   return Emit(*described, table, table, format, /*single=*/true);
 }
 

@@ -1268,6 +1268,7 @@ absl::Status AttributionServiceImpl::DescribeWorkspaceImpl(
   response->set_touchpoints(summary.stats.touchpoints);
   response->set_conversions(summary.stats.conversions);
   response->set_linked_identities(summary.linked_identities);
+  response->set_index_bytes(summary.index_bytes);
   for (std::string& c : summary.channels) response->add_channels(std::move(c));
   return absl::OkStatus();
 }

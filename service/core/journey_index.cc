@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
@@ -487,6 +488,57 @@ void WorkspaceIndex::Regroup(absl::Span<const IdentityGroup> groups,
     ++stats_.customers;
   }
   if (links != nullptr) links_ = std::move(links);
+}
+
+namespace {
+
+// Bytes of an AppendOnly's blocks and of its elements' own heap.
+template <typename T>
+size_t AppendOnlyBytes(const index_internal::AppendOnlyView<T>& view) {
+  using A = index_internal::AppendOnly<T>;
+  const size_t blocks = (view.size() + A::kBlock - 1) >> A::kBlockBits;
+  size_t bytes = blocks * A::kBlock * sizeof(T);
+  if constexpr (std::is_same_v<T, std::string>) {
+    const size_t inline_capacity = std::string().capacity();
+    for (size_t i = 0; i < view.size(); ++i) {
+      if (view[i].capacity() > inline_capacity) {
+        bytes += view[i].capacity() + 1;
+      }
+    }
+  }
+  return bytes;
+}
+
+// Bytes of a flat hash table: a slot and a control byte per capacity.
+template <typename Map>
+size_t TableBytes(const Map& map) {
+  return map.capacity() * (sizeof(typename Map::value_type) + 1);
+}
+
+}  // namespace
+
+size_t WorkspaceIndex::MemoryBytes() const {
+  const IndexSnapshot snap = Snapshot();
+  size_t bytes = sizeof(*this);
+  {
+    // Every writer holds mu_ while it changes a table, the writer-only
+    // ones included, so their capacities are stable here.
+    absl::MutexLock lock(&mu_);
+    bytes += chunks_.capacity() * sizeof(chunks_[0]);
+    bytes += TableBytes(customer_map_) + TableBytes(*links_);
+    bytes += TableBytes(id_hashes_) + TableBytes(id_hash_collisions_);
+    for (const auto& [hash, others] : id_hash_collisions_) {
+      bytes += others.capacity() * sizeof(uint32_t);
+    }
+    bytes += TableBytes(channel_ids_) + TableBytes(campaign_ids_);
+  }
+  bytes += snap.chunks_.size() * sizeof(index_internal::CustomerChunk);
+  for (const auto& chunk : snap.chunks_) {
+    for (const EventList& list : chunk->lists) bytes += list.heap_bytes();
+  }
+  bytes += AppendOnlyBytes(snap.customer_ids_) +
+           AppendOnlyBytes(snap.campaigns_) + AppendOnlyBytes(snap.revenues_);
+  return bytes;
 }
 
 size_t WorkspaceIndex::linked_count() const {

@@ -302,6 +302,12 @@ class WorkspaceIndex {
   // none); false if the customer has no events.
   bool FindCustomerSummary(absl::string_view customer_id,
                            std::optional<int64_t>* first_purchase) const;
+  // Heap bytes the live index holds: the event lists and chunks, the
+  // customer and campaign tables, the revenue table, the customer map and
+  // the event id hashes, each at its allocated capacity (not what snapshots
+  // still hold of replaced lists). Walks every customer's list, outside the
+  // lock, from a snapshot.
+  size_t MemoryBytes() const;
 
   // --- The writer's side.
 

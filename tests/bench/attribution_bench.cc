@@ -285,6 +285,7 @@ int Run() {
       static_cast<long>(customers), static_cast<long>(events),
       absl::ToDoubleSeconds(absl::Now() - load_start),
       std::thread::hardware_concurrency(), repeats);
+  bench::PrintMemory(*client, "bench", (*server)->RssBytes());
 
   const v1::Goal goals[] = {v1::GOAL_ACQUISITION, v1::GOAL_REPEAT_PURCHASE,
                             v1::GOAL_RETENTION};

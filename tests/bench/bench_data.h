@@ -161,6 +161,25 @@ double MedianSeconds(int repeats, Call call) {
   return times[times.size() / 2];
 }
 
+// Prints the workspace's index bytes (DescribeWorkspace.index_bytes) and
+// the server's RSS, each in total and per stored event.
+inline void PrintMemory(client::AttributionClient& client,
+                        const std::string& workspace, int64_t rss_bytes) {
+  auto d = client.DescribeWorkspace(workspace);
+  if (!d.ok()) {
+    std::fprintf(stderr, "DescribeWorkspace: %s\n",
+                 d.status().ToString().c_str());
+    return;
+  }
+  const double events = std::max<double>(
+      1, static_cast<double>(d->touchpoints() + d->conversions()));
+  std::printf(
+      "memory: %.0f events; index %.1f MiB (%.1f bytes/event); server RSS "
+      "%.1f MiB (%.1f bytes/event)\n",
+      events, d->index_bytes() / 1048576.0, d->index_bytes() / events,
+      rss_bytes / 1048576.0, rss_bytes / events);
+}
+
 }  // namespace attribution::bench
 
 #endif  // ATTRIBUTION_TESTS_BENCH_BENCH_DATA_H_

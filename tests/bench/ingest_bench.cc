@@ -3,13 +3,18 @@
 //   stream: N events over M customers through IngestEvents (a window of
 //           batches in flight), events/s and p50/p99 batch ack latency;
 //   unary:  events through RecordEvents, one batch per call;
+//   new:    a stream where most customers are new (--new_events over
+//           --new_customers, into another workspace), as a history file of
+//           web sessions is;
 //   raw:    the same events written straight into RocksDB with the store's
 //           options, key layout and value encoding, one WriteBatch per batch,
 //           no gRPC: the reference;
-// then the stream/raw ratio and the server's RSS.
+// then the stream/raw ratio, the index's bytes and the server's RSS (in
+// total and per event).
 //
 //   ingest_bench [--events=5000000] [--customers=500000] [--batch=1000]
 //                [--window=16] [--unary_events=1000000]
+//                [--new_events=900000] [--new_customers=700000]
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +32,7 @@
 #include "service/api/event_conversion.h"
 #include "storage/key_codec.h"
 #include "storage/rocksdb_event_store.h"
+#include "tests/bench/bench_data.h"
 #include "tests/support/server_process.h"
 
 ABSL_FLAG(int64_t, events, 5'000'000, "Events through IngestEvents and raw.");
@@ -36,6 +42,12 @@ ABSL_FLAG(int, window, 16, "IngestEvents batches in flight, per stream.");
 ABSL_FLAG(int, streams, 1,
           "Concurrent IngestEvents streams sharing the events.");
 ABSL_FLAG(int64_t, unary_events, 1'000'000, "Events through RecordEvents.");
+ABSL_FLAG(int64_t, new_events, 900'000,
+          "Events of the many-new-customers stream (another workspace); 0: "
+          "none.");
+ABSL_FLAG(int64_t, new_customers, 700'000,
+          "Customers of the many-new-customers stream: one or two events "
+          "each at the defaults.");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "Flags for the server, comma-separated (e.g. --request_log=false).");
 
@@ -87,9 +99,9 @@ struct StreamRun {
 };
 
 // Streams events [begin, end) on one IngestEvents stream.
-StreamRun StreamSlice(client::AttributionClient& client, int64_t begin,
-                      int64_t end, int64_t customers, int batch_size,
-                      int window) {
+StreamRun StreamSlice(client::AttributionClient& client,
+                      const std::string& workspace, int64_t begin, int64_t end,
+                      int64_t customers, int batch_size, int window) {
   auto stream = client.StartIngest();
   absl::Mutex mu;
   std::map<uint64_t, absl::Time> sent;
@@ -121,7 +133,7 @@ StreamRun StreamSlice(client::AttributionClient& client, int64_t begin,
   v1::IngestEventsRequest req;
   for (int64_t i = begin; i < end;) {
     req.Clear();
-    req.set_workspace("bench");
+    req.set_workspace(workspace);
     req.set_sequence(++seq);
     for (int k = 0; k < batch_size && i < end; ++k, ++i) {
       api::EventToProto(MakeEvent(i, customers, "s"), req.add_events());
@@ -148,15 +160,17 @@ StreamRun StreamSlice(client::AttributionClient& client, int64_t begin,
   return {acked, std::move(latencies_ms)};
 }
 
-Figures Stream(client::AttributionClient& client, int64_t n, int64_t customers,
-               int batch_size, int window, int streams) {
+Figures Stream(client::AttributionClient& client, const std::string& workspace,
+               int64_t n, int64_t customers, int batch_size, int window,
+               int streams) {
   std::vector<StreamRun> runs(streams);
   std::vector<std::thread> threads;
   const absl::Time start = absl::Now();
   for (int k = 0; k < streams; ++k) {
     threads.emplace_back([&, k] {
-      runs[k] = StreamSlice(client, n * k / streams, n * (k + 1) / streams,
-                            customers, batch_size, window);
+      runs[k] =
+          StreamSlice(client, workspace, n * k / streams, n * (k + 1) / streams,
+                      customers, batch_size, window);
     });
   }
   for (auto& t : threads) t.join();
@@ -267,7 +281,8 @@ int Run() {
   }
   auto client = (*server)->NewClient();
   const int streams = absl::GetFlag(FLAGS_streams);
-  const Figures stream = Stream(*client, n, customers, batch, window, streams);
+  const Figures stream =
+      Stream(*client, "bench", n, customers, batch, window, streams);
   std::printf(
       "IngestEvents stream x%d   %10.0f events/s  ack p50 %8.2f ms  "
       "p99 %6.2f ms\n",
@@ -281,8 +296,18 @@ int Run() {
   std::printf(
       "stream / raw ratio       %10.2f\n",
       raw.events_per_s > 0 ? stream.events_per_s / raw.events_per_s : 0);
-  std::printf("server RSS at end        %10.1f MiB\n",
-              (*server)->RssBytes() / (1024.0 * 1024.0));
+  const int64_t new_n = absl::GetFlag(FLAGS_new_events);
+  const int64_t new_customers = absl::GetFlag(FLAGS_new_customers);
+  if (new_n > 0) {
+    const Figures fresh =
+        Stream(*client, "new", new_n, new_customers, batch, window, streams);
+    std::printf(
+        "stream, new customers    %10.0f events/s  ack p50 %8.2f ms  "
+        "p99 %6.2f ms  (%ld events over %ld customers, workspace new)\n",
+        fresh.events_per_s, fresh.p50_ms, fresh.p99_ms,
+        static_cast<long>(new_n), static_cast<long>(new_customers));
+  }
+  bench::PrintMemory(*client, "bench", (*server)->RssBytes());
   return 0;
 }
 

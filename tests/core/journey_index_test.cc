@@ -169,6 +169,32 @@ TEST(JourneyIndexTest, ASnapshotDoesNotSeeLaterWrites) {
   EXPECT_EQ(after.stats().conversions, 1);
 }
 
+TEST(JourneyIndexTest, MemoryBytesCountsTheEventsAndTheTables) {
+  WorkspaceIndex index;
+  const size_t empty = index.MemoryBytes();
+  constexpr int kCustomers = 10000, kEach = 10;
+  for (int c = 0; c < kCustomers; ++c) {
+    for (int i = 0; i < kEach; ++i) {
+      index.Insert(
+          Touch(absl::StrCat("t", c, "-", i), absl::StrCat("c", c), 100 + i),
+          NoTies);
+    }
+  }
+  const size_t events = size_t{kCustomers} * kEach;
+  const size_t filled = index.MemoryBytes();
+  // At least each event's 16 bytes, each customer's id and its id hash.
+  EXPECT_GE(filled - empty, events * (sizeof(IndexedEvent) + sizeof(uint64_t)) +
+                                kCustomers * sizeof(std::string));
+  EXPECT_LE(filled, events * 100);
+  // Ids longer than a string holds inline are counted by their heap.
+  const std::string long_id(200, 'x');
+  for (int c = 0; c < 100; ++c) {
+    index.Insert(Touch(absl::StrCat("l", c), absl::StrCat(long_id, c), 100),
+                 NoTies);
+  }
+  EXPECT_GE(index.MemoryBytes() - filled, 100 * long_id.size());
+}
+
 TEST(JourneyIndexTest, AReleasedSnapshotLetsWritesGoInPlaceAgain) {
   WorkspaceIndex index;
   index.Insert(Touch("a", "c1", 100), NoTies);
