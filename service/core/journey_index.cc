@@ -30,6 +30,71 @@ uint64_t EventIdHash(absl::string_view event_id) {
 
 namespace index_internal {
 
+void IdHashTable::Add(uint64_t hash, uint32_t customer) {
+  if ((size_ + 1) * 5 > slots_.size() * 4) Grow();
+  const uint32_t tag = Tag(hash);
+  const uint64_t entry = uint64_t{tag} << 32 | customer;
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(tag);
+  for (; slots_[i] != kEmpty; i = (i + 1) & mask) {
+    if (slots_[i] == entry) return;
+  }
+  slots_[i] = entry;
+  ++size_;
+}
+
+void IdHashTable::Remove(uint64_t hash, uint32_t customer) {
+  if (size_ == 0) return;
+  const uint32_t tag = Tag(hash);
+  const uint64_t entry = uint64_t{tag} << 32 | customer;
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(tag);
+  for (; slots_[i] != entry; i = (i + 1) & mask) {
+    if (slots_[i] == kEmpty) return;
+  }
+  // Backward-shift deletion: move up each later entry of the run that may
+  // sit at the hole (its home is not cyclically within (hole, its slot]).
+  for (size_t j = (i + 1) & mask; slots_[j] != kEmpty; j = (j + 1) & mask) {
+    const size_t home = Home(static_cast<uint32_t>(slots_[j] >> 32));
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = kEmpty;
+  --size_;
+}
+
+std::vector<uint32_t> IdHashTable::Find(uint64_t hash) const {
+  std::vector<uint32_t> out;
+  if (size_ == 0) return out;
+  const uint32_t tag = Tag(hash);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = Home(tag); slots_[i] != kEmpty; i = (i + 1) & mask) {
+    if (static_cast<uint32_t>(slots_[i] >> 32) == tag) {
+      out.push_back(static_cast<uint32_t>(slots_[i]));
+    }
+  }
+  return out;
+}
+
+void IdHashTable::Prefetch(uint64_t hash) const {
+  if (!slots_.empty()) __builtin_prefetch(&slots_[Home(Tag(hash))]);
+}
+
+void IdHashTable::Grow() {
+  std::vector<uint64_t> old = std::move(slots_);
+  bits_ = bits_ == 0 ? 4 : bits_ + 1;
+  slots_.assign(size_t{1} << bits_, kEmpty);
+  const size_t mask = slots_.size() - 1;
+  for (uint64_t entry : old) {
+    if (entry == kEmpty) continue;
+    size_t i = Home(static_cast<uint32_t>(entry >> 32));
+    while (slots_[i] != kEmpty) i = (i + 1) & mask;
+    slots_[i] = entry;
+  }
+}
+
 EventList::Rep* EventList::Allocate(uint32_t capacity) {
   Rep* rep = static_cast<Rep*>(
       ::operator new(sizeof(Rep) + sizeof(IndexedEvent) * capacity));
@@ -251,7 +316,7 @@ std::optional<uint32_t> WorkspaceIndex::LookupCustomer(
   absl::MutexLock lock(&mu_);
   auto it = customer_map_.find(customer_id);
   if (it == customer_map_.end()) return std::nullopt;
-  return it->second;
+  return *it;
 }
 
 bool WorkspaceIndex::FindCustomerSummary(
@@ -260,7 +325,7 @@ bool WorkspaceIndex::FindCustomerSummary(
   absl::MutexLock lock(&mu_);
   auto it = customer_map_.find(customer_id);
   if (it == customer_map_.end()) return false;
-  const uint32_t ci = JourneyOf(it->second);
+  const uint32_t ci = JourneyOf(*it);
   absl::Span<const IndexedEvent> events =
       chunks_[ci >> kChunkBits]->lists[ci & (kChunkSize - 1)].events();
   if (events.empty()) return false;
@@ -269,20 +334,13 @@ bool WorkspaceIndex::FindCustomerSummary(
 }
 
 std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(uint64_t hash) const {
-  std::vector<uint32_t> out;
-  auto it = id_hashes_.find(hash);
-  if (it == id_hashes_.end()) return out;
-  out.push_back(it->second);
-  if (auto c = id_hash_collisions_.find(hash); c != id_hash_collisions_.end()) {
-    out.insert(out.end(), c->second.begin(), c->second.end());
-  }
-  return out;
+  return id_hashes_.Find(hash);
 }
 
 void WorkspaceIndex::Prefetch(const Event& event) const
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   // The writer is the only thread that changes customer_map_.
-  id_hashes_.prefetch(EventIdHash(event.event_id));
+  id_hashes_.Prefetch(EventIdHash(event.event_id));
   customer_map_.prefetch(event.customer_id);
 }
 
@@ -302,10 +360,10 @@ uint32_t WorkspaceIndex::InternCampaign(const std::string& name) {
 
 uint32_t WorkspaceIndex::CustomerIndex(const std::string& id) {
   auto it = customer_map_.find(id);
-  if (it != customer_map_.end()) return it->second;
+  if (it != customer_map_.end()) return *it;
   const auto ci = static_cast<uint32_t>(customer_ids_.size());
   customer_ids_.push_back(id);
-  customer_map_.emplace(customer_ids_[ci], ci);
+  customer_map_.insert(ci);
   if ((ci >> kChunkBits) == chunks_.size()) {
     chunks_.push_back(std::make_shared<CustomerChunk>());
   }
@@ -359,32 +417,11 @@ IndexedEvent WorkspaceIndex::Record(const Event& event) {
 }
 
 void WorkspaceIndex::AddIdHash(uint64_t hash, uint32_t ci) {
-  auto [it, inserted] = id_hashes_.try_emplace(hash, ci);
-  if (!inserted && it->second != ci) {
-    std::vector<uint32_t>& others = id_hash_collisions_[hash];
-    if (std::find(others.begin(), others.end(), ci) == others.end()) {
-      others.push_back(ci);
-    }
-  }
+  id_hashes_.Add(hash, ci);
 }
 
 void WorkspaceIndex::RemoveIdHash(uint64_t hash, uint32_t ci) {
-  auto it = id_hashes_.find(hash);
-  if (it == id_hashes_.end()) return;
-  auto coll = id_hash_collisions_.find(hash);
-  if (it->second == ci) {
-    if (coll == id_hash_collisions_.end()) {
-      id_hashes_.erase(it);
-    } else {
-      it->second = coll->second.back();
-      coll->second.pop_back();
-      if (coll->second.empty()) id_hash_collisions_.erase(coll);
-    }
-  } else if (coll != id_hash_collisions_.end()) {
-    auto& others = coll->second;
-    others.erase(std::remove(others.begin(), others.end(), ci), others.end());
-    if (others.empty()) id_hash_collisions_.erase(coll);
-  }
+  id_hashes_.Remove(hash, ci);
 }
 
 void WorkspaceIndex::InsertLocked(const Event& event,
@@ -465,7 +502,7 @@ void WorkspaceIndex::Regroup(absl::Span<const IdentityGroup> groups,
   for (const ErasedCustomer& e : erased) {
     auto found = customer_map_.find(e.customer_id);
     if (found == customer_map_.end()) continue;
-    const uint32_t ci = found->second;
+    const uint32_t ci = *found;
     ClearList(ci);
     for (uint64_t hash : e.event_id_hashes) RemoveIdHash(hash, ci);
     if (current().contains(ci)) mutable_links().erase(ci);
@@ -526,10 +563,7 @@ size_t WorkspaceIndex::MemoryBytes() const {
     absl::MutexLock lock(&mu_);
     bytes += chunks_.capacity() * sizeof(chunks_[0]);
     bytes += TableBytes(customer_map_) + TableBytes(*links_);
-    bytes += TableBytes(id_hashes_) + TableBytes(id_hash_collisions_);
-    for (const auto& [hash, others] : id_hash_collisions_) {
-      bytes += others.capacity() * sizeof(uint32_t);
-    }
+    bytes += id_hashes_.heap_bytes();
     bytes += TableBytes(channel_ids_) + TableBytes(campaign_ids_);
   }
   bytes += snap.chunks_.size() * sizeof(index_internal::CustomerChunk);

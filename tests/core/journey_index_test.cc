@@ -1,6 +1,9 @@
 #include "service/core/journey_index.h"
 
+#include <algorithm>
 #include <atomic>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -167,6 +170,43 @@ TEST(JourneyIndexTest, ASnapshotDoesNotSeeLaterWrites) {
   EXPECT_EQ(after.revenue_micros(after.FindCustomer("c2500")->events[1]), 7);
   EXPECT_GE(after.ChannelId("reddit"), 0);
   EXPECT_EQ(after.stats().conversions, 1);
+}
+
+TEST(IdHashTableTest, MatchesASetOfPairsThroughAddsRemovesAndGrowth) {
+  // Random pairs over few distinct upper halves, so that runs are long,
+  // tags repeat across customers and deletions shift entries back.
+  index_internal::IdHashTable table;
+  std::set<std::pair<uint64_t, uint32_t>> truth;
+  std::mt19937_64 rng(11);
+  auto hash_of = [&] { return (rng() % 5000) << 32 | (rng() & 0xffffffffu); };
+  std::vector<uint64_t> hashes;
+  for (int step = 0; step < 200000; ++step) {
+    if (hashes.empty() || rng() % 3 != 0) {
+      const uint64_t h = hashes.empty() || rng() % 4
+                             ? hash_of()
+                             : hashes[rng() % hashes.size()];
+      const uint32_t c = static_cast<uint32_t>(rng() % 1000);
+      table.Add(h, c);
+      truth.insert({h >> 32, c});
+      hashes.push_back(h);
+    } else {
+      const uint64_t h = hashes[rng() % hashes.size()];
+      const uint32_t c = static_cast<uint32_t>(rng() % 1000);
+      table.Remove(h, c);
+      truth.erase({h >> 32, c});
+    }
+  }
+  EXPECT_EQ(table.size(), truth.size());
+  for (uint64_t upper = 0; upper < 5000; ++upper) {
+    std::vector<uint32_t> want;
+    for (auto it = truth.lower_bound({upper, 0});
+         it != truth.end() && it->first == upper; ++it) {
+      want.push_back(it->second);
+    }
+    std::vector<uint32_t> got = table.Find(upper << 32 | 12345);
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got, want) << "upper half " << upper;
+  }
 }
 
 TEST(JourneyIndexTest, MemoryBytesCountsTheEventsAndTheTables) {
