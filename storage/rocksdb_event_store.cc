@@ -791,10 +791,13 @@ RocksDbEventStore::StoreFigures RocksDbEventStore::Figures(
   absl::StatusOr<std::vector<std::string>> names = ListWorkspaces();
   if (names.ok()) {
     for (const std::string& name : *names) {
-      const WorkspaceSummary d = Describe(name);
-      if (d.stats.customers == 0) continue;  // Settings or spend only.
+      // The counts alone: Describe would also walk the index for its bytes.
+      const WorkspaceIndex* index = index_.Find(name);
+      if (index == nullptr) continue;
+      const IndexStats stats = index->stats();
+      if (stats.customers == 0) continue;  // Settings or spend only.
       out.workspaces.push_back(
-          {name, d.stats.customers, d.stats.touchpoints + d.stats.conversions});
+          {name, stats.customers, stats.touchpoints + stats.conversions});
     }
   }
   std::stable_sort(

@@ -30,30 +30,29 @@ uint64_t EventIdHash(absl::string_view event_id) {
 
 namespace index_internal {
 
+size_t IdHashTable::Probe(uint64_t entry) const {
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(static_cast<uint32_t>(entry >> 32));
+  while (slots_[i] != kEmpty && slots_[i] != entry) i = (i + 1) & mask;
+  return i;
+}
+
 void IdHashTable::Add(uint64_t hash, uint32_t customer) {
   if ((size_ + 1) * 5 > slots_.size() * 4) Grow();
-  const uint32_t tag = Tag(hash);
-  const uint64_t entry = uint64_t{tag} << 32 | customer;
-  const size_t mask = slots_.size() - 1;
-  size_t i = Home(tag);
-  for (; slots_[i] != kEmpty; i = (i + 1) & mask) {
-    if (slots_[i] == entry) return;
-  }
+  const uint64_t entry = Entry(hash, customer);
+  const size_t i = Probe(entry);
+  if (slots_[i] == entry) return;
   slots_[i] = entry;
   ++size_;
 }
 
 void IdHashTable::Remove(uint64_t hash, uint32_t customer) {
   if (size_ == 0) return;
-  const uint32_t tag = Tag(hash);
-  const uint64_t entry = uint64_t{tag} << 32 | customer;
-  const size_t mask = slots_.size() - 1;
-  size_t i = Home(tag);
-  for (; slots_[i] != entry; i = (i + 1) & mask) {
-    if (slots_[i] == kEmpty) return;
-  }
+  size_t i = Probe(Entry(hash, customer));
+  if (slots_[i] == kEmpty) return;
   // Backward-shift deletion: move up each later entry of the run that may
   // sit at the hole (its home is not cyclically within (hole, its slot]).
+  const size_t mask = slots_.size() - 1;
   for (size_t j = (i + 1) & mask; slots_[j] != kEmpty; j = (j + 1) & mask) {
     const size_t home = Home(static_cast<uint32_t>(slots_[j] >> 32));
     if (((j - home) & mask) >= ((j - i) & mask)) {
@@ -86,12 +85,8 @@ void IdHashTable::Grow() {
   std::vector<uint64_t> old = std::move(slots_);
   bits_ = bits_ == 0 ? 4 : bits_ + 1;
   slots_.assign(size_t{1} << bits_, kEmpty);
-  const size_t mask = slots_.size() - 1;
   for (uint64_t entry : old) {
-    if (entry == kEmpty) continue;
-    size_t i = Home(static_cast<uint32_t>(entry >> 32));
-    while (slots_[i] != kEmpty) i = (i + 1) & mask;
-    slots_[i] = entry;
+    if (entry != kEmpty) slots_[Probe(entry)] = entry;  // Entries are unique.
   }
 }
 
