@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <numeric>
 #include <thread>
 #include <tuple>
 
@@ -533,13 +534,44 @@ Chain BuildChain(const PathSet& paths, int order) {
     total[from] += 1;  // To conversion or to null.
     if (paths.converted[j]) conversions[from] += 1;
   }
+  // Number the states by their groups, not in the order the journeys came
+  // in, so that the solves round the same way however the index holds its
+  // customers (that order differs after a restart, or after a bulk load
+  // whose parts committed in another order). The start stays 0.
   const size_t n = c.states.size();
+  std::vector<uint32_t> by_groups(n - 1);
+  std::iota(by_groups.begin(), by_groups.end(), 1);
+  std::sort(by_groups.begin(), by_groups.end(), [&](uint32_t a, uint32_t b) {
+    const State& x = c.states[a];
+    const State& y = c.states[b];
+    return std::tie(x.len, x.g) < std::tie(y.len, y.g);
+  });
+  std::vector<uint32_t> rank(n, 0);
+  for (size_t i = 0; i < by_groups.size(); ++i) rank[by_groups[i]] = i + 1;
+  {
+    std::vector<State> states(n);
+    std::vector<double> conv(n), tot(n);
+    for (size_t s = 0; s < n; ++s) {
+      states[rank[s]] = c.states[s];
+      conv[rank[s]] = conversions[s];
+      tot[rank[s]] = total[s];
+    }
+    c.states = std::move(states);
+    conversions = std::move(conv);
+    total = std::move(tot);
+  }
   c.to_conversion.resize(n);
   for (size_t s = 0; s < n; ++s) {
     c.to_conversion[s] = total[s] > 0 ? conversions[s] / total[s] : 0;
   }
   // Edges in a fixed order, so that sums run the same way every time.
-  std::vector<std::pair<uint64_t, double>> sorted(edges.begin(), edges.end());
+  std::vector<std::pair<uint64_t, double>> sorted;
+  sorted.reserve(edges.size());
+  for (const auto& [key, count] : edges) {
+    sorted.push_back(
+        {uint64_t{rank[key >> 32]} << 32 | rank[static_cast<uint32_t>(key)],
+         count});
+  }
   std::sort(sorted.begin(), sorted.end());
   c.out_begin.assign(n + 1, 0);
   c.in_begin.assign(n + 1, 0);
