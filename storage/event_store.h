@@ -123,6 +123,14 @@ class EventStore {
   // valid.
   virtual std::unique_ptr<PreparedBatch> Prepare(absl::string_view workspace,
                                                  std::vector<Event> events) = 0;
+  // Prepare for a large batch of history: Commit then stores the batch's new
+  // events as one sorted table file added to the database in one step
+  // (RocksDB's IngestExternalFile), not through the write-ahead log. The
+  // result, the duplicate and conflict rules and the atomicity are
+  // Commit's; the table file is synced before it is added, whatever the
+  // durability setting.
+  virtual std::unique_ptr<PreparedBatch> PrepareBulk(
+      absl::string_view workspace, std::vector<Event> events) = 0;
 
   // Atomically stores every event of the batch whose event_id the workspace
   // does not hold yet (first write wins; a repeat within the batch counts as

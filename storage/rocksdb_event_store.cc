@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <tuple>
 #include <utility>
 
@@ -20,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -208,6 +210,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
       rocksdb::DB::Open(MakeRocksDbOptions(options), options.path, &raw)));
   std::unique_ptr<RocksDbEventStore> store(
       new RocksDbEventStore(options, std::unique_ptr<rocksdb::DB>(raw)));
+  RETURN_IF_ERROR(store->RemoveUnaddedTableFiles());
   RETURN_IF_ERROR(store->LoadLinks());
   RETURN_IF_ERROR(store->RebuildIndex());
   return store;
@@ -333,43 +336,77 @@ absl::StatusOr<IdentityGroup> RocksDbEventStore::ReadGroup(
   return g;
 }
 
-absl::StatusOr<RocksDbEventStore::Stored> RocksDbEventStore::IsStored(
-    absl::string_view workspace, const WorkspaceIndex* index,
-    const Event& event) {
-  if (index == nullptr) return Stored::kNo;
-  const std::vector<uint32_t> candidates =
-      index->CustomersWithIdHash(EventIdHash(event.event_id));
-  if (candidates.empty()) return Stored::kNo;
-  // The usual duplicate is a retry of the very same event: one point lookup.
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(),
-               storage::EventKey(workspace, event.customer_id,
-                                 event.occurred_at_us, event.event_id),
-               &value);
-  if (s.ok()) {
-    // Same customer, time and id: the rest of the content is the value.
-    std::string encoded;
-    storage::EncodeEventValue(event, &encoded);
-    return encoded == value ? Stored::kSame : Stored::kDifferent;
-  }
-  if (!s.IsNotFound()) return FromRocksDb(s);
-  // Same id under another customer or time (a conflict: first write wins),
-  // or a hash collision: look through the candidates' events.
-  storage::DecodedKey key;
-  for (uint32_t ci : candidates) {
-    const std::string prefix =
-        storage::CustomerPrefix(workspace, index->customer_id(ci));
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-         it->Next()) {
-      RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
-      if (key.event_id == event.event_id) return Stored::kDifferent;
+absl::StatusOr<std::vector<RocksDbEventStore::Stored>>
+RocksDbEventStore::AreStored(absl::string_view workspace,
+                             const WorkspaceIndex* index,
+                             absl::Span<const Event* const> events) {
+  std::vector<Stored> out(events.size(), Stored::kNo);
+  if (index == nullptr) return out;
+  // The events whose id hash the index holds (for a new id, rarely: see
+  // IdHashTable), with the customers that hold it.
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> suspects;
+  for (size_t i = 0; i < events.size(); ++i) {
+    // Each lookup is a cache miss in a large table: start them ahead.
+    if (i + WorkspaceIndex::kPrefetchAhead < events.size()) {
+      index->Prefetch(*events[i + WorkspaceIndex::kPrefetchAhead]);
     }
-    RETURN_IF_ERROR(FromRocksDb(it->status()));
+    std::vector<uint32_t> candidates =
+        index->CustomersWithIdHash(EventIdHash(events[i]->event_id));
+    if (!candidates.empty()) {
+      suspects.emplace_back(static_cast<uint32_t>(i), std::move(candidates));
+    }
   }
-  return Stored::kNo;
+  if (suspects.empty()) return out;
+  // The usual suspect is a retry of the very same event: its key is
+  // stored. One MultiGet, in key order, looks them all up.
+  std::vector<std::string> keys(suspects.size());
+  for (size_t k = 0; k < suspects.size(); ++k) {
+    const Event& e = *events[suspects[k].first];
+    storage::EncodeEventKey(workspace, e.customer_id, e.occurred_at_us,
+                            e.event_id, &keys[k]);
+  }
+  std::vector<uint32_t> order(suspects.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(order.size());
+  for (uint32_t k : order) slices.emplace_back(keys[k]);
+  std::vector<rocksdb::PinnableSlice> values(order.size());
+  std::vector<rocksdb::Status> statuses(order.size());
+  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+                slices.size(), slices.data(), values.data(), statuses.data(),
+                /*sorted_input=*/true);
+  std::string encoded;
+  storage::DecodedKey key;
+  for (size_t j = 0; j < order.size(); ++j) {
+    const auto& [i, candidates] = suspects[order[j]];
+    const Event& event = *events[i];
+    if (statuses[j].ok()) {
+      // Same customer, time and id: the rest of the content is the value.
+      storage::EncodeEventValue(event, &encoded);
+      out[i] = View(values[j]) == encoded ? Stored::kSame : Stored::kDifferent;
+      continue;
+    }
+    if (!statuses[j].IsNotFound()) return FromRocksDb(statuses[j]);
+    // Same id under another customer or time (a conflict: first write
+    // wins), or a hash collision: look through the candidates' events.
+    for (uint32_t ci : candidates) {
+      const std::string prefix =
+          storage::CustomerPrefix(workspace, index->customer_id(ci));
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->NewIterator(rocksdb::ReadOptions()));
+      for (it->Seek(prefix); out[i] == Stored::kNo && it->Valid() &&
+                             it->key().starts_with(prefix);
+           it->Next()) {
+        RETURN_IF_ERROR(storage::DecodeEventKey(View(it->key()), &key));
+        if (key.event_id == event.event_id) out[i] = Stored::kDifferent;
+      }
+      RETURN_IF_ERROR(FromRocksDb(it->status()));
+      if (out[i] != Stored::kNo) break;
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<size_t> RocksDbEventStore::CountTiesBefore(
@@ -399,7 +436,22 @@ class RocksDbPreparedBatch final : public PreparedBatch {
   std::string workspace;
   std::vector<Event> events;
   // Every event, in request order (the order duplicates are judged in).
+  // Empty for a bulk batch, which holds `keys` and `values` instead.
   rocksdb::WriteBatch batch;
+  bool bulk = false;
+  // For a bulk batch: each event's encoded key and value.
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  size_t bytes = 0;
+  // For a bulk batch, when not empty: a table file of every event, written
+  // by Prepare outside the write lock, which Commit adds as it is when
+  // every event turns out new (a first load). Removed unless added.
+  std::string table_file;
+  rocksdb::Env* env = nullptr;
+
+  ~RocksDbPreparedBatch() override {
+    if (!table_file.empty()) env->DeleteFile(table_file).PermitUncheckedError();
+  }
   // Indexes into `events` by (customer, time, event_id): key order, so that
   // each event's earlier ties are indexed before it.
   std::vector<uint32_t> key_order;
@@ -413,18 +465,9 @@ void PutEvent(absl::string_view workspace, const Event& e, std::string* key,
   batch->Put(*key, *value);
 }
 
-}  // namespace
-
-std::unique_ptr<PreparedBatch> RocksDbEventStore::Prepare(
-    absl::string_view workspace, std::vector<Event> events) {
-  auto prepared = std::make_unique<RocksDbPreparedBatch>();
-  prepared->workspace = std::string(workspace);
-  prepared->events = std::move(events);
+// Sorts the batch's key order.
+void SortKeyOrder(RocksDbPreparedBatch* prepared) {
   const std::vector<Event>& ev = prepared->events;
-  std::string key;
-  std::string value;
-  for (const Event& e : ev)
-    PutEvent(workspace, e, &key, &value, &prepared->batch);
   prepared->key_order.resize(ev.size());
   for (uint32_t i = 0; i < ev.size(); ++i) prepared->key_order[i] = i;
   std::sort(prepared->key_order.begin(), prepared->key_order.end(),
@@ -434,6 +477,64 @@ std::unique_ptr<PreparedBatch> RocksDbEventStore::Prepare(
                                                          ev[b].occurred_at_us,
                                                          ev[b].event_id);
             });
+}
+
+}  // namespace
+
+std::unique_ptr<PreparedBatch> RocksDbEventStore::Prepare(
+    absl::string_view workspace, std::vector<Event> events) {
+  auto prepared = std::make_unique<RocksDbPreparedBatch>();
+  prepared->workspace = std::string(workspace);
+  prepared->events = std::move(events);
+  std::string key;
+  std::string value;
+  for (const Event& e : prepared->events) {
+    PutEvent(workspace, e, &key, &value, &prepared->batch);
+  }
+  SortKeyOrder(prepared.get());
+  return prepared;
+}
+
+std::unique_ptr<PreparedBatch> RocksDbEventStore::PrepareBulk(
+    absl::string_view workspace, std::vector<Event> events) {
+  auto prepared = std::make_unique<RocksDbPreparedBatch>();
+  prepared->bulk = true;
+  prepared->workspace = std::string(workspace);
+  prepared->events = std::move(events);
+  const size_t n = prepared->events.size();
+  prepared->keys.resize(n);
+  prepared->values.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Event& e = prepared->events[i];
+    storage::EncodeEventKey(workspace, e.customer_id, e.occurred_at_us,
+                            e.event_id, &prepared->keys[i]);
+    storage::EncodeEventValue(e, &prepared->values[i]);
+    prepared->bytes += prepared->keys[i].size() + prepared->values[i].size();
+  }
+  SortKeyOrder(prepared.get());
+  // The table file's writing (encoding, compression, sync) is most of a
+  // bulk commit's cost: done here, it overlaps another request's commit.
+  // Skipped on a disk too full for it (Commit then refuses the batch), and
+  // when the workspace's last bulk commit found most of its events stored
+  // (a file loaded again), which would make the file a waste.
+  bool reloading = false;
+  {
+    absl::MutexLock lock(&hint_mu_);
+    auto it = bulk_mostly_stored_.find(workspace);
+    reloading = it != bulk_mostly_stored_.end() && it->second;
+  }
+  if (!reloading && CheckFreeSpace(prepared->bytes).ok()) {
+    prepared->env = db_->GetEnv();
+    prepared->table_file = NewTableFileName();
+    if (!WriteTableFile(prepared->table_file, prepared->keys, prepared->values,
+                        prepared->key_order)
+             .ok()) {
+      // Two events with one key (a repeat, which Commit counts): Commit
+      // writes the new ones.
+      prepared->env->DeleteFile(prepared->table_file).PermitUncheckedError();
+      prepared->table_file.clear();
+    }
+  }
   return prepared;
 }
 
@@ -450,11 +551,6 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
   fresh_events.reserve(events.size());
   {
     const WorkspaceIndex* index = index_.Find(workspace);
-    if (index != nullptr) {
-      // Every event's index entries are random accesses into large tables:
-      // start all the cache misses now rather than one at a time below.
-      for (const Event& e : events) index->Prefetch(e);
-    }
     auto conflict = [&result](const Event& e) {
       ++result.conflicts;
       if (result.conflict_ids.size() < kMaxConflictIdsShown) {
@@ -466,24 +562,36 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
     absl::flat_hash_map<absl::string_view, std::pair<const Event*, bool>>
         batch_ids;
     batch_ids.reserve(events.size());
+    std::vector<const Event*> firsts;
+    firsts.reserve(events.size());
+    std::vector<bool> is_first(events.size(), false);
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (batch_ids.try_emplace(events[i].event_id, &events[i], false).second) {
+        is_first[i] = true;
+        firsts.push_back(&events[i]);
+      }
+    }
+    ASSIGN_OR_RETURN(const std::vector<Stored> stored,
+                     AreStored(workspace, index, firsts));
+    size_t k = 0;  // Into firsts and stored.
     for (size_t i = 0; i < events.size(); ++i) {
       const Event& e = events[i];
-      auto [it, inserted] = batch_ids.try_emplace(e.event_id, &e, false);
-      if (!inserted) {
-        if (*it->second.first == e && !it->second.second) {
+      auto& [first, first_conflicts] = batch_ids.find(e.event_id)->second;
+      if (!is_first[i]) {
+        if (*first == e && !first_conflicts) {
           ++result.duplicates;
         } else {
           conflict(e);
         }
         continue;
       }
-      ASSIGN_OR_RETURN(const Stored stored, IsStored(workspace, index, e));
-      if (stored == Stored::kSame) {
+      const Stored st = stored[k++];
+      if (st == Stored::kSame) {
         ++result.duplicates;
         continue;
       }
-      if (stored == Stored::kDifferent) {
-        it->second.second = true;
+      if (st == Stored::kDifferent) {
+        first_conflicts = true;
         conflict(e);
         continue;
       }
@@ -493,21 +601,49 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
     // A new workspace's first batch is checked too (index is null then).
     RETURN_IF_ERROR(CheckChannelCapacity(index, fresh_events));
   }
+  if (prepared.bulk) {
+    absl::MutexLock lock(&hint_mu_);
+    bulk_mostly_stored_[workspace] = fresh_events.size() * 2 < events.size();
+  }
   if (fresh_events.empty()) return result;
 
-  RETURN_IF_ERROR(CheckFreeSpace(prepared.batch.GetDataSize()));
-  rocksdb::WriteBatch only_fresh;
-  const bool some_old = result.duplicates > 0 || result.conflicts > 0;
-  if (some_old) {
-    // The prepared batch holds every event; write only the new ones.
-    std::string key;
-    std::string value;
-    for (const Event* e : fresh_events) {
-      PutEvent(workspace, *e, &key, &value, &only_fresh);
+  if (prepared.bulk) {
+    RETURN_IF_ERROR(CheckFreeSpace(prepared.bytes));
+    if (prepared.table_file.empty() || fresh_events.size() != events.size()) {
+      // Some events are stored already: a file of the new ones only.
+      if (!prepared.table_file.empty()) {
+        prepared.env->DeleteFile(prepared.table_file).PermitUncheckedError();
+      }
+      prepared.env = db_->GetEnv();
+      prepared.table_file = NewTableFileName();
+      std::vector<uint32_t> order;
+      order.reserve(fresh_events.size());
+      for (uint32_t i : prepared.key_order) {
+        if (fresh[i]) order.push_back(i);
+      }
+      RETURN_IF_ERROR(WriteTableFile(prepared.table_file, prepared.keys,
+                                     prepared.values, order));
     }
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;  // A hard link: nothing is copied.
+    RETURN_IF_ERROR(
+        FromRocksDb(db_->IngestExternalFile({prepared.table_file}, ingest)));
+    prepared.table_file.clear();  // RocksDB's now.
+  } else {
+    RETURN_IF_ERROR(CheckFreeSpace(prepared.batch.GetDataSize()));
+    rocksdb::WriteBatch only_fresh;
+    const bool some_old = result.duplicates > 0 || result.conflicts > 0;
+    if (some_old) {
+      // The prepared batch holds every event; write only the new ones.
+      std::string key;
+      std::string value;
+      for (const Event* e : fresh_events) {
+        PutEvent(workspace, *e, &key, &value, &only_fresh);
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(
+        db_->Write(write_options_, some_old ? &only_fresh : &prepared.batch)));
   }
-  RETURN_IF_ERROR(FromRocksDb(
-      db_->Write(write_options_, some_old ? &only_fresh : &prepared.batch)));
   result.stored = static_cast<int64_t>(fresh_events.size());
 
   WorkspaceIndex& index = index_.GetOrCreate(workspace);
@@ -549,6 +685,47 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
     return n.ok() ? *n : SIZE_MAX;  // On a read error: after its ties.
   });
   return result;
+}
+
+namespace {
+
+// A bulk load's table file before RocksDB takes it: "bulk-<n>.sst.tmp" in
+// the data folder (a name RocksDB neither uses nor removes).
+constexpr absl::string_view kTableFilePrefix = "bulk-";
+constexpr absl::string_view kTableFileSuffix = ".sst.tmp";
+
+}  // namespace
+
+std::string RocksDbEventStore::NewTableFileName() {
+  return absl::StrCat(db_->GetName(), "/", kTableFilePrefix, ++table_files_,
+                      kTableFileSuffix);
+}
+
+absl::Status RocksDbEventStore::WriteTableFile(
+    const std::string& file, const std::vector<std::string>& keys,
+    const std::vector<std::string>& values,
+    const std::vector<uint32_t>& order) {
+  const rocksdb::Options options = db_->GetOptions();
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options);
+  RETURN_IF_ERROR(FromRocksDb(writer.Open(file)));
+  for (uint32_t i : order) {
+    RETURN_IF_ERROR(FromRocksDb(writer.Put(keys[i], values[i])));
+  }
+  return FromRocksDb(writer.Finish());  // Syncs the file.
+}
+
+absl::Status RocksDbEventStore::RemoveUnaddedTableFiles() {
+  rocksdb::Env* env = db_->GetEnv();
+  std::vector<std::string> children;
+  RETURN_IF_ERROR(FromRocksDb(env->GetChildren(db_->GetName(), &children)));
+  for (const std::string& name : children) {
+    if (absl::StartsWith(name, kTableFilePrefix) &&
+        absl::EndsWith(name, kTableFileSuffix)) {
+      RETURN_IF_ERROR(FromRocksDb(
+          env->DeleteFile(absl::StrCat(db_->GetName(), "/", name))));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbEventStore::CheckFreeSpace(size_t batch_bytes) {

@@ -1,10 +1,12 @@
 #ifndef ATTRIBUTION_STORAGE_ROCKSDB_EVENT_STORE_H_
 #define ATTRIBUTION_STORAGE_ROCKSDB_EVENT_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
@@ -61,6 +63,8 @@ class RocksDbEventStore final : public EventStore {
   // EventStore
   std::unique_ptr<PreparedBatch> Prepare(absl::string_view workspace,
                                          std::vector<Event> events) override;
+  std::unique_ptr<PreparedBatch> PrepareBulk(
+      absl::string_view workspace, std::vector<Event> events) override;
   absl::StatusOr<WriteResult> Commit(PreparedBatch& batch) override;
   absl::StatusOr<JourneyPage> ReadJourney(absl::string_view workspace,
                                           absl::string_view customer_id,
@@ -125,6 +129,18 @@ class RocksDbEventStore final : public EventStore {
                     std::unique_ptr<rocksdb::DB> db);
 
   absl::Status RebuildIndex();
+  // A new name for a bulk load's table file, in the data folder.
+  std::string NewTableFileName();
+  // Writes the events at `order` (keys and values encoded, in key order)
+  // into a table file, synced. InvalidArgument-like errors for keys out of
+  // order.
+  absl::Status WriteTableFile(const std::string& file,
+                              const std::vector<std::string>& keys,
+                              const std::vector<std::string>& values,
+                              const std::vector<uint32_t>& order);
+  // Removes table files a bulk load left behind when the process stopped
+  // between writing and adding them.
+  absl::Status RemoveUnaddedTableFiles();
   absl::Status LoadLinks();
   // The ids whose events make `id`'s journey: first the customer it belongs
   // to (`id` itself unless linked), then the identities linked into it.
@@ -138,11 +154,11 @@ class RocksDbEventStore final : public EventStore {
                                           const LinkTable& links,
                                           const std::string& root);
   enum class Stored { kNo, kSame, kDifferent };
-  // Whether the workspace already stores an event with `event`'s id, and
-  // whether that event has the same content.
-  absl::StatusOr<Stored> IsStored(absl::string_view workspace,
-                                  const WorkspaceIndex* index,
-                                  const Event& event)
+  // For each event: whether the workspace already stores an event with its
+  // id, and whether that event has the same content.
+  absl::StatusOr<std::vector<Stored>> AreStored(
+      absl::string_view workspace, const WorkspaceIndex* index,
+      absl::Span<const Event* const> events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // How many stored events of the customer's journey (the identities linked
   // into it included) at event.occurred_at_us have an id that sorts before
@@ -166,6 +182,13 @@ class RocksDbEventStore final : public EventStore {
   // step. Readers never take it: queries read index snapshots, journeys
   // read RocksDB.
   absl::Mutex write_mu_;
+  // Per workspace: whether its last bulk commit found most of its events
+  // stored already. PrepareBulk then leaves the table file to Commit.
+  absl::Mutex hint_mu_;
+  absl::flat_hash_map<std::string, bool> bulk_mostly_stored_
+      ABSL_GUARDED_BY(hint_mu_);
+  // Names the next bulk load's table file.
+  std::atomic<uint64_t> table_files_{0};
   // Internally synchronised; its one writer runs under write_mu_.
   JourneyIndex index_;
   // Every workspace's identity links. Changed under write_mu_ too.

@@ -64,6 +64,29 @@ struct ImportSummary {
 ImportSummary ImportEvents(client::AttributionClient& client, RowSource& source,
                            const ImportOptions& options);
 
+struct BulkImportOptions {
+  std::string workspace;
+  // The input is JSONL (converted to CSV rows as it is read), else CSV.
+  bool jsonl = false;
+  // Bytes of rows per BulkImportEvents request, at most (a record longer
+  // than this goes alone). Under the server's --max_message_bytes.
+  size_t part_bytes = 8 << 20;
+  // Requests in flight at once: the server parses one while it stores
+  // another.
+  size_t in_flight = 2;
+  // Where rejected rows and progress go (one line each). May be null.
+  std::ostream* log = nullptr;
+};
+
+// Sends an event file to BulkImportEvents in parts split at record
+// boundaries, each with the CSV header (each part is stored atomically by
+// the server). Rejected rows are reported with their line in the file. On
+// a failed request the import stops; the parts acknowledged before it are
+// stored (a re-run counts them as duplicates).
+ImportSummary BulkImportEvents(client::AttributionClient& client,
+                               std::istream& in,
+                               const BulkImportOptions& options);
+
 }  // namespace attribution::cli
 
 #endif  // ATTRIBUTION_CLIENTS_CLI_IMPORTER_H_

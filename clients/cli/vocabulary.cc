@@ -46,7 +46,13 @@ void AppendString(absl::string_view s, std::string* out) {
 }
 
 void AppendDouble(double v, std::string* out) {
-  if (std::isfinite(v)) {
+  if (std::isfinite(v) && v == std::trunc(v) && std::abs(v) < 1e17) {
+    // A count reads as one: 900000, not the shorter 9e+05.
+    char buf[32];
+    const auto [end, ec] =
+        std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+    out->append(buf, end);
+  } else if (std::isfinite(v)) {
     out->append(Shortest(v));
   } else {
     AppendString(Shortest(v), out);  // proto3 JSON: "NaN", "Infinity".

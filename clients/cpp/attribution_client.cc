@@ -87,6 +87,14 @@ std::unique_ptr<AttributionClient> AttributionClient::Connect(
       v1::ReportService::NewStub(channel));
 }
 
+absl::StatusOr<v1::BulkImportEventsResponse>
+AttributionClient::BulkImportEvents(
+    const v1::BulkImportEventsRequest& request) {
+  return Unary<v1::BulkImportEventsResponse>(
+      *stub_, api_key_,
+      &v1::AttributionService::StubInterface::BulkImportEvents, request);
+}
+
 absl::StatusOr<v1::RecordEventsResponse> AttributionClient::RecordEvents(
     const v1::RecordEventsRequest& request) {
   return Unary<v1::RecordEventsResponse>(

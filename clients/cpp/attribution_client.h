@@ -86,6 +86,8 @@ class AttributionClient {
 
   absl::StatusOr<v1::RecordEventsResponse> RecordEvents(
       const v1::RecordEventsRequest& request);
+  absl::StatusOr<v1::BulkImportEventsResponse> BulkImportEvents(
+      const v1::BulkImportEventsRequest& request);
   absl::StatusOr<v1::GetJourneyResponse> GetJourneyPage(
       const v1::GetJourneyRequest& request);
   // Every page of the customer's journey. NotFound for an unknown customer.

@@ -18,6 +18,7 @@
 #include "service/api/attribute_request.h"
 #include "service/api/channel_grouping.h"
 #include "service/api/event_conversion.h"
+#include "service/api/event_file.h"
 #include "service/api/experiments.h"
 #include "service/api/grpc_status.h"
 #include "service/api/metrics.h"
@@ -597,6 +598,63 @@ grpc::ServerUnaryReactor* AttributionServiceImpl::RecordEvents(
   return ServeRaw<v1::RecordEventsRequest, v1::RecordEventsResponse>(
       context, request, response, [&](const auto& req, auto* resp) {
         return RecordEventsImpl(*context, req, resp);
+      });
+}
+
+absl::Status AttributionServiceImpl::BulkImportEventsImpl(
+    const grpc::CallbackServerContext& context,
+    const v1::BulkImportEventsRequest& request,
+    v1::BulkImportEventsResponse* response) {
+  RETURN_IF_ERROR(Authorize(context, request.workspace(), Role::kWriter));
+  RETURN_IF_ERROR(ValidateWorkspace(request.workspace()));
+  if (request.csv().empty()) {
+    return absl::InvalidArgumentError(
+        "csv: is required (a header row, then the rows)");
+  }
+  EventFileOptions file_options;
+  file_options.line_offset = request.line_offset();
+  file_options.now = clock_.Now();
+  if (settings_ != nullptr) {
+    ASSIGN_OR_RETURN(v1::WorkspaceSettings settings,
+                     settings_->Get(request.workspace()));
+    file_options.reporting_currency = settings.reporting_currency();
+  }
+  absl::StatusOr<ParsedEventFile> file =
+      ParseCsvEvents(request.csv(), file_options);
+  if (!file.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("csv: ", file.status().message()));
+  }
+  response->set_rows(file->rows);
+  response->set_rejected(file->rejected);
+  for (RejectedRow& r : file->rejected_rows) {
+    v1::RejectedRow* out = response->add_rejected_rows();
+    out->set_line(r.line);
+    out->set_row(r.row);
+    out->set_reason(std::move(r.reason));
+  }
+  if (file->events.empty()) return absl::OkStatus();
+  WriteResult result;
+  BatchError error;
+  RETURN_IF_ERROR(CommitBatch(
+      *store_.PrepareBulk(request.workspace(), std::move(file->events)),
+      &result, &error));
+  RETURN_IF_ERROR(error.status);  // A workspace limit or a full disk.
+  response->set_stored(result.stored);
+  response->set_duplicates(result.duplicates);
+  response->set_conflicts(result.conflicts);
+  for (std::string& id : result.conflict_ids) {
+    response->add_conflict_event_ids(std::move(id));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AttributionServiceImpl::BulkImportEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return ServeRaw<v1::BulkImportEventsRequest, v1::BulkImportEventsResponse>(
+      context, request, response, [&](const auto& req, auto* resp) {
+        return BulkImportEventsImpl(*context, req, resp);
       });
 }
 

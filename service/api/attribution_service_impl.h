@@ -76,27 +76,29 @@ class StreamSlots {
 
 // Every method is registered raw (bytes in, bytes out) and parses its request
 // with ParseStrict, so that an unparseable request gets INVALID_ARGUMENT.
-using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_RecordEvents<
-    v1::AttributionService::WithRawCallbackMethod_IngestEvents<
-        v1::AttributionService::WithRawCallbackMethod_GetJourney<
-            v1::AttributionService::WithRawCallbackMethod_EraseCustomer<
-                v1::AttributionService::WithRawCallbackMethod_Attribute<
-                    v1::AttributionService::WithRawCallbackMethod_ExplainCustomer<
-                        v1::AttributionService::WithRawCallbackMethod_TopPaths<
-                            v1::AttributionService::WithRawCallbackMethod_CreateBackup<
-                                v1::AttributionService::
-                                    WithRawCallbackMethod_DescribeWorkspace<
-                                        v1::AttributionService::
-                                            WithRawCallbackMethod_RecordExperiment<
-                                                v1::AttributionService::WithRawCallbackMethod_ListExperiments<
-                                                    v1::AttributionService::WithRawCallbackMethod_DeleteExperiment<
-                                                        v1::AttributionService::WithRawCallbackMethod_ListWorkspaces<
-                                                            v1::AttributionService::WithRawCallbackMethod_ExportEvents<
-                                                                v1::AttributionService::WithRawCallbackMethod_GetServerInfo<
-                                                                    v1::AttributionService::WithRawCallbackMethod_LinkIdentities<
-                                                                        v1::AttributionService::WithRawCallbackMethod_UnlinkIdentity<
-                                                                            v1::AttributionService::
-                                                                                Service>>>>>>>>>>>>>>>>>;
+using RawAttributionService = v1::AttributionService::WithRawCallbackMethod_BulkImportEvents<
+    v1::AttributionService::WithRawCallbackMethod_RecordEvents<
+        v1::AttributionService::WithRawCallbackMethod_IngestEvents<
+            v1::AttributionService::WithRawCallbackMethod_GetJourney<
+                v1::AttributionService::WithRawCallbackMethod_EraseCustomer<
+                    v1::AttributionService::WithRawCallbackMethod_Attribute<
+                        v1::AttributionService::WithRawCallbackMethod_ExplainCustomer<
+                            v1::AttributionService::
+                                WithRawCallbackMethod_TopPaths<v1::AttributionService::WithRawCallbackMethod_CreateBackup<
+                                    v1::AttributionService::
+                                        WithRawCallbackMethod_DescribeWorkspace<
+                                            v1::AttributionService::
+                                                WithRawCallbackMethod_RecordExperiment<
+                                                    v1::AttributionService::
+                                                        WithRawCallbackMethod_ListExperiments<
+                                                            v1::AttributionService::WithRawCallbackMethod_DeleteExperiment<
+                                                                v1::AttributionService::WithRawCallbackMethod_ListWorkspaces<
+                                                                    v1::AttributionService::WithRawCallbackMethod_ExportEvents<
+                                                                        v1::AttributionService::WithRawCallbackMethod_GetServerInfo<
+                                                                            v1::AttributionService::WithRawCallbackMethod_LinkIdentities<
+                                                                                v1::AttributionService::WithRawCallbackMethod_UnlinkIdentity<
+                                                                                    v1::AttributionService::
+                                                                                        Service>>>>>>>>>>>>>>>>>>;
 
 class IngestStream;
 
@@ -117,6 +119,9 @@ class AttributionServiceImpl final : public RawAttributionService {
   grpc::ServerUnaryReactor* RecordEvents(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* BulkImportEvents(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestEvents(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* GetJourney(grpc::CallbackServerContext* context,
@@ -170,6 +175,9 @@ class AttributionServiceImpl final : public RawAttributionService {
   absl::Status RecordEventsImpl(const grpc::CallbackServerContext& context,
                                 const v1::RecordEventsRequest& request,
                                 v1::RecordEventsResponse* response);
+  absl::Status BulkImportEventsImpl(const grpc::CallbackServerContext& context,
+                                    const v1::BulkImportEventsRequest& request,
+                                    v1::BulkImportEventsResponse* response);
   absl::Status AttributeImpl(grpc::CallbackServerContext* context,
                              const v1::AttributeRequest& request,
                              v1::AttributeResponse* response);

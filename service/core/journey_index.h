@@ -367,9 +367,10 @@ class WorkspaceIndex {
   size_t channel_count() const { return channel_ids_.size(); }
 
   // Brings the index entries `event` will touch (its id hash, its customer)
-  // into cache, so that a batch can issue every miss up front. No effect on
-  // the contents.
+  // into cache, so that a batch can issue its misses ahead of use (about
+  // kPrefetchAhead events ahead). No effect on the contents.
   void Prefetch(const Event& event) const;
+  static constexpr size_t kPrefetchAhead = 8;
 
   // Adds committed events, in order, atomically for snapshots: a snapshot
   // sees all of them or none. Only when a customer already has events at

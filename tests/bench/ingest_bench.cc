@@ -6,6 +6,9 @@
 //   new:    a stream where most customers are new (--new_events over
 //           --new_customers, into another workspace), as a history file of
 //           web sessions is;
+//   file:   that workspace exported as a CSV history file and loaded with
+//           attributionctl, streamed and with --bulk (twice), then every
+//           model over it (file to credits);
 //   raw:    the same events written straight into RocksDB with the store's
 //           options, key layout and value encoding, one WriteBatch per batch,
 //           no gRPC: the reference;
@@ -14,7 +17,7 @@
 //
 //   ingest_bench [--events=5000000] [--customers=500000] [--batch=1000]
 //                [--window=16] [--unary_events=1000000]
-//                [--new_events=900000] [--new_customers=700000]
+//                [--new_events=900000] [--new_customers=700000] [--bulk]
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -48,6 +51,10 @@ ABSL_FLAG(int64_t, new_events, 900'000,
 ABSL_FLAG(int64_t, new_customers, 700'000,
           "Customers of the many-new-customers stream: one or two events "
           "each at the defaults.");
+ABSL_FLAG(bool, bulk, true,
+          "Also export the many-new-customers workspace as a CSV file and "
+          "load it with attributionctl: streamed, bulk (twice: the second "
+          "load is all duplicates), then attribute it under every model.");
 ABSL_FLAG(std::vector<std::string>, server_flags, {},
           "Flags for the server, comma-separated (e.g. --request_log=false).");
 
@@ -253,6 +260,72 @@ Figures Raw(const std::string& path, int64_t n, int64_t customers,
           Percentile(latencies_ms, 0.99)};
 }
 
+// attributionctl against the server in `workspace`; its wall time in
+// seconds, or -1 (reported) if it failed.
+double TimedCtl(const testing::ServerProcess& server,
+                const std::string& workspace, std::vector<std::string> args,
+                std::string* out = nullptr) {
+  std::vector<std::string> argv = {ATTRIBUTIONCTL_PATH,
+                                   "--server=" + server.address(),
+                                   "--workspace=" + workspace};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const absl::Time start = absl::Now();
+  testing::CommandResult r = testing::RunCommand(argv);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (r.exit_code != 0) {
+    std::fprintf(stderr, "attributionctl %s failed (%d): %s\n",
+                 args.empty() ? "" : args[0].c_str(), r.exit_code,
+                 r.err.c_str());
+    return -1;
+  }
+  if (out != nullptr) *out = r.out;
+  return seconds;
+}
+
+// The many-new-customers events as a history file (exported from workspace
+// "new"), loaded as a user would: `import events` (the stream) into "cli",
+// `import events --bulk` into "bulk" twice, then every model over it.
+bool FileLoads(const testing::ServerProcess& server, const std::string& dir,
+               int64_t rows) {
+  const std::string file = dir + "/history.csv";
+  if (TimedCtl(server, "new", {"export", "events", file}) < 0) return false;
+  const double streamed = TimedCtl(server, "cli", {"import", "events", file});
+  std::string first, second;
+  const double bulk =
+      TimedCtl(server, "bulk",
+               {"--format=json", "import", "events", "--bulk", file}, &first);
+  const double again =
+      TimedCtl(server, "bulk",
+               {"--format=json", "import", "events", "--bulk", file}, &second);
+  const double attribute =
+      TimedCtl(server, "bulk",
+               {"attribute", "--goal=acquisition", "--start=2025-01-01",
+                "--end=2026-01-01",
+                "--model=first_touch,last_touch,last_non_direct,linear,"
+                "position_based,time_decay,markov,shapley"});
+  if (streamed < 0 || bulk < 0 || again < 0 || attribute < 0) return false;
+  const auto trim = [](std::string s) {
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  };
+  std::printf(
+      "file, attributionctl import events      %10.0f rows/s  (%ld rows, "
+      "%.2f s)\n",
+      rows / streamed, static_cast<long>(rows), streamed);
+  std::printf(
+      "file, import events --bulk             %10.0f rows/s  (%.2f s; %.2fx "
+      "the stream) %s\n",
+      rows / bulk, bulk, streamed / bulk, trim(first).c_str());
+  std::printf(
+      "file, --bulk again (duplicates)        %10.0f rows/s  (%.2f s) %s\n",
+      rows / again, again, trim(second).c_str());
+  std::printf(
+      "file to credits: --bulk + attribute, 8 models %6.2f s  (attribute "
+      "%.2f s)\n",
+      bulk + attribute, attribute);
+  return true;
+}
+
 int Run() {
   const int64_t n = absl::GetFlag(FLAGS_events);
   const int64_t customers = absl::GetFlag(FLAGS_customers);
@@ -306,6 +379,9 @@ int Run() {
         "p99 %6.2f ms  (%ld events over %ld customers, workspace new)\n",
         fresh.events_per_s, fresh.p50_ms, fresh.p99_ms,
         static_cast<long>(new_n), static_cast<long>(new_customers));
+  }
+  if (new_n > 0 && absl::GetFlag(FLAGS_bulk)) {
+    if (!FileLoads(**server, dir.path(), new_n)) return 1;
   }
   bench::PrintMemory(*client, "bench", (*server)->RssBytes());
   return 0;

@@ -123,6 +123,32 @@ def test_import_csv_and_jsonl_export_and_reimport(server, tmp_path):
         assert r.conflict_event_ids == [text[1].split(",")[0]]
 
 
+def test_bulk_import_csv_matches_the_stream_and_names_bad_lines(server, tmp_path):
+    csv_path = generate(tmp_path, events=6000, customers=600, seed=9)
+    lines = csv_path.read_text().splitlines(keepends=True)
+    # Two bad rows, one quoted field holding a comma, and parts of 4 KB.
+    lines[10] = lines[10].replace(lines[10].split(",")[2], "yesterday", 1)
+    lines[5000] = lines[5000].split(",", 1)[0] + ",c9,2025-03-01T00:00:00Z,touchpoint,Bad,,like,,,,,\n"
+    lines[20] = lines[20].replace(lines[20].split(",")[5], '"a, b"', 1)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("".join(lines))
+    with Client(server, workspace="streamed") as c:
+        streamed = c.import_csv(str(bad))
+    with Client(server, workspace="bulk") as c:
+        r = c.import_csv(str(bad), bulk=True, bulk_part_bytes=4096)
+        assert (r.rows, r.stored, r.duplicates, r.conflicts) == (6000, 5998, 0, 0)
+        assert [x.line for x in r.rejected] == [11, 5001]
+        assert [x.line for x in streamed.rejected] == [11, 5001]
+        assert r.rejected[0].reason.startswith("occurred_at: \"yesterday\"")
+        assert r.rejected[1].reason == "channel: must be a lower-case slug of [a-z0-9_]"
+        again = c.import_csv(str(bad), bulk=True)
+        assert (again.stored, again.duplicates, len(again.rejected)) == (0, 5998, 2)
+        assert c.describe() == Client(server, workspace="streamed").describe()
+        assert (c.attribute("acquisition", "2025-01-01", "2026-01-01", models=MODELS) ==
+                Client(server, workspace="streamed").attribute(
+                    "acquisition", "2025-01-01", "2026-01-01", models=MODELS))
+
+
 def test_backups_through_the_client(tmp_path):
     proc, address = start_server(tmp_path, "--backup_root=%s" % (tmp_path / "backups"))
     try:

@@ -288,6 +288,81 @@ std::vector<int64_t> IndexedTimes(EventStore& store, const std::string& ws,
   return out;
 }
 
+// PrepareBulk + Commit: the write through a table file.
+absl::StatusOr<WriteResult> WriteBulk(EventStore& store, const std::string& ws,
+                                      std::vector<Event> events) {
+  return store.Commit(*store.PrepareBulk(ws, std::move(events)));
+}
+
+TEST_F(RocksDbEventStoreTest, ABulkWriteFollowsTheRulesOfAnyWrite) {
+  auto store = Open();
+  ASSERT_TRUE(store->Write("w", {Touch("old", "c1", 50, "x")}).ok());
+  // New events of several customers out of key order, a repeat of a stored
+  // event, a conflict with one, and a repeat and a conflict within the
+  // batch.
+  auto r = WriteBulk(
+      *store, "w",
+      {Touch("b", "c2", 300), Purchase("p", "c1", 200),
+       Touch("old", "c1", 50, "x"), Touch("old", "c9", 7),
+       Touch("a", "c1", 100), Touch("a", "c1", 100), Touch("b", "c2", 301)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stored, 3);
+  EXPECT_EQ(r->duplicates, 2);
+  EXPECT_EQ(r->conflicts, 2);
+  EXPECT_THAT(r->conflict_ids, ElementsAre("old", "b"));
+  EXPECT_THAT(Ids(*store, "w", "c1"), ElementsAre("old", "a", "p"));
+  EXPECT_THAT(Ids(*store, "w", "c2"), ElementsAre("b"));
+  EXPECT_EQ(store->Describe("w").stats.customers, 2);
+  // Every event new: the table file written before the commit is the one
+  // added.
+  auto fresh = WriteBulk(
+      *store, "w",
+      {Touch("d", "c3", 10), Touch("c", "c3", 10), Purchase("q", "c2", 400)});
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->stored, 3);
+  EXPECT_THAT(Ids(*store, "w", "c3"), ElementsAre("c", "d"));
+  EXPECT_THAT(IndexedTimes(*store, "w", "c2"), ElementsAre(300, 400));
+  // Written once: again, everything is a duplicate.
+  auto again = WriteBulk(
+      *store, "w",
+      {Touch("d", "c3", 10), Touch("c", "c3", 10), Purchase("q", "c2", 400)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->stored, 0);
+  EXPECT_EQ(again->duplicates, 3);
+}
+
+TEST_F(RocksDbEventStoreTest, BulkWritesSurviveAReopenAndLeaveNoFiles) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(WriteBulk(*store, "w",
+                          {Touch("t1", "c1", 100), Purchase("p1", "c1", 200)})
+                    .ok());
+    // A prepared batch that is never committed takes its file with it.
+    auto unused = store->PrepareBulk("w", {Touch("t9", "c9", 1)});
+  }
+  // What a bulk load leaves when the process stops before adding its file.
+  {
+    std::unique_ptr<rocksdb::WritableFile> f;
+    ASSERT_TRUE(
+        env_->NewWritableFile("/db/bulk-77.sst.tmp", &f, rocksdb::EnvOptions())
+            .ok());
+    ASSERT_TRUE(f->Append("partial").ok());
+    ASSERT_TRUE(f->Close().ok());
+  }
+  auto store = Open();
+  EXPECT_THAT(Ids(*store, "w", "c1"), ElementsAre("t1", "p1"));
+  EXPECT_EQ(store->Describe("w").stats.conversions, 1);
+  EXPECT_FALSE(store->ReadJourney("w", "c9", nullptr, 10).ok());
+  std::vector<std::string> files;
+  ASSERT_TRUE(env_->GetChildren("/db", &files).ok());
+  for (const std::string& f : files) {
+    EXPECT_THAT(f, ::testing::Not(::testing::StartsWith("bulk-"))) << f;
+  }
+  auto again = WriteBulk(*store, "w", {Touch("t1", "c1", 100)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->duplicates, 1);
+}
+
 TEST_F(RocksDbEventStoreTest, LinkedIdentitiesShareAJourneyAcrossRestarts) {
   {
     auto store = Open();

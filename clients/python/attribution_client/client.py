@@ -873,18 +873,101 @@ class Client:
                 proc.terminate()
                 proc.join()
 
-    def import_csv(self, path, batch_size=1000, window=16, timeout=None):
+    def import_csv(self, path, batch_size=1000, window=16, timeout=None, bulk=False,
+                   bulk_part_bytes=8 << 20):
         """Streams a CSV event file through IngestEvents. Rows that cannot be
         parsed or that the server rejects are returned in ``rejected`` with
         their line number; the rest is imported. Raises ValueError before
         sending anything if a required column is missing. No deadline unless
-        ``timeout`` is given."""
+        ``timeout`` is given.
+
+        ``bulk=True`` is for history files (as ``attributionctl import events
+        --bulk``): the file goes to BulkImportEvents in parts of about
+        ``bulk_part_bytes`` split at record boundaries, parsed by the server
+        and stored as table files, two parts in flight. Same rules and result;
+        each part is atomic, and a failed part raises after the parts before
+        it were stored (importing again counts them as duplicates)."""
         with open(path, newline="", encoding="utf-8-sig") as f:
             header = [h.strip() for h in next(csv.reader(f), None) or []]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise ValueError("header: missing required column(s): " + ", ".join(missing))
+        if bulk:
+            return self._bulk_csv(path, bulk_part_bytes, timeout)
         return self._import(path, "csv", batch_size, window, timeout)
+
+    def _bulk_csv(self, path, part_bytes, timeout):
+        import concurrent.futures
+
+        def record_end(buf):
+            # The end of the last whole record in buf (which starts at a
+            # record boundary, so an even count of quotes before a line break
+            # puts it outside quotes), or 0.
+            cut = buf.rfind(b"\n")
+            while cut >= 0 and buf.count(b'"', 0, cut) % 2:
+                cut = buf.rfind(b"\n", 0, cut)
+            return cut + 1
+
+        result = ImportResult()
+        deadline = self._deadline(Client._NO_DEADLINE if timeout is None else timeout)
+
+        def send(csv_bytes, line_offset):
+            return self.stub.BulkImportEvents(pb.BulkImportEventsRequest(
+                workspace=self.workspace, csv=csv_bytes, line_offset=line_offset),
+                timeout=deadline)
+
+        def add(response):
+            result.rows += response.rows
+            result.stored += response.stored
+            result.duplicates += response.duplicates
+            result.conflicts += response.conflicts
+            for i in response.conflict_event_ids:
+                if len(result.conflict_event_ids) < 10:
+                    result.conflict_event_ids.append(i)
+            for r in response.rejected_rows:
+                result.rejected.append(RejectedRow(r.line, r.reason))
+
+        block = min(1 << 20, part_bytes)
+        with open(path, "rb") as f, concurrent.futures.ThreadPoolExecutor(2) as pool:
+            buf = f.read(block)
+            at_end = not buf
+            header_end = record_end(buf)
+            while header_end == 0 and not at_end:  # The header's line break.
+                more = f.read(block)
+                at_end = not more
+                buf += more
+                header_end = record_end(buf)
+            first = buf.find(b"\n")
+            header_end = first + 1 if first >= 0 else len(buf)
+            header = buf[:header_end]
+            if not header.endswith(b"\n"):
+                header += b"\n"
+            header_lines = header.count(b"\n")
+            buf = buf[header_end:]
+            line = header_lines + 1  # The file line buf starts on.
+            pending = []
+            while not (at_end and not buf):
+                if not at_end and len(buf) < part_bytes:
+                    more = f.read(block)
+                    at_end = not more
+                    buf += more
+                    continue
+                cut = len(buf) if at_end else record_end(buf)
+                if cut == 0:  # A record longer than a part: read on.
+                    more = f.read(block)
+                    at_end = not more
+                    buf += more
+                    continue
+                part, buf = buf[:cut], buf[cut:]
+                if part.strip():
+                    pending.append(pool.submit(send, header + part, line - header_lines - 1))
+                line += part.count(b"\n")
+                while len(pending) >= 2:
+                    add(pending.pop(0).result())
+            for future in pending:
+                add(future.result())
+        result.rejected.sort(key=lambda r: r.line)
+        return result
 
     def import_jsonl(self, path, batch_size=1000, window=16, timeout=None):
         """Streams a JSONL event file (one object per line, the CSV's column
