@@ -23,7 +23,7 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DATTRIBUTION_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-TARGETS=(${FUZZ_TARGETS:-validation csv jsonl key_codec grpc_handlers key_file page_token})
+TARGETS=(${FUZZ_TARGETS:-validation csv jsonl event_file key_codec grpc_handlers key_file page_token})
 cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target \
   $(printf '%s_fuzz ' "${TARGETS[@]}")
 for t in "${TARGETS[@]}"; do

@@ -117,6 +117,40 @@ TEST(EventFileTest, ReadsEveryRowAsAStreamedImportWould) {
   EXPECT_EQ(parsed->events[4].event_id, "t10");
 }
 
+TEST(EventFileTest, ReadsTimesAsAStreamedImportWould) {
+  // The shapes read without absl::ParseTime, at their edges, and some that
+  // go to it.
+  const std::vector<std::string> times = {"2026-03-01T12:00:00Z",
+                                          "2026-03-01T12:00:00.1Z",
+                                          "2026-03-01T12:00:00.123456789123Z",
+                                          "2024-02-29T23:59:59+23:59",
+                                          "2026-03-01T00:00:00-00:01",
+                                          "2000-01-01T00:00:00Z",
+                                          "1999-12-31T23:59:59.999999Z",
+                                          "2026-03-01T12:00:00+24:00",
+                                          "2026-03-01T12:00:60Z",
+                                          "2026-13-01T12:00:00Z",
+                                          "2026-03-01T12:00:00.Z",
+                                          "2026-03-01T12:00:00+0100",
+                                          "2026-03-01 12:00:00Z",
+                                          "+2026-03-01T12:00:00Z",
+                                          "2026-3-01T12:00:00Z",
+                                          "2026-03-01T12:00:00ZZ",
+                                          "2100-02-29T00:00:00Z",
+                                          "2026-04-31T00:00:00Z"};
+  std::string text = kHeader;
+  for (size_t i = 0; i < times.size(); ++i) {
+    absl::StrAppend(&text, "t", i, ",c1,", times[i],
+                    ",touchpoint,x,,like,,,,,\n");
+  }
+  auto parsed = ParseCsvEvents(text, Options());
+  ASSERT_TRUE(parsed.ok());
+  int streamed_rejected = 0;
+  EXPECT_EQ(parsed->events, StreamedEvents(text, &streamed_rejected));
+  EXPECT_EQ(parsed->rejected, streamed_rejected);
+  EXPECT_GE(parsed->events.size(), 5u);
+}
+
 TEST(EventFileTest, NamesTheLinesOfTheClientsFile) {
   const std::string text = absl::StrCat(
       kHeader, "t1,c1,2026-03-01T12:00:00Z,touchpoint,x,,like,,,,,\n",

@@ -83,6 +83,13 @@ write("csv", "seed-0",
       b"conversion,revenue,currency\n"
       b"touchpoint,t1,c1,2026-05-01T00:00:00Z,instagram,spring,click,,,\n"
       b"conversion,p1,c1,2026-05-02T00:00:00Z,,,,purchase,25.00,EUR\n")
+write("event_file", "seed-0",
+      b"type,event_id,customer_id,occurred_at,channel,campaign,interaction,"
+      b"stage,sentiment,conversion,revenue,currency\r\n"
+      b"touchpoint,t1,c1,2026-05-01T00:00:00Z,instagram,\"a, \"\"b\"\"\",click,"
+      b"discovery,positive,,,\r\n"
+      b"conversion,p1,c1,2026-05-02T00:00:00.5+02:00,,,,,,purchase,25.00,eur\n"
+      b"touchpoint,t2,c1,yesterday,x,,like,,,,,\n")
 write("jsonl", "seed-0",
       b'{"type":"touchpoint","event_id":"t1","customer_id":"c1",'
       b'"occurred_at":"2026-05-01T00:00:00Z","channel":"instagram",'
