@@ -33,6 +33,18 @@
 namespace attribution::api {
 namespace {
 
+// A write's counts into a response with stored, duplicates, conflicts and
+// conflict_event_ids (RecordEvents, an IngestEvents ack, BulkImportEvents).
+template <typename Response>
+void SetWriteResult(WriteResult result, Response* response) {
+  response->set_stored(result.stored);
+  response->set_duplicates(result.duplicates);
+  response->set_conflicts(result.conflicts);
+  for (std::string& id : result.conflict_ids) {
+    response->add_conflict_event_ids(std::move(id));
+  }
+}
+
 constexpr int kDefaultPageSize = 1000;
 constexpr int kMaxPageSize = 10000;
 
@@ -310,12 +322,7 @@ class IngestStream final
         storage_status =
             service_.CommitBatch(*batch.prepared, &result, &batch.error);
         mu_.Lock();
-        response.set_stored(result.stored);
-        response.set_duplicates(result.duplicates);
-        response.set_conflicts(result.conflicts);
-        for (std::string& id : result.conflict_ids) {
-          response.add_conflict_event_ids(std::move(id));
-        }
+        SetWriteResult(std::move(result), &response);
       }
       if (!batch.error.status.ok()) {
         if (service_.metrics() != nullptr) service_.metrics()->BatchRejected();
@@ -583,12 +590,7 @@ absl::Status AttributionServiceImpl::RecordEventsImpl(
     options_.metrics->BatchRejected();
   }
   RETURN_IF_ERROR(error.status);
-  response->set_stored(result.stored);
-  response->set_duplicates(result.duplicates);
-  response->set_conflicts(result.conflicts);
-  for (std::string& id : result.conflict_ids) {
-    response->add_conflict_event_ids(std::move(id));
-  }
+  SetWriteResult(std::move(result), response);
   return absl::OkStatus();
 }
 
@@ -640,12 +642,7 @@ absl::Status AttributionServiceImpl::BulkImportEventsImpl(
       *store_.PrepareBulk(request.workspace(), std::move(file->events)),
       &result, &error));
   RETURN_IF_ERROR(error.status);  // A workspace limit or a full disk.
-  response->set_stored(result.stored);
-  response->set_duplicates(result.duplicates);
-  response->set_conflicts(result.conflicts);
-  for (std::string& id : result.conflict_ids) {
-    response->add_conflict_event_ids(std::move(id));
-  }
+  SetWriteResult(std::move(result), response);
   return absl::OkStatus();
 }
 
