@@ -13,6 +13,7 @@
 // in ms (the bound is 50 ms) and as a ratio.
 //
 //   read_stall_bench [--customers=200000] [--seconds=6] [--callers=64]
+//                    [--server_flags=--query_threads=1,...]
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -32,6 +33,8 @@
 ABSL_FLAG(int64_t, customers, 200'000, "Customers loaded before the phases.");
 ABSL_FLAG(int, seconds, 6, "Length of each phase.");
 ABSL_FLAG(int, callers, 64, "Concurrent Attribute callers in that phase.");
+ABSL_FLAG(std::vector<std::string>, server_flags, {},
+          "Flags for the server, comma-separated (e.g. --query_threads=1).");
 
 namespace attribution {
 namespace {
@@ -144,7 +147,8 @@ struct Phase {
 
 int Main() {
   testing::TempDir dir;
-  auto server = testing::ServerProcess::Start(dir.path() + "/db");
+  auto server = testing::ServerProcess::Start(
+      dir.path() + "/db", absl::GetFlag(FLAGS_server_flags));
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
     return 2;
