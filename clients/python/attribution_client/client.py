@@ -899,11 +899,11 @@ class Client:
     def _bulk_csv(self, path, part_bytes, timeout):
         import concurrent.futures
 
-        def record_end(buf):
-            # The end of the last whole record in buf (which starts at a
-            # record boundary, so an even count of quotes before a line break
-            # puts it outside quotes), or 0.
-            cut = buf.rfind(b"\n")
+        def record_end(buf, limit=None):
+            # The end of the last whole record in buf[:limit] (buf starts at
+            # a record boundary, so an even count of quotes before a line
+            # break puts it outside quotes), or 0.
+            cut = buf.rfind(b"\n", 0, len(buf) if limit is None else limit)
             while cut >= 0 and buf.count(b'"', 0, cut) % 2:
                 cut = buf.rfind(b"\n", 0, cut)
             return cut + 1
@@ -952,7 +952,11 @@ class Client:
                     at_end = not more
                     buf += more
                     continue
-                cut = len(buf) if at_end else record_end(buf)
+                # At most part_bytes, unless one record is longer.
+                cut = record_end(buf, part_bytes) or (
+                    len(buf) if at_end else record_end(buf))
+                if at_end and len(buf) <= part_bytes:
+                    cut = len(buf)
                 if cut == 0:  # A record longer than a part: read on.
                     more = f.read(block)
                     at_end = not more
