@@ -447,7 +447,7 @@ class RocksDbPreparedBatch final : public PreparedBatch {
   // by Prepare outside the write lock, which Commit adds as it is when
   // every event turns out new (a first load). Removed unless added.
   std::string table_file;
-  rocksdb::Env* env = nullptr;
+  rocksdb::Env* env = nullptr;  // The store's, for a bulk batch.
 
   ~RocksDbPreparedBatch() override {
     if (!table_file.empty()) env->DeleteFile(table_file).PermitUncheckedError();
@@ -499,6 +499,7 @@ std::unique_ptr<PreparedBatch> RocksDbEventStore::PrepareBulk(
     absl::string_view workspace, std::vector<Event> events) {
   auto prepared = std::make_unique<RocksDbPreparedBatch>();
   prepared->bulk = true;
+  prepared->env = db_->GetEnv();
   prepared->workspace = std::string(workspace);
   prepared->events = std::move(events);
   const size_t n = prepared->events.size();
@@ -524,7 +525,6 @@ std::unique_ptr<PreparedBatch> RocksDbEventStore::PrepareBulk(
     reloading = it != bulk_mostly_stored_.end() && it->second;
   }
   if (!reloading && CheckFreeSpace(prepared->bytes).ok()) {
-    prepared->env = db_->GetEnv();
     prepared->table_file = NewTableFileName();
     if (!WriteTableFile(prepared->table_file, prepared->keys, prepared->values,
                         prepared->key_order)
@@ -614,7 +614,6 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
       if (!prepared.table_file.empty()) {
         prepared.env->DeleteFile(prepared.table_file).PermitUncheckedError();
       }
-      prepared.env = db_->GetEnv();
       prepared.table_file = NewTableFileName();
       std::vector<uint32_t> order;
       order.reserve(fresh_events.size());

@@ -159,10 +159,8 @@ void SendCsv(std::istream& in, const BulkImportOptions& options,
   std::string buffer;  // Unsent text, from a record boundary on.
   size_t scanned = 0;
   bool quoted = false;
-  size_t boundary = 0;            // End of the last whole record in buffer.
-  int64_t lines_to_boundary = 0;  // Line breaks in buffer[0, boundary).
-  int64_t newlines = 0;           // Line breaks in buffer[0, scanned).
-  int64_t buffer_line = 1;        // The file line buffer starts on.
+  int64_t newlines = 0;     // Line breaks in buffer[0, scanned).
+  int64_t buffer_line = 1;  // The file line buffer starts on.
   std::string header;
   int64_t header_lines = 1;
   bool have_header = false;
@@ -184,8 +182,6 @@ void SendCsv(std::istream& in, const BulkImportOptions& options,
     scanned -= end;
     newlines -= lines;
     buffer_line += lines;
-    boundary = 0;
-    lines_to_boundary = 0;
     return true;
   };
 
@@ -232,11 +228,10 @@ void SendCsv(std::istream& in, const BulkImportOptions& options,
       ++newlines;
       ++scanned;
       if (quoted) continue;
-      boundary = scanned;
-      lines_to_boundary = newlines;
-      if (have_header && boundary < options.part_bytes) continue;
-      // The header, or a full part: sent, and the buffer moves down.
-      if (!flush(boundary, lines_to_boundary)) return;
+      // A record ends here. The header, or a full part, is sent, and the
+      // buffer moves down.
+      if (have_header && scanned < options.part_bytes) continue;
+      if (!flush(scanned, newlines)) return;
     }
   }
   if (!have_header) {

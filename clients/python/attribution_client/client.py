@@ -931,12 +931,10 @@ class Client:
         with open(path, "rb") as f, concurrent.futures.ThreadPoolExecutor(2) as pool:
             buf = f.read(block)
             at_end = not buf
-            header_end = record_end(buf)
-            while header_end == 0 and not at_end:  # The header's line break.
+            while b"\n" not in buf and not at_end:  # The header's line break.
                 more = f.read(block)
                 at_end = not more
                 buf += more
-                header_end = record_end(buf)
             first = buf.find(b"\n")
             header_end = first + 1 if first >= 0 else len(buf)
             header = buf[:header_end]
