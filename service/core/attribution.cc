@@ -606,8 +606,7 @@ Chain BuildChain(const PathSet& paths, int order) {
 // where the edges' other ends outside the component are already final:
 // directly for a lone state, by Gauss-Seidel to double precision (no value
 // moving by more than 1e-15 of itself) otherwise, Anderson-accelerated on
-// large components. Returns false if
-// `cancelled` stopped it.
+// large components. Returns false if `cancelled` stopped it.
 template <typename Base, typename Edges>
 bool SolveComponent(absl::Span<const uint32_t> members,
                     std::vector<double>& value, Base base, Edges edges,
@@ -626,103 +625,87 @@ bool SolveComponent(absl::Span<const uint32_t> members,
     value[s] = self < 1 ? v / (1 - self) : 0;
     return true;
   }
-  // A plain Gauss-Seidel sweep shrinks the error by a fixed factor, set by
-  // how likely a walk is to go on (0.6-0.7 per sweep on a campaign-grain
-  // chain: 70-100 sweeps). The error is then almost all in a few slow
-  // directions, which Anderson acceleration removes: each step combines the
-  // last sweeps so that their differences cancel (least squares over
-  // kDepth of them). It only chooses where the next sweep starts; the
-  // answer is still the sweep that moves no value by more than 1e-15.
-  constexpr int kDepth = 4;
-  constexpr size_t kAccelerateFrom = 64;
-  const size_t m = members.size();
-  std::vector<double> x(m), g(m), f(m), f_prev(m), g_prev(m);
-  std::vector<std::vector<double>> df, dg;  // Oldest first.
-  for (size_t i = 0; i < m; ++i) x[i] = value[members[i]];
-  for (int iter = 0; iter < 100000; ++iter) {
-    if (cancelled && cancelled()) return false;
-    for (size_t i = 0; i < m; ++i) value[members[i]] = x[i];
+  // One Gauss-Seidel sweep, from the members' values as they are; true if
+  // it moved none by more than 1e-15 of itself.
+  auto sweep = [&]() {
     double delta = 0;
-    for (size_t i = 0; i < m; ++i) {
-      const uint32_t s = members[i];
+    for (uint32_t s : members) {
       double v = base(s);
       edges(s,
             [&](uint32_t other, double weight) { v += weight * value[other]; });
-      delta = std::max(delta, std::abs(v - x[i]) / std::max(1.0, v));
+      delta = std::max(delta, std::abs(v - value[s]) / std::max(1.0, v));
       value[s] = v;
     }
-    if (delta < 1e-15) return true;
-    if (m < kAccelerateFrom) {  // Small: plain sweeps cost less.
-      for (size_t i = 0; i < m; ++i) x[i] = value[members[i]];
-      continue;
+    return delta < 1e-15;
+  };
+  constexpr size_t kAccelerateFrom = 64;
+  const size_t m = members.size();
+  if (m < kAccelerateFrom) {  // Small: plain sweeps cost less.
+    for (int iter = 0; iter < 100000; ++iter) {
+      if (cancelled && cancelled()) return false;
+      if (sweep()) break;
     }
+    return true;
+  }
+  // A plain sweep shrinks the error by a fixed factor, set by how likely a
+  // walk is to go on (0.6-0.7 per sweep on a campaign-grain chain: 65-77
+  // sweeps). The error is then almost all in a few slow directions, which
+  // Anderson acceleration removes: each step starts the next sweep from the
+  // combination of the last kDepth sweeps whose differences cancel best
+  // (least squares). It only chooses where the next sweep starts; the
+  // answer is still a sweep that moves no value by more than 1e-15.
+  constexpr size_t kDepth = 4;
+  std::vector<double> x(m), g(m), f(m), f_prev(m), g_prev(m);
+  // The last kDepth changes of f and of g, oldest first; reused.
+  std::vector<std::vector<double>> df, dg;
+  for (size_t i = 0; i < m; ++i) x[i] = value[members[i]];
+  for (int iter = 0; iter < 100000; ++iter) {
+    if (cancelled && cancelled()) return false;
+    if (sweep()) return true;
     for (size_t i = 0; i < m; ++i) {
       g[i] = value[members[i]];
       f[i] = g[i] - x[i];
     }
     if (iter > 0) {
       if (df.size() == kDepth) {
-        df.erase(df.begin());
-        dg.erase(dg.begin());
+        std::rotate(df.begin(), df.begin() + 1, df.end());
+        std::rotate(dg.begin(), dg.begin() + 1, dg.end());
+      } else {
+        df.emplace_back(m);
+        dg.emplace_back(m);
       }
-      std::vector<double>& a = df.emplace_back(m);
-      std::vector<double>& b = dg.emplace_back(m);
       for (size_t i = 0; i < m; ++i) {
-        a[i] = f[i] - f_prev[i];
-        b[i] = g[i] - g_prev[i];
+        df.back()[i] = f[i] - f_prev[i];
+        dg.back()[i] = g[i] - g_prev[i];
       }
     }
     f_prev.swap(f);
     g_prev.swap(g);
-    // Now f_prev and g_prev are this sweep's. Minimise |f - df * gamma|
-    // by the normal equations (their rounding only moves the next start).
-    const int k = static_cast<int>(df.size());
-    std::array<std::array<double, kDepth + 1>, kDepth> eq{};
-    for (int r = 0; r < k; ++r) {
-      for (int c = r; c < k; ++c) {
+    // f_prev and g_prev are now this sweep's. Minimise |f - df gamma| by
+    // the normal equations (their rounding only moves the next start).
+    const size_t k = df.size();
+    std::vector<double> gram(k * k), rhs(k);
+    for (size_t r = 0; r < k; ++r) {
+      for (size_t c = r; c < k; ++c) {
         double d = 0;
         for (size_t i = 0; i < m; ++i) d += df[r][i] * df[c][i];
-        eq[r][c] = eq[c][r] = d;
+        gram[r * k + c] = gram[c * k + r] = d;
       }
-      double d = 0;
-      for (size_t i = 0; i < m; ++i) d += df[r][i] * f_prev[i];
-      eq[r][kDepth] = d;
+      for (size_t i = 0; i < m; ++i) rhs[r] += df[r][i] * f_prev[i];
     }
-    std::array<double, kDepth> gamma{};
-    bool solved = k > 0;
-    for (int c = 0; solved && c < k; ++c) {
-      int pivot = c;
-      for (int r = c + 1; r < k; ++r) {
-        if (std::abs(eq[r][c]) > std::abs(eq[pivot][c])) pivot = r;
-      }
-      std::swap(eq[c], eq[pivot]);
-      if (!(std::abs(eq[c][c]) > 0)) {
-        solved = false;
-        break;
-      }
-      for (int r = c + 1; r < k; ++r) {
-        const double q = eq[r][c] / eq[c][c];
-        for (int j = c; j < k; ++j) eq[r][j] -= q * eq[c][j];
-        eq[r][kDepth] -= q * eq[c][kDepth];
-      }
-    }
-    for (int c = k; solved && c-- > 0;) {
-      double v = eq[c][kDepth];
-      for (int j = c + 1; j < k; ++j) v -= eq[c][j] * gamma[j];
-      gamma[c] = v / eq[c][c];
-      if (!std::isfinite(gamma[c])) solved = false;
-    }
+    const std::vector<double> gamma = SolveSpd(gram, std::move(rhs), k);
+    const bool usable = std::all_of(gamma.begin(), gamma.end(),
+                                    [](double v) { return std::isfinite(v); });
     for (size_t i = 0; i < m; ++i) {
       double v = g_prev[i];
-      if (solved) {
-        for (int j = 0; j < k; ++j) v -= gamma[j] * dg[j][i];
-      }
+      for (size_t j = 0; usable && j < k; ++j) v -= gamma[j] * dg[j][i];
       x[i] = v;
     }
-    if (!solved) {
+    if (!usable) {
       df.clear();
       dg.clear();
     }
+    for (size_t i = 0; i < m; ++i) value[members[i]] = x[i];
   }
   return true;
 }

@@ -455,13 +455,15 @@ void SolveFactored(const std::vector<double>& l, size_t n, double* r) {
   }
 }
 
-// Solves A x = r for symmetric positive definite A (n x n, row-major),
-// adding to the diagonal until it factors.
+}  // namespace
+
 std::vector<double> SolveSpd(const std::vector<double>& a,
                              std::vector<double> r, size_t n) {
   SolveFactored(Factor(a, n), n, r.data());
   return r;
 }
+
+namespace {
 
 double LowerBound(size_t i) { return i == 0 ? kMinBaseline : 0.0; }
 

@@ -133,6 +133,11 @@ std::vector<std::pair<int, double>> IncrementalShares(
     absl::Span<const int64_t> times,
     std::vector<ShareGradient>* gradients = nullptr);
 
+// Solves A x = r for symmetric positive definite A (n x n, row-major),
+// adding to the diagonal until it factors.
+std::vector<double> SolveSpd(const std::vector<double>& a,
+                             std::vector<double> r, size_t n);
+
 }  // namespace attribution
 
 #endif  // ATTRIBUTION_SERVICE_CORE_INCREMENTAL_H_
