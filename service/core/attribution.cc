@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "service/core/incremental.h"
 
 namespace attribution {
@@ -520,110 +521,162 @@ void OrderComponents(Chain& c) {
   c.comp_begin.push_back(static_cast<uint32_t>(c.topo.size()));
 }
 
-Chain BuildChain(const PathSet& paths, int order) {
-  Chain c;
-  absl::flat_hash_map<State, uint32_t> ids;
-  c.states.push_back(State{});  // Start.
-  std::vector<double> conversions = {0};
-  std::vector<double> total = {0};
-  auto id_of = [&](const State& s) {
-    auto [it, inserted] =
-        ids.try_emplace(s, static_cast<uint32_t>(c.states.size()));
-    if (inserted) {
-      c.states.push_back(s);
-      conversions.push_back(0);
-      total.push_back(0);
+// Sorts integers whose values are below 2^bits, least significant digit
+// first (11 bits a pass): linear in their number, where a comparison sort
+// of a chain's transitions (one per touch) would take some 20 levels.
+template <typename Key>
+void RadixSort(std::vector<Key>& v, int bits) {
+  constexpr int kDigit = 11;
+  constexpr size_t kBuckets = size_t{1} << kDigit;
+  std::vector<Key> tmp(v.size());
+  std::vector<size_t> count(kBuckets);
+  for (int shift = 0; shift < bits; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const Key& x : v)
+      ++count[static_cast<size_t>(x >> shift) & (kBuckets - 1)];
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
     }
-    return it->second;
+    for (const Key& x : v)
+      tmp[count[static_cast<size_t>(x >> shift) & (kBuckets - 1)]++] = x;
+    v.swap(tmp);
+  }
+}
+
+// The states of BuildChain as integers: the length, then each group in
+// `bits` bits, so that integer order is (length, groups) order.
+template <typename Key>
+Chain BuildChainWith(const PathSet& paths, int order, int bits) {
+  const size_t k = static_cast<size_t>(order);
+  const Key group_mask = (Key{1} << bits) - 1;
+  auto key_of = [&](const uint32_t* g, size_t len) {
+    Key key = len;
+    for (size_t x = 0; x < k; ++x) key = key << bits | (x < len ? g[x] : 0);
+    return key;
   };
-  absl::flat_hash_map<uint64_t, double> edges;
-  std::vector<uint32_t> seq;
+  // Every path's states in order (a state repeated in a row counts once),
+  // by the order they first came in.
+  struct Hash {
+    size_t operator()(Key key) const {
+      return absl::HashOf(static_cast<uint64_t>(key),
+                          static_cast<uint64_t>(key >> 32 >> 32));
+    }
+  };
+  absl::flat_hash_map<Key, uint32_t, Hash> first_ids;
+  std::vector<Key> firsts;
+  std::vector<uint32_t> walk;
+  walk.reserve(paths.groups.size());
+  std::vector<size_t> walk_end(paths.size());
   for (size_t j = 0; j < paths.size(); ++j) {
     absl::Span<const uint32_t> p = paths.path(j);
-    seq.clear();
-    const size_t k = static_cast<size_t>(order);
+    const size_t len = std::min(k, p.size());
     const size_t windows = p.size() < k ? 1 : p.size() - k + 1;
+    const size_t begin = walk.size();
     for (size_t i = 0; i < windows; ++i) {
-      State s;
-      s.len = static_cast<uint8_t>(std::min(k, p.size()));
-      for (size_t x = 0; x < s.len; ++x) s.g[x] = p[i + x];
-      const uint32_t id = id_of(s);
-      if (seq.empty() || seq.back() != id) seq.push_back(id);
+      const Key key = key_of(p.data() + i, len);
+      auto [it, inserted] =
+          first_ids.try_emplace(key, static_cast<uint32_t>(firsts.size()));
+      if (inserted) firsts.push_back(key);
+      if (walk.size() == begin || walk.back() != it->second) {
+        walk.push_back(it->second);
+      }
     }
+    walk_end[j] = walk.size();
+  }
+  absl::flat_hash_map<Key, uint32_t, Hash>().swap(first_ids);
+  // The states, numbered by their groups (not in the order the journeys
+  // came in, so that the solves round the same way however the index holds
+  // its customers: that order differs after a restart, or after a bulk load
+  // whose parts committed in another order). The start is 0.
+  const size_t n = firsts.size() + 1;
+  std::vector<uint32_t> by_key(firsts.size());
+  std::iota(by_key.begin(), by_key.end(), 0);
+  std::sort(by_key.begin(), by_key.end(),
+            [&](uint32_t a, uint32_t b) { return firsts[a] < firsts[b]; });
+  std::vector<uint32_t> id_of(firsts.size());
+  Chain c;
+  c.states.resize(n);
+  for (size_t s = 1; s < n; ++s) {
+    id_of[by_key[s - 1]] = static_cast<uint32_t>(s);
+    State& st = c.states[s];
+    Key key = firsts[by_key[s - 1]];
+    for (size_t x = k; x-- > 0;) {
+      st.g[x] = static_cast<uint32_t>(key & group_mask);
+      key >>= bits;
+    }
+    st.len = static_cast<uint8_t>(key);
+  }
+  // The transitions, as from << id_bits | to, sorted: counted by runs.
+  int id_bits = 1;
+  while ((uint64_t{1} << id_bits) < n) ++id_bits;
+  const uint64_t id_mask = (uint64_t{1} << id_bits) - 1;
+  std::vector<double> conversions(n, 0.0), total(n, 0.0);
+  std::vector<uint64_t> moves(walk.size());
+  for (size_t j = 0, w = 0; j < paths.size(); ++j) {
     uint32_t from = 0;
-    for (uint32_t to : seq) {
-      edges[(uint64_t{from} << 32) | to] += 1;
+    for (; w < walk_end[j]; ++w) {
+      const uint32_t to = id_of[walk[w]];
+      moves[w] = uint64_t{from} << id_bits | to;
       total[from] += 1;
       from = to;
     }
     total[from] += 1;  // To conversion or to null.
     if (paths.converted[j]) conversions[from] += 1;
   }
-  // Number the states by their groups, not in the order the journeys came
-  // in, so that the solves round the same way however the index holds its
-  // customers (that order differs after a restart, or after a bulk load
-  // whose parts committed in another order). The start stays 0.
-  const size_t n = c.states.size();
-  std::vector<uint32_t> by_groups(n - 1);
-  std::iota(by_groups.begin(), by_groups.end(), 1);
-  std::sort(by_groups.begin(), by_groups.end(), [&](uint32_t a, uint32_t b) {
-    const State& x = c.states[a];
-    const State& y = c.states[b];
-    return std::tie(x.len, x.g) < std::tie(y.len, y.g);
-  });
-  std::vector<uint32_t> rank(n, 0);
-  for (size_t i = 0; i < by_groups.size(); ++i) rank[by_groups[i]] = i + 1;
-  {
-    std::vector<State> states(n);
-    std::vector<double> conv(n), tot(n);
-    for (size_t s = 0; s < n; ++s) {
-      states[rank[s]] = c.states[s];
-      conv[rank[s]] = conversions[s];
-      tot[rank[s]] = total[s];
-    }
-    c.states = std::move(states);
-    conversions = std::move(conv);
-    total = std::move(tot);
-  }
+  std::vector<uint32_t>().swap(walk);
+  RadixSort(moves, 2 * id_bits);
   c.to_conversion.resize(n);
   for (size_t s = 0; s < n; ++s) {
     c.to_conversion[s] = total[s] > 0 ? conversions[s] / total[s] : 0;
   }
-  // Edges in a fixed order, so that sums run the same way every time.
-  std::vector<std::pair<uint64_t, double>> sorted;
-  sorted.reserve(edges.size());
-  for (const auto& [key, count] : edges) {
-    sorted.push_back(
-        {uint64_t{rank[key >> 32]} << 32 | rank[static_cast<uint32_t>(key)],
-         count});
-  }
-  std::sort(sorted.begin(), sorted.end());
   c.out_begin.assign(n + 1, 0);
   c.in_begin.assign(n + 1, 0);
-  for (const auto& [key, count] : sorted) {
-    ++c.out_begin[(key >> 32) + 1];
-    ++c.in_begin[static_cast<uint32_t>(key) + 1];
+  size_t edges = 0;
+  for (size_t i = 0; i < moves.size(); ++i) {
+    if (i > 0 && moves[i] == moves[i - 1]) continue;
+    ++edges;
+    ++c.out_begin[(moves[i] >> id_bits) + 1];
+    ++c.in_begin[(moves[i] & id_mask) + 1];
   }
   for (size_t s = 0; s < n; ++s) {
     c.out_begin[s + 1] += c.out_begin[s];
     c.in_begin[s + 1] += c.in_begin[s];
   }
-  c.out_to.resize(sorted.size());
-  c.out_p.resize(sorted.size());
-  c.in_from.resize(sorted.size());
-  c.in_p.resize(sorted.size());
+  c.out_to.resize(edges);
+  c.out_p.resize(edges);
+  c.in_from.resize(edges);
+  c.in_p.resize(edges);
+  // Edges in a fixed order, so that sums run the same way every time.
   std::vector<uint32_t> in_fill(c.in_begin.begin(), c.in_begin.end() - 1);
-  for (size_t e = 0; e < sorted.size(); ++e) {
-    const uint32_t from = static_cast<uint32_t>(sorted[e].first >> 32);
-    const uint32_t to = static_cast<uint32_t>(sorted[e].first);
-    const double p = sorted[e].second / total[from];
+  for (size_t i = 0, e = 0; i < moves.size(); ++e) {
+    size_t run = i + 1;
+    while (run < moves.size() && moves[run] == moves[i]) ++run;
+    const uint32_t from = static_cast<uint32_t>(moves[i] >> id_bits);
+    const uint32_t to = static_cast<uint32_t>(moves[i] & id_mask);
+    const double p = static_cast<double>(run - i) / total[from];
     c.out_to[e] = to;
     c.out_p[e] = p;
     c.in_from[in_fill[to]] = from;
     c.in_p[in_fill[to]++] = p;
+    i = run;
   }
   OrderComponents(c);
   return c;
+}
+
+Chain BuildChain(const PathSet& paths, int order) {
+  int bits = 1;
+  while (bits < 32 && (uint64_t{1} << bits) < paths.group_table.size()) {
+    ++bits;
+  }
+  // The length takes 3 bits.
+  if (order * bits + 3 <= 64) {
+    return BuildChainWith<uint64_t>(paths, order, bits);
+  }
+  return BuildChainWith<unsigned __int128>(paths, order, bits);
 }
 
 // Solves one component, [begin, end) of `members`, for

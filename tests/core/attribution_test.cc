@@ -560,6 +560,36 @@ TEST(AttributionTest, MarkovOnALargeComponentMatchesTheWholeChainSolve) {
   }
 }
 
+// A state of order 4 over 40,000 groups takes more than 64 bits as a key;
+// the chain must come out the same as over the groups numbered densely.
+TEST(AttributionTest, MarkovOverManyGroupsMatchesTheSameGroupsNumberedDensely) {
+  std::mt19937_64 rng(33);
+  const PathSet dense = RandomPaths(rng, 12, 2000);
+  constexpr uint32_t kGroups = 40000;
+  auto spread = [](uint32_t g) { return g * 3331 % kGroups; };
+  PathSet sparse = dense;
+  sparse.group_table.assign(kGroups, {"unused", "", false});
+  for (uint32_t g = 0; g < dense.group_table.size(); ++g) {
+    sparse.group_table[spread(g)] = dense.group_table[g];
+  }
+  for (uint32_t& g : sparse.groups) g = spread(g);
+  for (int order = 1; order <= 4; ++order) {
+    const MarkovFit want = FitMarkov(dense, order, 2);
+    const MarkovFit got = FitMarkov(sparse, order, 2);
+    EXPECT_NEAR(got.p_conversion, want.p_conversion, 1e-12);
+    ASSERT_EQ(got.removal_effects.size(), kGroups);
+    double others = 0;
+    for (double re : got.removal_effects) others += re;
+    for (uint32_t g = 0; g < dense.group_table.size(); ++g) {
+      EXPECT_NEAR(got.removal_effects[spread(g)], want.removal_effects[g],
+                  1e-12)
+          << "order " << order << " group " << g;
+      others -= got.removal_effects[spread(g)];
+    }
+    EXPECT_NEAR(others, 0, 1e-12) << "order " << order;
+  }
+}
+
 // The same journeys in another order (as the index holds customers after a
 // restart, or after a load whose batches committed out of order).
 PathSet Reversed(const PathSet& paths) {
