@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cmath>
 #include <numeric>
+#include <string>
 #include <thread>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "service/core/incremental.h"
 
 namespace attribution {
@@ -1210,20 +1212,40 @@ const std::vector<std::vector<double>>& ShapleyWeights() {
   return *weights;
 }
 
-void ShapleyCredits(const PathSet& paths, Credits& credits) {
-  const ShapleyGame game(paths);
+void ShapleyCredits(const PathSet& paths, int threads, Credits& credits) {
+  const GroupSets sets(paths);
+  const ShapleyGame game(sets);
+  // The shares of every set that converted, on `threads` threads; then
+  // summed journey by journey, in the same order every time.
+  std::vector<double> shares(sets.groups.size(), 0.0);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    constexpr size_t kChunk = 256;
+    for (size_t lo; (lo = next.fetch_add(kChunk)) < sets.size();) {
+      for (size_t s = lo; s < std::min(lo + kChunk, sets.size()); ++s) {
+        if (sets.converted[s] == 0) continue;
+        const absl::Span<const uint32_t> set = sets.set(s);
+        const std::vector<double> phi =
+            game.Shares(std::vector<uint32_t>(set.begin(), set.end()));
+        std::copy(phi.begin(), phi.end(), shares.begin() + sets.begin[s]);
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < std::clamp(threads, 1, 64); ++t)
+    workers.emplace_back(work);
+  work();
+  for (std::thread& t : workers) t.join();
   ExactCredits sums(credits.conversions.size());
-  absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shares;
   for (size_t j = 0; j < paths.size(); ++j) {
     if (!paths.converted[j]) continue;
-    std::vector<uint32_t> set = GroupSet(paths.path(j));
-    if (set.size() > static_cast<size_t>(kMaxShapleyGroups)) {
+    const uint32_t s = sets.of_path[j];
+    if (sets.begin[s + 1] - sets.begin[s] >
+        static_cast<uint32_t>(kMaxShapleyGroups)) {
       ++credits.shapley_equal_split;
     }
-    auto [it, inserted] = shares.try_emplace(set);
-    if (inserted) it->second = game.Shares(set);
-    for (size_t x = 0; x < set.size(); ++x) {
-      sums.Add(set[x], it->second[x], paths.revenue_micros[j]);
+    for (uint32_t x = sets.begin[s]; x < sets.begin[s + 1]; ++x) {
+      sums.Add(sets.groups[x], shares[x], paths.revenue_micros[j]);
     }
   }
   sums.WriteTo(credits);
@@ -1249,36 +1271,85 @@ std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path) {
   return set;
 }
 
-ShapleyGame::ShapleyGame(const PathSet& paths) {
-  struct Rate {
-    double converted = 0;
-    double total = 0;
-  };
-  absl::flat_hash_map<std::vector<uint32_t>, Rate> rates;
+GroupSets::GroupSets(const PathSet& paths) {
+  of_path.resize(paths.size());
+  begin.push_back(0);
+  absl::flat_hash_map<std::string, uint32_t> ids;  // By the set's bytes.
+  std::vector<uint32_t> set;
   for (size_t j = 0; j < paths.size(); ++j) {
-    Rate& r = rates[GroupSet(paths.path(j))];
-    r.total += 1;
-    r.converted += paths.converted[j];
+    const absl::Span<const uint32_t> p = paths.path(j);
+    set.assign(p.begin(), p.end());
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    const absl::string_view bytes(reinterpret_cast<const char*>(set.data()),
+                                  set.size() * sizeof(uint32_t));
+    auto it = ids.find(bytes);
+    if (it == ids.end()) {
+      it = ids.emplace(std::string(bytes), static_cast<uint32_t>(size())).first;
+      groups.insert(groups.end(), set.begin(), set.end());
+      begin.push_back(static_cast<uint32_t>(groups.size()));
+      total.push_back(0);
+      converted.push_back(0);
+    }
+    of_path[j] = it->second;
+    total[it->second] += 1;
+    converted[it->second] += paths.converted[j];
   }
+}
+
+ShapleyGame::ShapleyGame(const PathSet& paths)
+    : ShapleyGame(GroupSets(paths)) {}
+
+ShapleyGame::ShapleyGame(const GroupSets& sets) {
   // Only coalitions with a conversion have a value; the trie holds those
-  // (in a fixed order, so that node ids do not depend on the hash map's).
-  std::vector<std::pair<const std::vector<uint32_t>*, double>> valued;
-  for (const auto& [set, rate] : rates) {
-    if (rate.converted > 0)
-      valued.push_back({&set, rate.converted / rate.total});
+  // (in a fixed order, so that node ids do not depend on the order the
+  // journeys came in).
+  std::vector<uint32_t> valued;
+  for (uint32_t s = 0; s < sets.size(); ++s) {
+    if (sets.converted[s] > 0) valued.push_back(s);
   }
-  std::sort(valued.begin(), valued.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  value_.push_back(0);  // The empty coalition.
-  for (const auto& [set, value] : valued) {
+  std::sort(valued.begin(), valued.end(), [&](uint32_t a, uint32_t b) {
+    const absl::Span<const uint32_t> x = sets.set(a), y = sets.set(b);
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  });
+  std::vector<double> value = {0};                   // The empty coalition.
+  absl::flat_hash_map<uint64_t, uint32_t> children;  // node << 32 | group.
+  for (uint32_t s : valued) {
     uint32_t node = 0;
-    for (uint32_t g : *set) {
-      auto [it, inserted] = children_.try_emplace(
-          (uint64_t{node} << 32) | g, static_cast<uint32_t>(value_.size()));
-      if (inserted) value_.push_back(0);
+    for (uint32_t g : sets.set(s)) {
+      auto [it, inserted] = children.try_emplace(
+          (uint64_t{node} << 32) | g, static_cast<uint32_t>(value.size()));
+      if (inserted) value.push_back(0);
       node = it->second;
     }
-    value_[node] = value;
+    value[node] = sets.converted[s] / sets.total[s];
+  }
+  // Renumbered breadth first, so that a node's children are consecutive
+  // nodes (by group) and the small coalitions, which every walk passes,
+  // lie together at the front: a walk down the trie reads a few
+  // contiguous entries per node, not a hash probe per group it tries.
+  std::vector<std::pair<uint64_t, uint32_t>> edges(children.begin(),
+                                                   children.end());
+  absl::flat_hash_map<uint64_t, uint32_t>().swap(children);
+  std::sort(edges.begin(), edges.end());
+  std::vector<uint32_t> edges_begin(value.size() + 1, 0);
+  for (const auto& [key, child] : edges) ++edges_begin[(key >> 32) + 1];
+  for (size_t u = 0; u < value.size(); ++u) {
+    edges_begin[u + 1] += edges_begin[u];
+  }
+  nodes_.resize(value.size());
+  group_.assign(value.size(), 0);
+  std::vector<uint32_t> order = {0};  // Old ids, breadth first.
+  order.reserve(value.size());
+  for (size_t u = 0; u < order.size(); ++u) {
+    const uint32_t old = order[u];
+    nodes_[u].value = value[old];
+    nodes_[u].first_child = static_cast<uint32_t>(order.size());
+    nodes_[u].children = edges_begin[old + 1] - edges_begin[old];
+    for (uint32_t e = edges_begin[old]; e < edges_begin[old + 1]; ++e) {
+      group_[order.size()] = static_cast<uint32_t>(edges[e].first);
+      order.push_back(edges[e].second);
+    }
   }
 }
 
@@ -1299,12 +1370,14 @@ std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
     uint32_t mask;
     int size;
   };
-  std::vector<Frame> stack = {{0, 0, 0, 0}};
-  while (!stack.empty()) {
-    const Frame f = stack.back();
-    stack.pop_back();
-    if (f.size > 0 && value_[f.node] > 0) {
-      const double v = value_[f.node];
+  // Breadth first, so that the nodes a frame adds are fetched from memory
+  // while the frames before them run.
+  std::vector<Frame> queue = {{0, 0, 0, 0}};
+  for (size_t head = 0; head < queue.size(); ++head) {
+    const Frame f = queue[head];
+    const Node& node = nodes_[f.node];
+    if (f.size > 0 && node.value > 0) {
+      const double v = node.value;
       for (int x = 0; x < m; ++x) {
         if (f.mask & (1u << x)) {
           phi[x] += weight[f.size - 1] * v;
@@ -1313,10 +1386,17 @@ std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
         }
       }
     }
-    for (int i = m; i-- > f.next;) {
-      auto it = children_.find((uint64_t{f.node} << 32) | t[i]);
-      if (it != children_.end()) {
-        stack.push_back({it->second, i + 1, f.mask | (1u << i), f.size + 1});
+    // The node's children among t[next, m), both sorted.
+    const uint32_t* first = group_.data() + node.first_child;
+    const uint32_t* q = first;
+    const uint32_t* end = first + node.children;
+    for (int i = f.next; i < m && q != end; ++i) {
+      q = std::lower_bound(q, end, t[i]);
+      if (q != end && *q == t[i]) {
+        const uint32_t child =
+            node.first_child + static_cast<uint32_t>(q - first);
+        __builtin_prefetch(&nodes_[child]);
+        queue.push_back({child, i + 1, f.mask | (1u << i), f.size + 1});
       }
     }
   }
@@ -1414,7 +1494,7 @@ Credits Attribute(const PathSet& paths, const ModelParams& model, int threads,
     return credits;
   }
   if (model.kind == ModelKind::kShapley) {
-    ShapleyCredits(paths, credits);
+    ShapleyCredits(paths, threads, credits);
     return credits;
   }
   ExactCredits sums(credits.conversions.size());

@@ -149,10 +149,26 @@ struct MarkovFit {
 MarkovFit FitMarkov(const PathSet& paths, int order, int threads = 1,
                     const std::function<bool()>& cancelled = nullptr);
 
+// The distinct group sets of a path set's journeys, numbered as they first
+// come, with how many journeys have each and how many of those converted.
+struct GroupSets {
+  explicit GroupSets(const PathSet& paths);
+  size_t size() const { return total.size(); }
+  absl::Span<const uint32_t> set(size_t s) const {
+    return absl::MakeConstSpan(groups).subspan(begin[s],
+                                               begin[s + 1] - begin[s]);
+  }
+  std::vector<uint32_t> of_path;  // Each journey's set.
+  std::vector<uint32_t> begin;    // Set s is groups[begin[s], begin[s + 1]).
+  std::vector<uint32_t> groups;   // Sorted within a set.
+  std::vector<double> total, converted;
+};
+
 // The SHAPLEY game of a path set: v(S) for every set of groups seen.
 class ShapleyGame {
  public:
   explicit ShapleyGame(const PathSet& paths);
+  explicit ShapleyGame(const GroupSets& sets);
   // Shares of the groups of `set` (sorted, distinct), summing to 1: Shapley
   // values clipped at 0 and normalised, equal if all are 0 or the set has
   // more than kMaxShapleyGroups groups.
@@ -161,9 +177,14 @@ class ShapleyGame {
  private:
   // The coalitions with a conversion, as a trie of their sorted groups:
   // node 0 is the empty set, a node's value its coalition's conversion rate
-  // (0 for a prefix alone).
-  std::vector<double> value_;
-  absl::flat_hash_map<uint64_t, uint32_t> children_;  // node << 32 | group.
+  // (0 for a prefix alone); nodes breadth first.
+  struct Node {
+    double value;
+    uint32_t first_child;  // Its children are consecutive nodes, by group.
+    uint32_t children;
+  };
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> group_;  // The group that leads to each node.
 };
 
 // One customer's journeys of a goal, groups as raw keys: the channel id, or
