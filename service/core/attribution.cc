@@ -816,47 +816,35 @@ class RemovalBlock {
 
   // The conversion probability lost from the start when each group of
   // `groups` (at most kLanes) is removed, into lost[0..groups.size()).
+  // reach[s] & reach_bits is nonzero iff s reaches a state of the groups.
   // False if `cancelled` stopped it.
-  bool Solve(absl::Span<const uint32_t> groups, double* lost,
-             const std::function<bool()>& cancelled) {
+  bool Solve(absl::Span<const uint32_t> groups,
+             absl::Span<const uint64_t> reach, uint64_t reach_bits,
+             double* lost, const std::function<bool()>& cancelled) {
     const Chain& c = chain_;
     removed_.clear();
-    uint32_t last_comp = 0;
     for (size_t l = 0; l < groups.size(); ++l) {
       for (uint32_t s : states_of_[groups[l]]) {
         if (mask_[s] == 0) removed_.push_back(s);
         mask_[s] |= static_cast<uint8_t>(1u << l);
-        last_comp = std::max(last_comp, c.comp[s]);
       }
     }
-    // The states reachable from R that may still reach it (no later
-    // component than R's last), R included.
-    reached_ = removed_;
-    for (uint32_t s : removed_) mark_[s] = kReached;
-    for (size_t q = 0; q < reached_.size(); ++q) {
-      const uint32_t u = reached_[q];
-      for (uint32_t e = c.out_begin[u]; e < c.out_begin[u + 1]; ++e) {
-        const uint32_t to = c.out_to[e];
-        if (mark_[to] == kOther && c.comp[to] <= last_comp) {
-          mark_[to] = kReached;
-          reached_.push_back(to);
-        }
-      }
-    }
-    // Of those, the ones that reach R: D. Every other state's flow is the
-    // full chain's, for every group of the block.
+    // D: the states reachable from R that reach it again, R included. A
+    // walk from R finds them, stepping only onto states that reach R: every
+    // state on a way from R to one of D reaches R too.
     d_ = removed_;
     for (uint32_t s : removed_) mark_[s] = kInD;
     for (size_t q = 0; q < d_.size(); ++q) {
       const uint32_t u = d_[q];
-      for (uint32_t e = c.in_begin[u]; e < c.in_begin[u + 1]; ++e) {
-        const uint32_t from = c.in_from[e];
-        if (mark_[from] == kReached) {
-          mark_[from] = kInD;
-          d_.push_back(from);
+      for (uint32_t e = c.out_begin[u]; e < c.out_begin[u + 1]; ++e) {
+        const uint32_t to = c.out_to[e];
+        if (mark_[to] == kOther && (reach[to] & reach_bits) != 0) {
+          mark_[to] = kInD;
+          d_.push_back(to);
         }
       }
     }
+    reached_ = d_;
     // A state that every group of the block removes carries no flow in
     // any lane: it is only a place where flow is lost. The rest of D is a
     // union of whole components, solved in topological order.
@@ -908,7 +896,7 @@ class RemovalBlock {
   }
 
  private:
-  enum : uint8_t { kOther, kReached, kInD, kDead };
+  enum : uint8_t { kOther, kInD, kDead };
 
   // acc += p * (the flow of `from`: its row in D, else the full chain's).
   void AddFlow(uint32_t from, double p, double* acc) const {
@@ -1043,35 +1031,70 @@ bool RemoveInBlocks(const Chain& chain, const std::vector<double>& x,
   for (uint32_t g = 0; g < states_of.size(); ++g) {
     if (!states_of[g].empty()) present.push_back(g);
   }
-  const size_t blocks = (present.size() + kLanes - 1) / kLanes;
+  std::vector<uint32_t> chunk_of(states_of.size(), 0),
+      bit_of(states_of.size(), 0);
+  for (size_t i = 0; i < present.size(); ++i) {
+    chunk_of[present[i]] = static_cast<uint32_t>(i / 64);
+    bit_of[present[i]] = static_cast<uint32_t>(i % 64);
+  }
+  // 64 groups at a time: which of them each state reaches (its own
+  // included), sinks first; a component shares one set.
+  std::vector<uint64_t> reach(chain.size());
+  const size_t comps = chain.comp_begin.size() - 1;
   threads = std::clamp<int>(threads, 1, 64);
-  threads =
-      static_cast<int>(std::min<size_t>(threads, std::max<size_t>(blocks, 1)));
   std::atomic<bool> stopped{false};
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      RemovalBlock<kLanes> block(chain, x, v, states_of);
-      double block_lost[kLanes];
-      for (size_t b; (b = next++) < blocks;) {
-        if (stopped || (cancelled && cancelled())) {
-          stopped = true;
-          return;
+  for (size_t lo = 0; lo < present.size() && !stopped; lo += 64) {
+    const uint32_t chunk = static_cast<uint32_t>(lo / 64);
+    for (size_t k = comps; k-- > 0;) {
+      uint64_t bits = 0;
+      for (uint32_t i = chain.comp_begin[k]; i < chain.comp_begin[k + 1]; ++i) {
+        const uint32_t s = chain.topo[i];
+        const State& st = chain.states[s];
+        for (uint8_t x = 0; x < st.len; ++x) {
+          if (chunk_of[st.g[x]] == chunk)
+            bits |= uint64_t{1} << bit_of[st.g[x]];
         }
-        const auto groups = absl::MakeConstSpan(present).subspan(
-            b * kLanes, std::min(kLanes, present.size() - b * kLanes));
-        if (!block.Solve(groups, block_lost, cancelled)) {
-          stopped = true;
-          return;
-        }
-        for (size_t l = 0; l < groups.size(); ++l) {
-          lost[groups[l]] = block_lost[l];
+        for (uint32_t e = chain.out_begin[s]; e < chain.out_begin[s + 1]; ++e) {
+          const uint32_t to = chain.out_to[e];
+          if (chain.comp[to] != k) bits |= reach[to];
         }
       }
-    });
+      for (uint32_t i = chain.comp_begin[k]; i < chain.comp_begin[k + 1]; ++i) {
+        reach[chain.topo[i]] = bits;
+      }
+    }
+    const size_t hi = std::min(present.size(), lo + 64);
+    const size_t blocks = (hi - lo + kLanes - 1) / kLanes;
+    const int workers_here = static_cast<int>(
+        std::min<size_t>(threads, std::max<size_t>(blocks, 1)));
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < workers_here; ++t) {
+      workers.emplace_back([&] {
+        RemovalBlock<kLanes> block(chain, x, v, states_of);
+        double block_lost[kLanes];
+        for (size_t b; (b = next++) < blocks;) {
+          if (stopped || (cancelled && cancelled())) {
+            stopped = true;
+            return;
+          }
+          const size_t first = lo + b * kLanes;
+          const auto groups = absl::MakeConstSpan(present).subspan(
+              first, std::min(kLanes, hi - first));
+          uint64_t reach_bits = 0;
+          for (uint32_t g : groups) reach_bits |= uint64_t{1} << bit_of[g];
+          if (!block.Solve(groups, reach, reach_bits, block_lost, cancelled)) {
+            stopped = true;
+            return;
+          }
+          for (size_t l = 0; l < groups.size(); ++l) {
+            lost[groups[l]] = block_lost[l];
+          }
+        }
+      });
+    }
+    for (std::thread& t : workers) t.join();
   }
-  for (std::thread& t : workers) t.join();
   return !stopped;
 }
 
