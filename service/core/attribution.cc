@@ -976,6 +976,21 @@ class RemovalBlock {
         for (size_t l = 0; l < kLanes; ++l) acc[l] += p * src[l];
       }
     };
+    // Anderson-accelerated on large components, as SolveComponent above,
+    // with depth 2 and its history in floats: it only chooses where the
+    // next sweep starts (the start's correction is small, and rounding it
+    // to a float's precision costs nothing), and floats halve the memory
+    // the history takes (28 bytes a state and lane). Order 2 by campaign:
+    // 19-21 sweeps instead of about 50; order 3: 24-25 instead of 48-53.
+    constexpr size_t kDepth = 2;
+    const bool accelerate = m >= 64;
+    const size_t len = accelerate ? m * kLanes : 0;
+    f_.assign(len, 0.0f);
+    f_prev_.assign(len, 0.0f);
+    corr_.assign(len, 0.0f);
+    for (auto& h : df_) h.assign(len, 0.0f);
+    for (auto& h : dg_) h.assign(len, 0.0f);
+    size_t history = 0;
     for (int iter = 0; iter < 100000; ++iter) {
       if (cancelled && cancelled()) return false;
       double delta = 0;
@@ -988,10 +1003,66 @@ class RemovalBlock {
           const double next = (zero >> l & 1) ? 0.0 : acc[l];
           delta =
               std::max(delta, std::abs(next - out[l]) / std::max(1.0, next));
+          if (accelerate)
+            f_[(i - lo) * kLanes + l] = static_cast<float>(next - out[l]);
           out[l] = next;
         }
       }
       if (delta < 1e-15) break;
+      if (!accelerate) continue;
+      if (iter == 0) {  // No history yet: the next sweep starts at g.
+        f_prev_.swap(f_);
+        continue;
+      }
+      // The newest differences (dg = g - g_prev = f - corr, as the last
+      // start was g_prev - corr), and in the same pass the normal
+      // equations of min |f - df gamma| over the last k of them.
+      std::rotate(df_.begin(), df_.begin() + 1, df_.end());
+      std::rotate(dg_.begin(), dg_.begin() + 1, dg_.end());
+      history = std::min(history + 1, kDepth);
+      const size_t k = history;
+      std::vector<float>& df_new = df_[kDepth - 1];
+      std::vector<float>& dg_new = dg_[kDepth - 1];
+      const std::vector<float>& df_old = df_[0];
+      double g00 = 0, g01 = 0, g11 = 0, r0 = 0, r1 = 0;
+      for (size_t j = 0; j < len; ++j) {
+        const float fj = f_[j];
+        const float dn = fj - f_prev_[j];
+        df_new[j] = dn;
+        dg_new[j] = fj - corr_[j];
+        const double o = df_old[j];
+        g00 += o * o;
+        g01 += o * dn;
+        g11 += double{dn} * dn;
+        r0 += o * fj;
+        r1 += double{dn} * fj;
+      }
+      f_prev_.swap(f_);
+      std::vector<double> gram, rhs;
+      if (k == 1) {
+        gram = {g11};
+        rhs = {r1};
+      } else {
+        gram = {g00, g01, g01, g11};
+        rhs = {r0, r1};
+      }
+      const std::vector<double> gamma = SolveSpd(gram, std::move(rhs), k);
+      if (!std::all_of(gamma.begin(), gamma.end(),
+                       [](double g) { return std::isfinite(g); })) {
+        history = 0;
+        std::fill(corr_.begin(), corr_.end(), 0.0f);
+        continue;
+      }
+      for (size_t i = lo; i < hi; ++i) {
+        double* out = w_[i].lane;
+        for (size_t l = 0; l < kLanes; ++l) {
+          const size_t j = (i - lo) * kLanes + l;
+          double c = 0;
+          for (size_t r = 0; r < k; ++r) c += gamma[r] * dg_[kDepth - k + r][j];
+          corr_[j] = static_cast<float>(c);
+          out[l] -= corr_[j];
+        }
+      }
     }
     for (size_t i = lo; i < hi; ++i) {
       if (mask_[d_[i]] == 0) continue;
@@ -1014,6 +1085,10 @@ class RemovalBlock {
   // The component being swept: its fixed inflows, and its in-edges from
   // within by place in d_.
   std::vector<Row> base_;
+  // Its acceleration: this sweep's and the last sweep's changes, the last
+  // start's correction, and the last kDepth differences of both.
+  std::vector<float> f_, f_prev_, corr_;
+  std::array<std::vector<float>, 2> df_, dg_;
   std::vector<uint32_t> begin_, from_;
   std::vector<double> p_;
 };
