@@ -981,9 +981,14 @@ class RemovalBlock {
     // next sweep starts (the start's correction is small, and rounding it
     // to a float's precision costs nothing), and floats halve the memory
     // the history takes (28 bytes a state and lane). Order 2 by campaign:
-    // 19-21 sweeps instead of about 50; order 3: 24-25 instead of 48-53.
+    // 19-21 sweeps instead of about 50.
     constexpr size_t kDepth = 2;
-    const bool accelerate = m >= 64;
+    // Not on components too large for the caches: there each pass over the
+    // history costs as much as a sweep (memory-bound), and order 3 by
+    // campaign (a component of 553,000 states) was slower with it than
+    // without (attribution_bench: repeat purchase 5.9 s plain, 9.2 s
+    // accelerated), besides its 124 MB a thread.
+    const bool accelerate = m >= 64 && m * kLanes <= (size_t{1} << 20);
     const size_t len = accelerate ? m * kLanes : 0;
     f_.assign(len, 0.0f);
     f_prev_.assign(len, 0.0f);
