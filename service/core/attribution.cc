@@ -443,7 +443,10 @@ void OrderComponents(Chain& c) {
   std::vector<uint8_t> on_stack(n, 0);
   std::vector<uint32_t> stack;
   std::vector<std::pair<uint32_t, uint32_t>> calls;  // State, next edge.
-  std::vector<std::vector<uint32_t>> sink_first;
+  // The components as Tarjan completes them (sinks first), flat: component
+  // i is sink_first[sink_begin[i], sink_begin[i + 1]).
+  std::vector<uint32_t> sink_first, sink_begin = {0};
+  sink_first.reserve(n);
   int64_t counter = 0;
   auto open = [&](uint32_t s) {
     index[s] = low[s] = counter++;
@@ -468,14 +471,14 @@ void OrderComponents(Chain& c) {
         continue;
       }
       if (low[v] == index[v]) {
-        std::vector<uint32_t>& members = sink_first.emplace_back();
         uint32_t w;
         do {
           w = stack.back();
           stack.pop_back();
           on_stack[w] = 0;
-          members.push_back(w);
+          sink_first.push_back(w);
         } while (w != v);
+        sink_begin.push_back(static_cast<uint32_t>(sink_first.size()));
       }
       calls.pop_back();
       if (!calls.empty()) {
@@ -502,19 +505,24 @@ void OrderComponents(Chain& c) {
       }
     }
   }
-  for (auto& members : sink_first) {
-    std::sort(members.begin(), members.end(), [&](uint32_t a, uint32_t b) {
-      return std::tie(c.level[a], a) < std::tie(c.level[b], b);
-    });
+  for (size_t k = 0; k + 1 < sink_begin.size(); ++k) {
+    if (sink_begin[k + 1] - sink_begin[k] < 2) continue;
+    std::sort(sink_first.begin() + sink_begin[k],
+              sink_first.begin() + sink_begin[k + 1],
+              [&](uint32_t a, uint32_t b) {
+                return std::tie(c.level[a], a) < std::tie(c.level[b], b);
+              });
   }
   // Tarjan completes a component after every component it leads to.
   c.topo.reserve(n);
   c.comp.assign(n, 0);
   c.place.assign(n, 0);
-  for (size_t k = sink_first.size(); k-- > 0;) {
+  c.comp_begin.reserve(sink_begin.size());
+  for (size_t k = sink_begin.size() - 1; k-- > 0;) {
     const uint32_t id = static_cast<uint32_t>(c.comp_begin.size());
     c.comp_begin.push_back(static_cast<uint32_t>(c.topo.size()));
-    for (uint32_t s : sink_first[k]) {
+    for (uint32_t i = sink_begin[k]; i < sink_begin[k + 1]; ++i) {
+      const uint32_t s = sink_first[i];
       c.comp[s] = id;
       c.place[s] = static_cast<uint32_t>(c.topo.size());
       c.topo.push_back(s);
@@ -594,17 +602,17 @@ Chain BuildChainWith(const PathSet& paths, int order, int bits) {
   // its customers: that order differs after a restart, or after a bulk load
   // whose parts committed in another order). The start is 0.
   const size_t n = firsts.size() + 1;
-  std::vector<uint32_t> by_key(firsts.size());
-  std::iota(by_key.begin(), by_key.end(), 0);
-  std::sort(by_key.begin(), by_key.end(),
-            [&](uint32_t a, uint32_t b) { return firsts[a] < firsts[b]; });
-  std::vector<uint32_t> id_of(firsts.size());
+  std::vector<std::pair<Key, uint32_t>> by_key(firsts.size());
+  for (uint32_t i = 0; i < firsts.size(); ++i) by_key[i] = {firsts[i], i};
+  std::vector<Key>().swap(firsts);
+  std::sort(by_key.begin(), by_key.end());  // Keys are distinct.
+  std::vector<uint32_t> id_of(by_key.size());
   Chain c;
   c.states.resize(n);
   for (size_t s = 1; s < n; ++s) {
-    id_of[by_key[s - 1]] = static_cast<uint32_t>(s);
+    id_of[by_key[s - 1].second] = static_cast<uint32_t>(s);
     State& st = c.states[s];
-    Key key = firsts[by_key[s - 1]];
+    Key key = by_key[s - 1].first;
     for (size_t x = k; x-- > 0;) {
       st.g[x] = static_cast<uint32_t>(key & group_mask);
       key >>= bits;
