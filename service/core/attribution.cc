@@ -1215,35 +1215,56 @@ MarkovFit FitMarkov(const PathSet& paths, int order, int threads,
                  chain.comp_begin[k + 1] - chain.comp_begin[k]);
   };
   // x: P(conversion) from each state, sinks first. v: expected visits of
-  // each state from the start, sources first.
+  // each state from the start, sources first. The two solves are
+  // independent: on two threads when the request has them.
   std::vector<double> x(n, 0.0);
   std::vector<double> v(n, 0.0);
-  for (size_t k = comps; k-- > 0;) {
-    if (!SolveComponent(
-            members(k), x, [&](uint32_t s) { return chain.to_conversion[s]; },
-            [&](uint32_t s, auto&& f) {
-              for (uint32_t e = chain.out_begin[s]; e < chain.out_begin[s + 1];
-                   ++e) {
-                f(chain.out_to[e], chain.out_p[e]);
-              }
-            },
-            cancelled)) {
-      fit.cancelled = true;
-      return fit;
+  auto solve_x = [&] {
+    for (size_t k = comps; k-- > 0;) {
+      if (!SolveComponent(
+              members(k), x, [&](uint32_t s) { return chain.to_conversion[s]; },
+              [&](uint32_t s, auto&& f) {
+                for (uint32_t e = chain.out_begin[s];
+                     e < chain.out_begin[s + 1]; ++e) {
+                  f(chain.out_to[e], chain.out_p[e]);
+                }
+              },
+              cancelled)) {
+        return false;
+      }
     }
-  }
-  auto in_edges = [&](uint32_t s, auto&& f) {
-    for (uint32_t e = chain.in_begin[s]; e < chain.in_begin[s + 1]; ++e) {
-      f(chain.in_from[e], chain.in_p[e]);
-    }
+    return true;
   };
-  for (size_t k = 0; k < comps; ++k) {
-    if (!SolveComponent(
-            members(k), v, [](uint32_t s) { return s == 0 ? 1.0 : 0.0; },
-            in_edges, cancelled)) {
-      fit.cancelled = true;
-      return fit;
+  auto solve_v = [&] {
+    for (size_t k = 0; k < comps; ++k) {
+      if (!SolveComponent(
+              members(k), v, [](uint32_t s) { return s == 0 ? 1.0 : 0.0; },
+              [&](uint32_t s, auto&& f) {
+                for (uint32_t e = chain.in_begin[s]; e < chain.in_begin[s + 1];
+                     ++e) {
+                  f(chain.in_from[e], chain.in_p[e]);
+                }
+              },
+              cancelled)) {
+        return false;
+      }
     }
+    return true;
+  };
+  bool v_ok = true;
+  std::thread v_thread;
+  if (threads > 1) {
+    v_thread = std::thread([&] { v_ok = solve_v(); });
+  }
+  const bool x_ok = solve_x();
+  if (threads > 1) {
+    v_thread.join();
+  } else if (x_ok) {
+    v_ok = solve_v();
+  }
+  if (!x_ok || !v_ok) {
+    fit.cancelled = true;
+    return fit;
   }
   fit.p_conversion = x[0];
   if (fit.p_conversion <= 0) return fit;
