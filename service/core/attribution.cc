@@ -989,7 +989,7 @@ class RemovalBlock {
     // next sweep starts (the start's correction is small, and rounding it
     // to a float's precision costs nothing), and floats halve the memory
     // the history takes (28 bytes a state and lane). Order 2 by campaign:
-    // 19-21 sweeps instead of about 50.
+    // 19-21 sweeps instead of 57-63.
     constexpr size_t kDepth = 2;
     // Not on components too large for the caches: there each pass over the
     // history costs as much as a sweep (memory-bound), and order 3 by
