@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -410,11 +411,6 @@ namespace {
 struct State {
   std::array<uint32_t, 4> g{};
   uint8_t len = 0;
-  bool operator==(const State& o) const { return len == o.len && g == o.g; }
-  template <typename H>
-  friend H AbslHashValue(H h, const State& s) {
-    return H::combine(std::move(h), s.g, s.len);
-  }
 };
 
 // The absorbing chain of a path set; state 0 is the start. Transition
@@ -489,7 +485,7 @@ void OrderComponents(Chain& c) {
   }
   // Within a component, the states go by their distance from the start,
   // then by id: a sweep along the flow then finds more of its predecessors
-  // done (measured: a fifth fewer sweeps at order 3 by campaign).
+  // done (measured: order 3 by campaign a fifth faster than in id order).
   c.level.assign(n, std::numeric_limits<uint32_t>::max());
   {
     std::vector<uint32_t> queue = {0};
@@ -852,7 +848,6 @@ class RemovalBlock {
         }
       }
     }
-    reached_ = d_;
     // A state that every group of the block removes carries no flow in
     // any lane: it is only a place where flow is lost. The rest of D is a
     // union of whole components, solved in topological order.
@@ -884,9 +879,8 @@ class RemovalBlock {
     for (size_t lo = 0; ok && lo < m;) {
       size_t hi = lo + 1;
       while (hi < m && c.comp[d_[hi]] == c.comp[d_[lo]]) ++hi;
-      ok = hi - lo == 1
-               ? SolveLone(lo, groups.size(), lost)
-               : SolveComponent(lo, hi, groups.size(), lost, cancelled);
+      ok = hi - lo == 1 ? SolveLone(lo, groups.size(), lost)
+                        : SolveCyclic(lo, hi, groups.size(), lost, cancelled);
       lo = hi;
     }
     for (size_t q = 0; ok && q < removed_.size(); ++q) {
@@ -898,13 +892,20 @@ class RemovalBlock {
       }
       AddLost(r, into, groups.size(), lost);
     }
-    for (uint32_t s : reached_) mark_[s] = kOther;
-    for (uint32_t s : removed_) mask_[s] = 0;
+    // Every marked state is in d_ or, dead, in removed_.
+    for (uint32_t s : d_) mark_[s] = kOther;
+    for (uint32_t s : removed_) {
+      mark_[s] = kOther;
+      mask_[s] = 0;
+    }
     return ok;
   }
 
  private:
   enum : uint8_t { kOther, kInD, kDead };
+  // SolveCyclic's Anderson depth (its normal equations are written out
+  // for 2).
+  static constexpr size_t kDepth = 2;
 
   // acc += p * (the flow of `from`: its row in D, else the full chain's).
   void AddFlow(uint32_t from, double p, double* acc) const {
@@ -953,8 +954,8 @@ class RemovalBlock {
 
   // A component of D's states [lo, hi): its edges from outside it are
   // fixed, those within it are swept by Gauss-Seidel to double precision.
-  bool SolveComponent(size_t lo, size_t hi, size_t lanes, double* lost,
-                      const std::function<bool()>& cancelled) {
+  bool SolveCyclic(size_t lo, size_t hi, size_t lanes, double* lost,
+                   const std::function<bool()>& cancelled) {
     const size_t m = hi - lo;
     base_.resize(m);
     begin_.assign(1, 0);
@@ -984,18 +985,16 @@ class RemovalBlock {
         for (size_t l = 0; l < kLanes; ++l) acc[l] += p * src[l];
       }
     };
-    // Anderson-accelerated on large components, as SolveComponent above,
-    // with depth 2 and its history in floats: it only chooses where the
-    // next sweep starts (the start's correction is small, and rounding it
-    // to a float's precision costs nothing), and floats halve the memory
-    // the history takes (28 bytes a state and lane). Order 2 by campaign:
-    // 19-21 sweeps instead of 57-63.
-    constexpr size_t kDepth = 2;
-    // Not on components too large for the caches: there each pass over the
-    // history costs as much as a sweep (memory-bound), and order 3 by
-    // campaign (a component of 553,000 states) was slower with it than
-    // without (attribution_bench: repeat purchase 5.9 s plain, 9.2 s
-    // accelerated), besides its 124 MB a thread.
+    // Anderson-accelerated on large components, as the free
+    // SolveComponent, with depth kDepth = 2 and its history in floats: it only
+    // chooses where the next sweep starts (the start's correction is small, and
+    // rounding it to a float's precision costs nothing), and floats halve the
+    // memory the history takes (28 bytes a state and lane). Order 2 by
+    // campaign: 19-21 sweeps instead of 57-63. Not on components too large for
+    // the caches: there each pass over the history costs as much as a sweep
+    // (memory-bound), and order 3 by campaign (a component of 553,000 states)
+    // was slower with it than without (attribution_bench: repeat purchase 5.9 s
+    // plain, 9.2 s accelerated), besides its 124 MB a thread.
     const bool accelerate = m >= 64 && m * kLanes <= (size_t{1} << 20);
     const size_t len = accelerate ? m * kLanes : 0;
     f_.assign(len, 0.0f);
@@ -1093,7 +1092,7 @@ class RemovalBlock {
   std::vector<uint8_t> mark_;    // By state.
   std::vector<uint8_t> mask_;    // By state: the lanes that remove it.
   std::vector<uint32_t> local_;  // By state: its place in d_.
-  std::vector<uint32_t> removed_, reached_, d_;
+  std::vector<uint32_t> removed_, d_;
   std::vector<Row> w_;  // By place in d_: the flows, one lane per group.
   // The component being swept: its fixed inflows, and its in-edges from
   // within by place in d_.
@@ -1101,7 +1100,7 @@ class RemovalBlock {
   // Its acceleration: this sweep's and the last sweep's changes, the last
   // start's correction, and the last kDepth differences of both.
   std::vector<float> f_, f_prev_, corr_;
-  std::array<std::vector<float>, 2> df_, dg_;
+  std::array<std::vector<float>, kDepth> df_, dg_;
   std::vector<uint32_t> begin_, from_;
   std::vector<double> p_;
 };

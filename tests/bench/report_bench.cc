@@ -161,7 +161,8 @@ int Run() {
       {"incremental+ci200", v1::MODEL_INCREMENTAL, false, true, true},
       // By campaign (about a hundred channel-campaign groups), the models
       // whose work grows with the groups. MARKOV at order 3 is left out:
-      // about 12 s a fit at this size (README), and a report fits twice.
+      // about 12 s a fit at this size (README), and a report fits once per
+      // goal (lead, acquisition, repeat purchase).
       {"markov 1, by campaign", v1::MODEL_MARKOV, true, true},
       {"markov 2, by campaign", v1::MODEL_MARKOV, true, true, false, 2},
       {"markov 4, by campaign", v1::MODEL_MARKOV, true, true, false, 4},
