@@ -339,7 +339,8 @@ absl::StatusOr<IdentityGroup> RocksDbEventStore::ReadGroup(
 absl::StatusOr<std::vector<RocksDbEventStore::Stored>>
 RocksDbEventStore::AreStored(absl::string_view workspace,
                              const WorkspaceIndex* index,
-                             absl::Span<const Event* const> events) {
+                             absl::Span<const Event* const> events,
+                             absl::Span<const uint64_t> id_hashes) {
   std::vector<Stored> out(events.size(), Stored::kNo);
   if (index == nullptr) return out;
   // The events whose id hash the index holds (for a new id, rarely: see
@@ -348,10 +349,9 @@ RocksDbEventStore::AreStored(absl::string_view workspace,
   for (size_t i = 0; i < events.size(); ++i) {
     // Each lookup is a cache miss in a large table: start them ahead.
     if (i + WorkspaceIndex::kPrefetchAhead < events.size()) {
-      index->Prefetch(*events[i + WorkspaceIndex::kPrefetchAhead]);
+      index->PrefetchIdHash(id_hashes[i + WorkspaceIndex::kPrefetchAhead]);
     }
-    std::vector<uint32_t> candidates =
-        index->CustomersWithIdHash(EventIdHash(events[i]->event_id));
+    std::vector<uint32_t> candidates = index->CustomersWithIdHash(id_hashes[i]);
     if (!candidates.empty()) {
       suspects.emplace_back(static_cast<uint32_t>(i), std::move(candidates));
     }
@@ -455,7 +455,33 @@ class RocksDbPreparedBatch final : public PreparedBatch {
   // Indexes into `events` by (customer, time, event_id): key order, so that
   // each event's earlier ties are indexed before it.
   std::vector<uint32_t> key_order;
+  // Each event's hashes, and the first event of the batch with its id (its
+  // own index if none before it): found before the write lock, so that the
+  // commit only looks up.
+  std::vector<EventHashes> hashes;
+  std::vector<uint32_t> first_of;
 };
+
+// Fills the batch's hashes and first_of. Ids are matched by their 64-bit
+// hash, then compared; two ids of one hash (a collision) go through a map
+// of the ids themselves.
+void HashAndFindRepeats(RocksDbPreparedBatch* prepared) {
+  const std::vector<Event>& ev = prepared->events;
+  prepared->hashes.resize(ev.size());
+  prepared->first_of.resize(ev.size());
+  absl::flat_hash_map<uint64_t, uint32_t> first;
+  absl::flat_hash_map<absl::string_view, uint32_t> collided;
+  first.reserve(ev.size());
+  for (uint32_t i = 0; i < ev.size(); ++i) {
+    prepared->hashes[i] = EventHashes::Of(ev[i]);
+    const uint32_t f =
+        first.try_emplace(prepared->hashes[i].event_id, i).first->second;
+    prepared->first_of[i] =
+        ev[f].event_id == ev[i].event_id
+            ? f
+            : collided.try_emplace(ev[i].event_id, i).first->second;
+  }
+}
 
 void PutEvent(absl::string_view workspace, const Event& e, std::string* key,
               std::string* value, rocksdb::WriteBatch* batch) {
@@ -492,6 +518,7 @@ std::unique_ptr<PreparedBatch> RocksDbEventStore::Prepare(
     PutEvent(workspace, e, &key, &value, &prepared->batch);
   }
   SortKeyOrder(prepared.get());
+  HashAndFindRepeats(prepared.get());
   return prepared;
 }
 
@@ -513,6 +540,7 @@ std::unique_ptr<PreparedBatch> RocksDbEventStore::PrepareBulk(
     prepared->bytes += prepared->keys[i].size() + prepared->values[i].size();
   }
   SortKeyOrder(prepared.get());
+  HashAndFindRepeats(prepared.get());
   // The table file's writing (encoding, compression, sync) is most of a
   // bulk commit's cost: done here, it overlaps another request's commit.
   // Skipped on a disk too full for it (Commit then refuses the batch), and
@@ -557,28 +585,27 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
         result.conflict_ids.push_back(e.event_id);
       }
     };
-    // Event id -> its first event in the batch, and whether that one
-    // conflicts with a stored event.
-    absl::flat_hash_map<absl::string_view, std::pair<const Event*, bool>>
-        batch_ids;
-    batch_ids.reserve(events.size());
+    // The first event of each id in the batch (see first_of), and whether
+    // it conflicts with a stored event.
+    const std::vector<uint32_t>& first_of = prepared.first_of;
     std::vector<const Event*> firsts;
+    std::vector<uint64_t> first_hashes;
     firsts.reserve(events.size());
-    std::vector<bool> is_first(events.size(), false);
+    first_hashes.reserve(events.size());
     for (size_t i = 0; i < events.size(); ++i) {
-      if (batch_ids.try_emplace(events[i].event_id, &events[i], false).second) {
-        is_first[i] = true;
+      if (first_of[i] == i) {
         firsts.push_back(&events[i]);
+        first_hashes.push_back(prepared.hashes[i].event_id);
       }
     }
     ASSIGN_OR_RETURN(const std::vector<Stored> stored,
-                     AreStored(workspace, index, firsts));
+                     AreStored(workspace, index, firsts, first_hashes));
+    std::vector<bool> first_conflicts(events.size(), false);
     size_t k = 0;  // Into firsts and stored.
     for (size_t i = 0; i < events.size(); ++i) {
       const Event& e = events[i];
-      auto& [first, first_conflicts] = batch_ids.find(e.event_id)->second;
-      if (!is_first[i]) {
-        if (*first == e && !first_conflicts) {
+      if (first_of[i] != i) {
+        if (events[first_of[i]] == e && !first_conflicts[first_of[i]]) {
           ++result.duplicates;
         } else {
           conflict(e);
@@ -591,7 +618,7 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
         continue;
       }
       if (st == Stored::kDifferent) {
-        first_conflicts = true;
+        first_conflicts[i] = true;
         conflict(e);
         continue;
       }
@@ -651,6 +678,14 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
   for (uint32_t i : prepared.key_order) {
     if (fresh[i]) ordered.push_back(&events[i]);
   }
+  // Each ordered event's hashes (by its place in `events`).
+  auto hashes_of = [&](absl::Span<const Event* const> in) {
+    std::vector<const EventHashes*> out(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+      out[i] = &prepared.hashes[static_cast<size_t>(in[i] - events.data())];
+    }
+    return out;
+  };
   {
     absl::MutexLock links_lock(&links_mu_);
     auto found = links_.find(workspace);
@@ -677,7 +712,7 @@ absl::StatusOr<WriteResult> RocksDbEventStore::Commit(PreparedBatch& batch) {
     }
   }
   // One step for snapshots: a query sees the whole batch or none of it.
-  index.InsertBatch(ordered, [&](size_t i) -> size_t {
+  index.InsertBatch(ordered, hashes_of(ordered), [&](size_t i) -> size_t {
     // Rare (two events of a customer in the same microsecond): storage
     // orders ties by event_id, and holds every event of this batch.
     absl::StatusOr<size_t> n = CountTiesBefore(workspace, *ordered[i]);
@@ -1005,7 +1040,11 @@ RocksDbEventStore::StoreFigures RocksDbEventStore::Figures(
                  rocksdb::DB::Properties::kIsWriteStopped},
         Property{"delayed_write_rate",
                  "Bytes a second writes are slowed to (0: not slowed).",
-                 rocksdb::DB::Properties::kActualDelayedWriteRate}}) {
+                 rocksdb::DB::Properties::kActualDelayedWriteRate},
+        Property{"compactions_running", "Compactions running now.",
+                 rocksdb::DB::Properties::kNumRunningCompactions},
+        Property{"flushes_running", "Memtable flushes running now.",
+                 rocksdb::DB::Properties::kNumRunningFlushes}}) {
     uint64_t v = 0;
     if (db_->GetIntProperty(p.property, &v)) {
       out.rocksdb.push_back({p.name, p.help, v});

@@ -155,10 +155,12 @@ class RocksDbEventStore final : public EventStore {
                                           const std::string& root);
   enum class Stored { kNo, kSame, kDifferent };
   // For each event: whether the workspace already stores an event with its
-  // id, and whether that event has the same content.
+  // id, and whether that event has the same content. id_hashes[i] is
+  // EventIdHash(events[i]->event_id).
   absl::StatusOr<std::vector<Stored>> AreStored(
       absl::string_view workspace, const WorkspaceIndex* index,
-      absl::Span<const Event* const> events)
+      absl::Span<const Event* const> events,
+      absl::Span<const uint64_t> id_hashes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // How many stored events of the customer's journey (the identities linked
   // into it included) at event.occurred_at_us have an id that sorts before

@@ -28,6 +28,14 @@ uint64_t EventIdHash(absl::string_view event_id) {
   return absl::Hash<absl::string_view>{}(event_id);
 }
 
+size_t CustomerKeyHash(absl::string_view customer_id) {
+  return absl::Hash<absl::string_view>{}(customer_id);
+}
+
+EventHashes EventHashes::Of(const Event& event) {
+  return {EventIdHash(event.event_id), CustomerKeyHash(event.customer_id)};
+}
+
 namespace index_internal {
 
 size_t IdHashTable::Probe(uint64_t entry) const {
@@ -332,11 +340,15 @@ std::vector<uint32_t> WorkspaceIndex::CustomersWithIdHash(uint64_t hash) const {
   return id_hashes_.Find(hash);
 }
 
-void WorkspaceIndex::Prefetch(const Event& event) const
+void WorkspaceIndex::Prefetch(const EventHashes& hashes) const
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   // The writer is the only thread that changes customer_map_.
-  id_hashes_.Prefetch(EventIdHash(event.event_id));
-  customer_map_.prefetch(event.customer_id);
+  id_hashes_.Prefetch(hashes.event_id);
+  customer_map_.prefetch(HashedId{{}, hashes.customer_id});
+}
+
+void WorkspaceIndex::PrefetchIdHash(uint64_t event_id_hash) const {
+  id_hashes_.Prefetch(event_id_hash);
 }
 
 uint16_t WorkspaceIndex::InternChannel(const std::string& name) {
@@ -353,8 +365,8 @@ uint32_t WorkspaceIndex::InternCampaign(const std::string& name) {
   return it->second;
 }
 
-uint32_t WorkspaceIndex::CustomerIndex(const std::string& id) {
-  auto it = customer_map_.find(id);
+uint32_t WorkspaceIndex::CustomerIndex(const std::string& id, size_t hash) {
+  auto it = customer_map_.find(HashedId{id, hash});
   if (it != customer_map_.end()) return *it;
   const auto ci = static_cast<uint32_t>(customer_ids_.size());
   customer_ids_.push_back(id);
@@ -419,12 +431,12 @@ void WorkspaceIndex::RemoveIdHash(uint64_t hash, uint32_t ci) {
   id_hashes_.Remove(hash, ci);
 }
 
-void WorkspaceIndex::InsertLocked(const Event& event,
+void WorkspaceIndex::InsertLocked(const Event& event, const EventHashes& hashes,
                                   absl::FunctionRef<size_t()> ties_before) {
   const IndexedEvent rec = Record(event);
   // The id hash names the slot the event is stored under; the list is that
   // of the customer it is linked to, if any.
-  const uint32_t ci = CustomerIndex(event.customer_id);
+  const uint32_t ci = CustomerIndex(event.customer_id, hashes.customer_id);
   EventList& list = MutableList(JourneyOf(ci));
   absl::Span<const IndexedEvent> events = list.events();
   if (events.empty()) ++stats_.customers;
@@ -442,27 +454,28 @@ void WorkspaceIndex::InsertLocked(const Event& event,
     pos = static_cast<size_t>(first - events.begin()) + before;
   }
   list.Insert(pos, rec);
-  AddIdHash(EventIdHash(event.event_id), ci);
+  AddIdHash(hashes.event_id, ci);
 }
 
 void WorkspaceIndex::InsertBatch(
     absl::Span<const Event* const> events,
+    absl::Span<const EventHashes* const> hashes,
     absl::FunctionRef<size_t(size_t)> ties_before) {
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < events.size(); ++i) {
     // Each event's entries are random accesses into large tables: start
     // the cache misses of the events a few places ahead.
     if (i + kPrefetchAhead < events.size()) {
-      Prefetch(*events[i + kPrefetchAhead]);
+      Prefetch(*hashes[i + kPrefetchAhead]);
     }
-    InsertLocked(*events[i], [&] { return ties_before(i); });
+    InsertLocked(*events[i], *hashes[i], [&] { return ties_before(i); });
   }
 }
 
 void WorkspaceIndex::Insert(const Event& event,
                             absl::FunctionRef<size_t()> ties_before) {
   absl::MutexLock lock(&mu_);
-  InsertLocked(event, ties_before);
+  InsertLocked(event, EventHashes::Of(event), ties_before);
 }
 
 void WorkspaceIndex::ClearList(uint32_t ci) {

@@ -64,6 +64,17 @@ std::optional<int64_t> FirstPurchaseIn(absl::Span<const IndexedEvent> events);
 
 // Hash of an event id used to recognise duplicates without a disk read.
 uint64_t EventIdHash(absl::string_view event_id);
+// Hash of a customer id in the index's customer map.
+size_t CustomerKeyHash(absl::string_view customer_id);
+
+// An event's hashes as the index uses them: computed ahead (where a write
+// prepares its batch, before the write lock), so that the commit only
+// probes.
+struct EventHashes {
+  uint64_t event_id = 0;   // EventIdHash(event_id).
+  size_t customer_id = 0;  // The customer map's hash of customer_id.
+  static EventHashes Of(const Event& event);
+};
 
 namespace index_internal {
 
@@ -366,18 +377,21 @@ class WorkspaceIndex {
   }
   size_t channel_count() const { return channel_ids_.size(); }
 
-  // Brings the index entries `event` will touch (its id hash, its customer)
-  // into cache, so that a batch can issue its misses ahead of use (about
-  // kPrefetchAhead events ahead). No effect on the contents.
-  void Prefetch(const Event& event) const;
+  // Brings the index entries an event will touch (its id hash's slot, its
+  // customer's) into cache, so that a batch can issue its misses ahead of
+  // use (about kPrefetchAhead events ahead). No effect on the contents.
+  void Prefetch(const EventHashes& hashes) const;
+  // Its id hash's slot only (a duplicate check).
+  void PrefetchIdHash(uint64_t event_id_hash) const;
   static constexpr size_t kPrefetchAhead = 8;
 
   // Adds committed events, in order, atomically for snapshots: a snapshot
-  // sees all of them or none. Only when a customer already has events at
-  // the same at_us is `ties_before(i)` called for events[i]: it must return
-  // how many of them have an event_id that sorts before this one's (the
-  // index keeps no ids).
+  // sees all of them or none. hashes[i] are events[i]'s. Only when a
+  // customer already has events at the same at_us is `ties_before(i)`
+  // called for events[i]: it must return how many of them have an event_id
+  // that sorts before this one's (the index keeps no ids).
   void InsertBatch(absl::Span<const Event* const> events,
+                   absl::Span<const EventHashes* const> hashes,
                    absl::FunctionRef<size_t(size_t)> ties_before);
   // One event; for tests and the rebuild at start.
   void Insert(const Event& event, absl::FunctionRef<size_t()> ties_before);
@@ -403,7 +417,8 @@ class WorkspaceIndex {
   friend class IndexSnapshot;
   // The customer's slot, or nullopt. Takes mu_.
   std::optional<uint32_t> LookupCustomer(absl::string_view customer_id) const;
-  void InsertLocked(const Event& event, absl::FunctionRef<size_t()> ties_before)
+  void InsertLocked(const Event& event, const EventHashes& hashes,
+                    absl::FunctionRef<size_t()> ties_before)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The customer's list, made exclusive to the live index (copying its
   // chunk and the list itself if a snapshot shares them).
@@ -414,6 +429,10 @@ class WorkspaceIndex {
   uint32_t InternCampaign(const std::string& name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint32_t CustomerIndex(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return CustomerIndex(id, CustomerKeyHash(id));
+  }
+  uint32_t CustomerIndex(const std::string& id, size_t hash)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The slot whose list holds the events recorded under slot `ci`.
   uint32_t JourneyOf(uint32_t ci) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -438,12 +457,18 @@ class WorkspaceIndex {
   std::vector<std::string> currencies_ ABSL_GUARDED_BY(mu_);
   // Customer id -> slot, holding only the slot (4 bytes): its hash and
   // equality read the id from customer_ids_, whose strings never move.
+  // A lookup key whose hash is computed already (EventHashes).
+  struct HashedId {
+    absl::string_view id;
+    size_t hash;
+  };
   struct CustomerIdHash {
     using is_transparent = void;
     const index_internal::AppendOnly<std::string>* ids;
     size_t operator()(absl::string_view id) const {
-      return absl::Hash<absl::string_view>{}(id);
+      return CustomerKeyHash(id);
     }
+    size_t operator()(const HashedId& id) const { return id.hash; }
     size_t operator()(uint32_t slot) const { return (*this)((*ids)[slot]); }
   };
   struct CustomerIdEq {
@@ -451,6 +476,7 @@ class WorkspaceIndex {
     const index_internal::AppendOnly<std::string>* ids;
     absl::string_view Id(uint32_t slot) const { return (*ids)[slot]; }
     absl::string_view Id(absl::string_view id) const { return id; }
+    absl::string_view Id(const HashedId& id) const { return id.id; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
       return Id(a) == Id(b);

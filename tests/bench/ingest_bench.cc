@@ -13,7 +13,10 @@
 //           options, key layout and value encoding, one WriteBatch per batch,
 //           no gRPC: the reference;
 // then the stream/raw ratio, the index's bytes and the server's RSS (in
-// total and per event).
+// total and per event). Each timed phase after the first starts once the
+// server's RocksDB is quiet (no flush or compaction running or owed, read
+// from its /metrics), so that no phase pays for the one before it; the time
+// waited is printed.
 //
 //   ingest_bench [--events=5000000] [--customers=500000] [--batch=1000]
 //                [--window=16] [--unary_events=1000000]
@@ -27,7 +30,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
@@ -260,6 +265,39 @@ Figures Raw(const std::string& path, int64_t n, int64_t customers,
           Percentile(latencies_ms, 0.99)};
 }
 
+// The value of the sample `name` (no labels) in a /metrics page, or -1.
+double MetricSample(const std::string& page, absl::string_view name) {
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (absl::StartsWith(line, name) && line.size() > name.size() &&
+        line[name.size()] == ' ') {
+      return std::strtod(std::string(line.substr(name.size() + 1)).c_str(),
+                         nullptr);
+    }
+  }
+  return -1;
+}
+
+// Waits (up to 120 s) until the server's RocksDB runs no flush or
+// compaction and owes none, seen on two polls in a row; the seconds waited.
+double WaitUntilQuiet(int admin_port) {
+  const absl::Time start = absl::Now();
+  int quiet_polls = 0;
+  while (quiet_polls < 2 && absl::Now() - start < absl::Seconds(120)) {
+    auto page = testing::HttpGet(admin_port, "/metrics");
+    if (!page.ok() || page->first != 200) return -1;
+    const bool quiet =
+        MetricSample(page->second,
+                     "attributiond_rocksdb_compactions_running") == 0 &&
+        MetricSample(page->second, "attributiond_rocksdb_flushes_running") ==
+            0 &&
+        MetricSample(page->second,
+                     "attributiond_rocksdb_pending_compaction_bytes") == 0;
+    quiet_polls = quiet ? quiet_polls + 1 : 0;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::ToDoubleSeconds(absl::Now() - start);
+}
+
 // attributionctl against the server in `workspace`; its wall time in
 // seconds, or -1 (reported) if it failed.
 double TimedCtl(const testing::ServerProcess& server,
@@ -285,15 +323,18 @@ double TimedCtl(const testing::ServerProcess& server,
 // The many-new-customers events as a history file (exported from workspace
 // "new"), loaded as a user would: `import events` (the stream) into "cli",
 // `import events --bulk` into "bulk" twice, then every model over it.
-bool FileLoads(const testing::ServerProcess& server, const std::string& dir,
-               int64_t rows) {
+bool FileLoads(const testing::ServerProcess& server, int admin_port,
+               const std::string& dir, int64_t rows) {
   const std::string file = dir + "/history.csv";
   if (TimedCtl(server, "new", {"export", "events", file}) < 0) return false;
+  double waited = WaitUntilQuiet(admin_port);
   const double streamed = TimedCtl(server, "cli", {"import", "events", file});
   std::string first, second;
+  waited += WaitUntilQuiet(admin_port);
   const double bulk =
       TimedCtl(server, "bulk",
                {"--format=json", "import", "events", "--bulk", file}, &first);
+  waited += WaitUntilQuiet(admin_port);
   const double again =
       TimedCtl(server, "bulk",
                {"--format=json", "import", "events", "--bulk", file}, &second);
@@ -323,6 +364,7 @@ bool FileLoads(const testing::ServerProcess& server, const std::string& dir,
       "file to credits: --bulk + attribute, 8 models %6.2f s  (attribute "
       "%.2f s)\n",
       bulk + attribute, attribute);
+  std::printf("file loads: waited %.1f s in all for a quiet RocksDB\n", waited);
   return true;
 }
 
@@ -346,10 +388,16 @@ int Run() {
       raw.events_per_s, raw.p50_ms, raw.p99_ms);
   std::filesystem::remove_all(dir.path() + "/raw");
 
+  const std::string log = dir.path() + "/server.log";
   auto server = testing::ServerProcess::Start(
-      dir.path() + "/db", absl::GetFlag(FLAGS_server_flags));
+      dir.path() + "/db", absl::GetFlag(FLAGS_server_flags), log);
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  const int admin_port = testing::AdminPortFromLog(log);
+  if (admin_port == 0) {
+    std::fprintf(stderr, "no admin port in %s\n", log.c_str());
     return 1;
   }
   auto client = (*server)->NewClient();
@@ -372,6 +420,8 @@ int Run() {
   const int64_t new_n = absl::GetFlag(FLAGS_new_events);
   const int64_t new_customers = absl::GetFlag(FLAGS_new_customers);
   if (new_n > 0) {
+    std::printf("waited %.1f s for a quiet RocksDB\n",
+                WaitUntilQuiet(admin_port));
     const Figures fresh =
         Stream(*client, "new", new_n, new_customers, batch, window, streams);
     std::printf(
@@ -381,7 +431,7 @@ int Run() {
         static_cast<long>(new_n), static_cast<long>(new_customers));
   }
   if (new_n > 0 && absl::GetFlag(FLAGS_bulk)) {
-    if (!FileLoads(**server, dir.path(), new_n)) return 1;
+    if (!FileLoads(**server, admin_port, dir.path(), new_n)) return 1;
   }
   bench::PrintMemory(*client, "bench", (*server)->RssBytes());
   return 0;

@@ -99,6 +99,8 @@ TEST(MetricsTest, CountsCallsEventsAndLatenciesAfterAnImportAndAQuery) {
   EXPECT_GT(Sample(m, "attributiond_open_fds"), 3);
   EXPECT_GE(Sample(m, "attributiond_rocksdb_memtable_bytes"), 0);
   EXPECT_GE(Sample(m, "attributiond_rocksdb_write_stops"), 0);
+  EXPECT_GE(Sample(m, "attributiond_rocksdb_compactions_running"), 0);
+  EXPECT_GE(Sample(m, "attributiond_rocksdb_flushes_running"), 0);
   EXPECT_THAT(m, HasSubstr("attributiond_build_info{version=\""));
   // Figures only: no event id or customer id of the data.
   EXPECT_FALSE(absl::StrContains(m, "\"c1\"")) << m;
