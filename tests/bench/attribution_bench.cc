@@ -334,8 +334,9 @@ int Run() {
                   Time(*client, r, repeats, &response));
     }
   }
-  std::printf("\nserver RSS %.1f MiB\n",
-              (*server)->RssBytes() / (1024.0 * 1024.0));
+  std::printf("\nserver RSS %.1f MiB (peak %.1f MiB)\n",
+              (*server)->RssBytes() / (1024.0 * 1024.0),
+              (*server)->PeakRssBytes() / (1024.0 * 1024.0));
   return 0;
 }
 

@@ -128,12 +128,16 @@ int ServerProcess::SignalAndWait(int signal) {
   return status;
 }
 
-int64_t ServerProcess::RssBytes() const {
+int64_t ServerProcess::RssBytes() const { return StatusBytes("VmRSS:"); }
+
+int64_t ServerProcess::PeakRssBytes() const { return StatusBytes("VmHWM:"); }
+
+int64_t ServerProcess::StatusBytes(absl::string_view field) const {
   std::ifstream in(absl::StrCat("/proc/", pid_, "/status"));
   std::string line;
   while (std::getline(in, line)) {
     absl::string_view v = line;
-    if (absl::ConsumePrefix(&v, "VmRSS:")) {
+    if (absl::ConsumePrefix(&v, field)) {
       int64_t kb = 0;
       v = absl::StripAsciiWhitespace(v);
       absl::ConsumeSuffix(&v, " kB");

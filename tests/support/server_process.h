@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "clients/cpp/attribution_client.h"
 #include "gtest/gtest.h"
 
@@ -44,10 +45,14 @@ class ServerProcess {
   int SignalAndWait(int signal);
   // Resident set size of the server in bytes (from /proc), 0 if unknown.
   int64_t RssBytes() const;
+  // Its peak since the start (VmHWM), 0 if unknown.
+  int64_t PeakRssBytes() const;
 
  private:
   ServerProcess(pid_t pid, std::string address)
       : pid_(pid), address_(std::move(address)) {}
+  // A "Field:" of /proc/PID/status given in kB, in bytes; 0 if unknown.
+  int64_t StatusBytes(absl::string_view field) const;
   pid_t pid_;
   std::string address_;
 };
