@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "service/core/incremental.h"
@@ -1402,29 +1403,65 @@ std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path) {
   return set;
 }
 
+namespace {
+
+// A group set being looked up: its groups and their hash.
+struct SetKey {
+  absl::Span<const uint32_t> groups;
+  size_t hash;
+};
+
+// GroupSets' map of sets: it holds set ids, whose groups and hashes the
+// GroupSets keeps, so a set is stored once and looked up without a copy.
+struct SetIdHash {
+  using is_transparent = void;
+  const std::vector<size_t>* hashes;
+  size_t operator()(uint32_t id) const { return (*hashes)[id]; }
+  size_t operator()(const SetKey& k) const { return k.hash; }
+};
+struct SetIdEq {
+  using is_transparent = void;
+  const GroupSets* sets;
+  absl::Span<const uint32_t> Of(uint32_t id) const { return sets->set(id); }
+  absl::Span<const uint32_t> Of(const SetKey& k) const { return k.groups; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    const absl::Span<const uint32_t> x = Of(a), y = Of(b);
+    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin());
+  }
+};
+
+}  // namespace
+
 GroupSets::GroupSets(const PathSet& paths) {
   of_path.resize(paths.size());
   begin.push_back(0);
-  absl::flat_hash_map<std::string, uint32_t> ids;  // By the set's bytes.
+  std::vector<size_t> hashes;  // By set id.
+  absl::flat_hash_set<uint32_t, SetIdHash, SetIdEq> ids(0, SetIdHash{&hashes},
+                                                        SetIdEq{this});
   std::vector<uint32_t> set;
   for (size_t j = 0; j < paths.size(); ++j) {
     const absl::Span<const uint32_t> p = paths.path(j);
     set.assign(p.begin(), p.end());
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
-    const absl::string_view bytes(reinterpret_cast<const char*>(set.data()),
-                                  set.size() * sizeof(uint32_t));
-    auto it = ids.find(bytes);
-    if (it == ids.end()) {
-      it = ids.emplace(std::string(bytes), static_cast<uint32_t>(size())).first;
+    const SetKey key{set, absl::HashOf(absl::MakeConstSpan(set))};
+    auto it = ids.find(key);
+    uint32_t id;
+    if (it != ids.end()) {
+      id = *it;
+    } else {
+      id = static_cast<uint32_t>(size());
       groups.insert(groups.end(), set.begin(), set.end());
       begin.push_back(static_cast<uint32_t>(groups.size()));
       total.push_back(0);
       converted.push_back(0);
+      hashes.push_back(key.hash);
+      ids.insert(id);
     }
-    of_path[j] = it->second;
-    total[it->second] += 1;
-    converted[it->second] += paths.converted[j];
+    of_path[j] = id;
+    total[id] += 1;
+    converted[id] += paths.converted[j];
   }
 }
 
@@ -1432,54 +1469,81 @@ ShapleyGame::ShapleyGame(const PathSet& paths)
     : ShapleyGame(GroupSets(paths)) {}
 
 ShapleyGame::ShapleyGame(const GroupSets& sets) {
-  // Only coalitions with a conversion have a value; the trie holds those
-  // (in a fixed order, so that node ids do not depend on the order the
-  // journeys came in).
-  std::vector<uint32_t> valued;
+  // Only coalitions with a value count; the trie holds those. They are
+  // taken in lexicographic order of their sorted groups, so that the sets
+  // below a prefix come together: each set then shares with the one before
+  // it all of the trie's path it shares with any earlier set, and the trie
+  // is built with a stack of the previous set's nodes. The sort compares
+  // the first two groups packed in a key (a missing group before any).
+  std::vector<std::pair<uint64_t, uint32_t>> valued;
   for (uint32_t s = 0; s < sets.size(); ++s) {
-    if (sets.converted[s] > 0) valued.push_back(s);
+    if (sets.converted[s] == 0) continue;
+    const absl::Span<const uint32_t> x = sets.set(s);
+    const uint64_t key = (x.empty() ? 0 : uint64_t{x[0]} + 1) << 32 |
+                         (x.size() < 2 ? 0 : x[1] + 1);
+    valued.emplace_back(key, s);
   }
-  std::sort(valued.begin(), valued.end(), [&](uint32_t a, uint32_t b) {
-    const absl::Span<const uint32_t> x = sets.set(a), y = sets.set(b);
+  std::sort(valued.begin(), valued.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    // Same key: both hold the same first two groups.
+    const absl::Span<const uint32_t> x = sets.set(a.second).subspan(2),
+                                     y = sets.set(b.second).subspan(2);
     return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
   });
-  std::vector<double> value = {0};                   // The empty coalition.
-  absl::flat_hash_map<uint64_t, uint32_t> children;  // node << 32 | group.
-  for (uint32_t s : valued) {
-    uint32_t node = 0;
-    for (uint32_t g : sets.set(s)) {
-      auto [it, inserted] = children.try_emplace(
-          (uint64_t{node} << 32) | g, static_cast<uint32_t>(value.size()));
-      if (inserted) value.push_back(0);
-      node = it->second;
+  // Nodes in the order they are made: node 0 is the empty set.
+  std::vector<double> value = {0};
+  std::vector<uint32_t> parent = {0};
+  std::vector<uint32_t> label = {0};  // The group leading to the node.
+  std::vector<uint32_t> stack;        // The previous set's nodes, by depth.
+  absl::Span<const uint32_t> previous;
+  for (const auto& [key, s] : valued) {
+    const absl::Span<const uint32_t> x = sets.set(s);
+    size_t shared = 0;
+    while (shared < x.size() && shared < previous.size() &&
+           x[shared] == previous[shared]) {
+      ++shared;
+    }
+    stack.resize(shared);
+    uint32_t node = shared == 0 ? 0 : stack.back();
+    for (size_t d = shared; d < x.size(); ++d) {
+      const auto made = static_cast<uint32_t>(value.size());
+      value.push_back(0);
+      parent.push_back(node);
+      label.push_back(x[d]);
+      stack.push_back(made);
+      node = made;
     }
     value[node] = sets.converted[s] / sets.total[s];
+    previous = x;
+  }
+  // A node's children, in the order made: by group.
+  const size_t n = value.size();
+  std::vector<uint32_t> children_begin(n + 1, 0);
+  for (size_t u = 1; u < n; ++u) ++children_begin[parent[u] + 1];
+  for (size_t u = 0; u < n; ++u) children_begin[u + 1] += children_begin[u];
+  std::vector<uint32_t> children(n > 0 ? n - 1 : 0);
+  {
+    std::vector<uint32_t> at(children_begin.begin(), children_begin.end() - 1);
+    for (size_t u = 1; u < n; ++u) {
+      children[at[parent[u]]++] = static_cast<uint32_t>(u);
+    }
   }
   // Renumbered breadth first, so that a node's children are consecutive
   // nodes (by group) and the small coalitions, which every walk passes,
   // lie together at the front: a walk down the trie reads a few
   // contiguous entries per node, not a hash probe per group it tries.
-  std::vector<std::pair<uint64_t, uint32_t>> edges(children.begin(),
-                                                   children.end());
-  absl::flat_hash_map<uint64_t, uint32_t>().swap(children);
-  std::sort(edges.begin(), edges.end());
-  std::vector<uint32_t> edges_begin(value.size() + 1, 0);
-  for (const auto& [key, child] : edges) ++edges_begin[(key >> 32) + 1];
-  for (size_t u = 0; u < value.size(); ++u) {
-    edges_begin[u + 1] += edges_begin[u];
-  }
-  nodes_.resize(value.size());
-  group_.assign(value.size(), 0);
-  std::vector<uint32_t> order = {0};  // Old ids, breadth first.
-  order.reserve(value.size());
+  nodes_.resize(n);
+  group_.assign(n, 0);
+  std::vector<uint32_t> order = {0};  // Nodes as made, breadth first.
+  order.reserve(n);
   for (size_t u = 0; u < order.size(); ++u) {
     const uint32_t old = order[u];
     nodes_[u].value = value[old];
     nodes_[u].first_child = static_cast<uint32_t>(order.size());
-    nodes_[u].children = edges_begin[old + 1] - edges_begin[old];
-    for (uint32_t e = edges_begin[old]; e < edges_begin[old + 1]; ++e) {
-      group_[order.size()] = static_cast<uint32_t>(edges[e].first);
-      order.push_back(edges[e].second);
+    nodes_[u].children = children_begin[old + 1] - children_begin[old];
+    for (uint32_t e = children_begin[old]; e < children_begin[old + 1]; ++e) {
+      group_[order.size()] = label[children[e]];
+      order.push_back(children[e]);
     }
   }
 }
@@ -1492,9 +1556,14 @@ std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
   // the coalitions with a value count, so it is summed over those among the
   // subsets of t, each S adding w(|S| - 1) v(S) to its members and taking
   // w(|S|) v(S) from the others: the work follows the coalitions seen, not
-  // the 2^m subsets.
+  // the 2^m subsets. Taking w(|S|) v(S) from everyone and giving it back to
+  // the members, a coalition costs one step per member, not one per group:
+  // phi[x] = member[x] - all, member[x] summing (w(|S| - 1) + w(|S|)) v(S)
+  // over the S that hold x, `all` summing w(|S|) v(S) (w(m) = 0: t itself
+  // leaves no one out).
   const std::vector<double>& weight = ShapleyWeights()[m];
-  std::vector<double> phi(m, 0.0);
+  double member[kMaxShapleyGroups] = {};
+  double all = 0;
   struct Frame {
     uint32_t node;
     int next;  // Position in t of the next group that may follow.
@@ -1502,39 +1571,60 @@ std::vector<double> ShapleyGame::Shares(const std::vector<uint32_t>& t) const {
     int size;
   };
   // Breadth first, so that the nodes a frame adds are fetched from memory
-  // while the frames before them run.
-  std::vector<Frame> queue = {{0, 0, 0, 0}};
+  // while the frames before them run; a frame's children's groups are
+  // fetched kAhead frames before it runs (its node has arrived by then).
+  constexpr size_t kAhead = 4;
+  thread_local std::vector<Frame> queue;  // Kept: most sets need a few dozen.
+  queue.assign(1, {0, 0, 0, 0});
   for (size_t head = 0; head < queue.size(); ++head) {
+    if (head + kAhead < queue.size()) {
+      __builtin_prefetch(group_.data() +
+                         nodes_[queue[head + kAhead].node].first_child);
+    }
     const Frame f = queue[head];
     const Node& node = nodes_[f.node];
     if (f.size > 0 && node.value > 0) {
       const double v = node.value;
-      for (int x = 0; x < m; ++x) {
-        if (f.mask & (1u << x)) {
-          phi[x] += weight[f.size - 1] * v;
-        } else {
-          phi[x] -= weight[f.size] * v;
-        }
+      const double out = f.size < m ? weight[f.size] * v : 0.0;
+      const double in = weight[f.size - 1] * v + out;
+      all += out;
+      for (uint32_t bits = f.mask; bits != 0; bits &= bits - 1) {
+        member[__builtin_ctz(bits)] += in;
       }
     }
-    // The node's children among t[next, m), both sorted.
+    // The node's children among t[next, m), both sorted: merged when the
+    // node has few children, else by binary search.
     const uint32_t* first = group_.data() + node.first_child;
     const uint32_t* q = first;
     const uint32_t* end = first + node.children;
-    for (int i = f.next; i < m && q != end; ++i) {
-      q = std::lower_bound(q, end, t[i]);
-      if (q != end && *q == t[i]) {
-        const uint32_t child =
-            node.first_child + static_cast<uint32_t>(q - first);
-        __builtin_prefetch(&nodes_[child]);
-        queue.push_back({child, i + 1, f.mask | (1u << i), f.size + 1});
+    auto push = [&](const uint32_t* at, int i) __attribute__((always_inline)) {
+      const uint32_t child =
+          node.first_child + static_cast<uint32_t>(at - first);
+      __builtin_prefetch(&nodes_[child]);
+      queue.push_back({child, i + 1, f.mask | (1u << i), f.size + 1});
+    };
+    if (node.children <= 16) {
+      for (int i = f.next; i < m && q != end;) {
+        if (*q < t[i]) {
+          ++q;
+        } else if (*q > t[i]) {
+          ++i;
+        } else {
+          push(q++, i++);
+        }
+      }
+    } else {
+      for (int i = f.next; i < m && q != end; ++i) {
+        q = std::lower_bound(q, end, t[i]);
+        if (q != end && *q == t[i]) push(q, i);
       }
     }
   }
+  std::vector<double> phi(m);
   double sum = 0;
-  for (double& p : phi) {
-    p = std::max(p, 0.0);
-    sum += p;
+  for (int x = 0; x < m; ++x) {
+    phi[x] = std::max(member[x] - all, 0.0);
+    sum += phi[x];
   }
   for (double& p : phi) p = sum > 0 ? p / sum : 1.0 / m;
   return phi;
