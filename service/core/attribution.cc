@@ -1345,29 +1345,9 @@ const std::vector<std::vector<double>>& ShapleyWeights() {
 }
 
 void ShapleyCredits(const PathSet& paths, int threads, Credits& credits) {
-  const GroupSets sets(paths);
-  const ShapleyGame game(sets);
-  // The shares of every set that converted, on `threads` threads; then
-  // summed journey by journey, in the same order every time.
-  std::vector<double> shares(sets.groups.size(), 0.0);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    constexpr size_t kChunk = 256;
-    for (size_t lo; (lo = next.fetch_add(kChunk)) < sets.size();) {
-      for (size_t s = lo; s < std::min(lo + kChunk, sets.size()); ++s) {
-        if (sets.converted[s] == 0) continue;
-        const absl::Span<const uint32_t> set = sets.set(s);
-        const std::vector<double> phi =
-            game.Shares(std::vector<uint32_t>(set.begin(), set.end()));
-        std::copy(phi.begin(), phi.end(), shares.begin() + sets.begin[s]);
-      }
-    }
-  };
-  std::vector<std::thread> workers;
-  for (int t = 1; t < std::clamp(threads, 1, 64); ++t)
-    workers.emplace_back(work);
-  work();
-  for (std::thread& t : workers) t.join();
+  const ShapleyShareTable table(paths, threads, /*findable=*/false);
+  const GroupSets& sets = table.sets();
+  const std::vector<double>& shares = table.shares();
   ExactCredits sums(credits.conversions.size());
   for (size_t j = 0; j < paths.size(); ++j) {
     if (!paths.converted[j]) continue;
@@ -1463,6 +1443,58 @@ GroupSets::GroupSets(const PathSet& paths) {
     total[id] += 1;
     converted[id] += paths.converted[j];
   }
+}
+
+namespace {
+
+uint64_t SetHash(absl::Span<const uint32_t> set) { return absl::HashOf(set); }
+
+}  // namespace
+
+ShapleyShareTable::ShapleyShareTable(const PathSet& paths, int threads,
+                                     bool findable)
+    : sets_(paths), game_(sets_), shares_(sets_.groups.size(), 0.0) {
+  // The shares of every set that converted, on `threads` threads.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    constexpr size_t kChunk = 256;
+    for (size_t lo; (lo = next.fetch_add(kChunk)) < sets_.size();) {
+      for (size_t s = lo; s < std::min(lo + kChunk, sets_.size()); ++s) {
+        if (sets_.converted[s] == 0) continue;
+        const absl::Span<const uint32_t> set = sets_.set(s);
+        const std::vector<double> phi =
+            game_.Shares(std::vector<uint32_t>(set.begin(), set.end()));
+        std::copy(phi.begin(), phi.end(), shares_.begin() + sets_.begin[s]);
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 1; t < std::clamp(threads, 1, 64); ++t) {
+    workers.emplace_back(work);
+  }
+  work();
+  for (std::thread& t : workers) t.join();
+  if (!findable) return;
+  by_hash_.reserve(sets_.size());
+  for (uint32_t s = 0; s < sets_.size(); ++s) {
+    if (sets_.converted[s] == 0) continue;
+    const absl::Span<const uint32_t> x = sets_.set(s);
+    if (!by_hash_.try_emplace(SetHash(x), s).second) {
+      collided_.try_emplace(std::vector<uint32_t>(x.begin(), x.end()), s);
+    }
+  }
+}
+
+const double* ShapleyShareTable::Find(absl::Span<const uint32_t> set) const {
+  auto it = by_hash_.find(SetHash(set));
+  if (it == by_hash_.end()) return nullptr;
+  const absl::Span<const uint32_t> x = sets_.set(it->second);
+  if (x.size() != set.size() || !std::equal(x.begin(), x.end(), set.begin())) {
+    auto c = collided_.find(std::vector<uint32_t>(set.begin(), set.end()));
+    if (c == collided_.end()) return nullptr;
+    return shares_.data() + sets_.begin[c->second];
+  }
+  return shares_.data() + sets_.begin[it->second];
 }
 
 ShapleyGame::ShapleyGame(const PathSet& paths)

@@ -187,6 +187,32 @@ class ShapleyGame {
   std::vector<uint32_t> group_;  // The group that leads to each node.
 };
 
+// The SHAPLEY shares of every set of groups that converted in a path set,
+// computed once (on `threads` threads) and, if `findable`, found by the
+// set's groups.
+class ShapleyShareTable {
+ public:
+  ShapleyShareTable(const PathSet& paths, int threads, bool findable = true);
+  // The shares of `set` (sorted, distinct), in its order; null if no
+  // converting journey of the paths had exactly that set (or the table is
+  // not findable).
+  const double* Find(absl::Span<const uint32_t> set) const;
+  const GroupSets& sets() const { return sets_; }
+  const ShapleyGame& game() const { return game_; }
+  // Aligned with sets().groups: the shares of each converted set (0 for
+  // the others).
+  const std::vector<double>& shares() const { return shares_; }
+
+ private:
+  GroupSets sets_;
+  ShapleyGame game_;
+  std::vector<double> shares_;
+  // A converted set's hash -> its id; sets whose hash another set took
+  // first go in collided_.
+  absl::flat_hash_map<uint64_t, uint32_t> by_hash_;
+  absl::flat_hash_map<std::vector<uint32_t>, uint32_t> collided_;
+};
+
 // One customer's journeys of a goal, groups as raw keys: the channel id, or
 // channel id << 32 | campaign id when grouping by campaign. Journey j's
 // touches are the lengths[j] after those of journeys before it.

@@ -91,21 +91,23 @@ void AddShares(ShareTable& t, absl::flat_hash_map<uint32_t, double>& acc) {
 
 ShareTable PathShareTable(const PathSet& paths, const ModelParams& model) {
   ShareTable t;
-  std::unique_ptr<ShapleyGame> game;
-  absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> cache;
+  // Every converted set's shares, once (each journey's set is its own).
+  std::unique_ptr<ShapleyShareTable> shapley;
   if (model.kind == ModelKind::kShapley) {
-    game = std::make_unique<ShapleyGame>(paths);
+    shapley = std::make_unique<ShapleyShareTable>(paths, /*threads=*/1,
+                                                  /*findable=*/false);
   }
   absl::flat_hash_map<uint32_t, double> acc;
   for (size_t j = 0; j < paths.size(); ++j) {
     acc.clear();
     if (paths.converted[j]) {
       const auto path = paths.path(j);
-      if (game != nullptr) {
-        std::vector<uint32_t> set = GroupSet(path);
-        auto [it, inserted] = cache.try_emplace(set);
-        if (inserted) it->second = game->Shares(set);
-        for (size_t x = 0; x < set.size(); ++x) acc[set[x]] += it->second[x];
+      if (shapley != nullptr) {
+        const GroupSets& sets = shapley->sets();
+        const uint32_t s = sets.of_path[j];
+        for (uint32_t x = sets.begin[s]; x < sets.begin[s + 1]; ++x) {
+          acc[sets.groups[x]] += shapley->shares()[x];
+        }
       } else {
         const std::vector<double> w =
             TouchWeights(model, path, paths.path_times(j),

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -92,7 +93,9 @@ class Crediter {
  public:
   // One thread's buffers.
   struct Scratch {
+    // Shares of the sets the fit did not see converting.
     absl::flat_hash_map<std::vector<uint32_t>, std::vector<double>> shapley;
+    std::vector<uint32_t> set, set_ids;
     std::vector<uint32_t> channels;
     std::vector<int> ids;
     std::vector<ShareGradient> gradients;
@@ -146,7 +149,7 @@ class Crediter {
       }
       table_size_ = keys.size();
       if (model_.kind == ModelKind::kShapley) {
-        game_ = std::make_unique<ShapleyGame>(paths);
+        shapley_ = std::make_unique<ShapleyShareTable>(paths, o.threads);
       } else {
         FitIncrementalModel(paths, o, goal, fit, std::move(keys));
       }
@@ -206,7 +209,8 @@ class Crediter {
     if (model_.kind == ModelKind::kShapley) {
       // Groups the fit never saw get ids past its table: every set holding
       // them is unseen, worth 0.
-      std::vector<uint32_t> ids(n);
+      std::vector<uint32_t>& ids = scratch->set_ids;
+      ids.resize(n);
       std::vector<uint64_t> unseen;
       for (size_t i = 0; i < n; ++i) {
         auto it = dense_.find(keys[i]);
@@ -218,10 +222,18 @@ class Crediter {
           ids[i] = static_cast<uint32_t>(table_size_ + (u - unseen.begin()));
         }
       }
-      const std::vector<uint32_t> set = GroupSet(ids);
-      auto [it, inserted] = scratch->shapley.try_emplace(set);
-      if (inserted) it->second = game_->Shares(set);
-      const std::vector<double>& shares = it->second;
+      std::vector<uint32_t>& set = scratch->set;
+      set.assign(ids.begin(), ids.end());
+      std::sort(set.begin(), set.end());
+      set.erase(std::unique(set.begin(), set.end()), set.end());
+      // Most sets converted in the fit's journeys: their shares are in the
+      // table. The others are computed once per thread.
+      const double* shares = shapley_->Find(set);
+      if (shares == nullptr) {
+        auto [it, inserted] = scratch->shapley.try_emplace(set);
+        if (inserted) it->second = shapley_->game().Shares(set);
+        shares = it->second.data();
+      }
       SplitByValue(keys, w, [&](uint64_t, size_t i) {
         return shares[std::lower_bound(set.begin(), set.end(), ids[i]) -
                       set.begin()];
@@ -305,13 +317,20 @@ class Crediter {
   std::optional<ReplicateSteps> steps_;
   std::vector<Group> channel_table_;
   absl::flat_hash_map<uint64_t, double> removal_;
-  std::unique_ptr<ShapleyGame> game_;
+  std::unique_ptr<ShapleyShareTable> shapley_;
   absl::flat_hash_map<uint64_t, uint32_t> dense_;
   size_t table_size_ = 0;
   bool cancelled_ = false;
 };
 
 constexpr int64_t kNone = INT64_MIN;
+
+// Whether a Crediter under `model` fits it on the goal's journeys.
+bool NeedsFit(const ModelParams& model) {
+  return model.kind == ModelKind::kMarkov ||
+         model.kind == ModelKind::kShapley ||
+         model.kind == ModelKind::kIncremental;
+}
 
 // Runs fn(worker, events, customer id) for every customer slot, each worker on
 // its own thread over a contiguous range. False if cancelled.
@@ -528,9 +547,26 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
       fit.start_us = std::min(fit.start_us, p.start_us);
       fit.end_us = std::max(fit.end_us, p.end_us);
     }
-    const Crediter lead_credit(*index, o, Goal::kLead, fit);
+    // The three goals' fits (MARKOV, SHAPLEY, INCREMENTAL) run at once:
+    // each has steps on one thread (merging paths, building a chain or a
+    // game) that the others fill in.
+    std::optional<Crediter> lead_fit, rep_fit;
+    auto fit_lead = [&] { lead_fit.emplace(*index, o, Goal::kLead, fit); };
+    auto fit_rep = [&] {
+      rep_fit.emplace(*index, o, Goal::kRepeatPurchase, fit);
+    };
+    std::vector<std::thread> fitting;
+    if (NeedsFit(o.model)) {
+      fitting.emplace_back(fit_lead);
+      fitting.emplace_back(fit_rep);
+    } else {
+      fit_lead();
+      fit_rep();
+    }
     const Crediter acq_credit(*index, o, Goal::kAcquisition, fit);
-    const Crediter rep_credit(*index, o, Goal::kRepeatPurchase, fit);
+    for (std::thread& t : fitting) t.join();
+    const Crediter& lead_credit = *lead_fit;
+    const Crediter& rep_credit = *rep_fit;
     if (lead_credit.cancelled() || acq_credit.cancelled() ||
         rep_credit.cancelled()) {
       result.cancelled = true;
@@ -1008,8 +1044,20 @@ CashFlowResult ComputeCashFlow(const IndexSnapshot* index, TimeRange period,
   };
   result.total.revenue = result.total.spend = Zeros(n);
   if (index != nullptr && n > 0) {
+    // The two fits at once, as in TallyPeriods.
+    std::optional<Crediter> rep_fit;
+    auto fit_rep = [&] {
+      rep_fit.emplace(*index, o, Goal::kRepeatPurchase, period);
+    };
+    std::vector<std::thread> fitting;
+    if (NeedsFit(o.model)) {
+      fitting.emplace_back(fit_rep);
+    } else {
+      fit_rep();
+    }
     const Crediter acq_credit(*index, o, Goal::kAcquisition, period);
-    const Crediter rep_credit(*index, o, Goal::kRepeatPurchase, period);
+    for (std::thread& t : fitting) t.join();
+    const Crediter& rep_credit = *rep_fit;
     if (acq_credit.cancelled() || rep_credit.cancelled()) {
       result.cancelled = true;
       return result;
