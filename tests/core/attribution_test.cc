@@ -637,5 +637,35 @@ TEST(AttributionTest, ShapleyMatchesTheSumOverEverySubset) {
   }
 }
 
+TEST(AttributionTest, ShapleyShareTableHoldsEveryConvertedSetAndNoOther) {
+  std::mt19937_64 rng(17);
+  const PathSet paths = RandomPaths(rng, 9, 3000);
+  const ShapleyShareTable table(paths, /*threads=*/2);
+  std::set<std::vector<uint32_t>> converted, other;
+  for (size_t j = 0; j < paths.size(); ++j) {
+    (paths.converted[j] ? converted : other).insert(GroupSet(paths.path(j)));
+  }
+  ASSERT_FALSE(converted.empty());
+  for (const std::vector<uint32_t>& t : converted) {
+    const double* found = table.Find(t);
+    ASSERT_NE(found, nullptr);
+    // The very shares the game gives, not merely close ones.
+    EXPECT_EQ(std::vector<double>(found, found + t.size()),
+              table.game().Shares(t));
+  }
+  int unconverted = 0;
+  for (const std::vector<uint32_t>& t : other) {
+    if (converted.count(t) > 0) continue;
+    EXPECT_EQ(table.Find(t), nullptr);
+    ++unconverted;
+  }
+  EXPECT_GT(unconverted, 0);
+  // A set with a group the paths never had.
+  EXPECT_EQ(table.Find(std::vector<uint32_t>{0, 99}), nullptr);
+  const ShapleyShareTable whole(paths, 1, /*findable=*/false);
+  EXPECT_EQ(whole.shares(), table.shares());
+  EXPECT_EQ(whole.Find(*converted.begin()), nullptr);
+}
+
 }  // namespace
 }  // namespace attribution
