@@ -325,13 +325,6 @@ class Crediter {
 
 constexpr int64_t kNone = INT64_MIN;
 
-// Whether a Crediter under `model` fits it on the goal's journeys.
-bool NeedsFit(const ModelParams& model) {
-  return model.kind == ModelKind::kMarkov ||
-         model.kind == ModelKind::kShapley ||
-         model.kind == ModelKind::kIncremental;
-}
-
 // Runs fn(worker, events, customer id) for every customer slot, each worker on
 // its own thread over a contiguous range. False if cancelled.
 template <typename Fn>
@@ -547,26 +540,12 @@ TallyResult TallyPeriods(const IndexSnapshot* index,
       fit.start_us = std::min(fit.start_us, p.start_us);
       fit.end_us = std::max(fit.end_us, p.end_us);
     }
-    // The three goals' fits (MARKOV, SHAPLEY, INCREMENTAL) run at once:
-    // each has steps on one thread (merging paths, building a chain or a
-    // game) that the others fill in.
-    std::optional<Crediter> lead_fit, rep_fit;
-    auto fit_lead = [&] { lead_fit.emplace(*index, o, Goal::kLead, fit); };
-    auto fit_rep = [&] {
-      rep_fit.emplace(*index, o, Goal::kRepeatPurchase, fit);
-    };
-    std::vector<std::thread> fitting;
-    if (NeedsFit(o.model)) {
-      fitting.emplace_back(fit_lead);
-      fitting.emplace_back(fit_rep);
-    } else {
-      fit_lead();
-      fit_rep();
-    }
+    // One fit after another: running the three at once made reports by
+    // campaign 0.3-1.3 s faster but raised the ack p99 of a stream beside
+    // them by 2-4 ms (read_stall_bench, README "Reports").
+    const Crediter lead_credit(*index, o, Goal::kLead, fit);
     const Crediter acq_credit(*index, o, Goal::kAcquisition, fit);
-    for (std::thread& t : fitting) t.join();
-    const Crediter& lead_credit = *lead_fit;
-    const Crediter& rep_credit = *rep_fit;
+    const Crediter rep_credit(*index, o, Goal::kRepeatPurchase, fit);
     if (lead_credit.cancelled() || acq_credit.cancelled() ||
         rep_credit.cancelled()) {
       result.cancelled = true;
@@ -1044,20 +1023,8 @@ CashFlowResult ComputeCashFlow(const IndexSnapshot* index, TimeRange period,
   };
   result.total.revenue = result.total.spend = Zeros(n);
   if (index != nullptr && n > 0) {
-    // The two fits at once, as in TallyPeriods.
-    std::optional<Crediter> rep_fit;
-    auto fit_rep = [&] {
-      rep_fit.emplace(*index, o, Goal::kRepeatPurchase, period);
-    };
-    std::vector<std::thread> fitting;
-    if (NeedsFit(o.model)) {
-      fitting.emplace_back(fit_rep);
-    } else {
-      fit_rep();
-    }
     const Crediter acq_credit(*index, o, Goal::kAcquisition, period);
-    for (std::thread& t : fitting) t.join();
-    const Crediter& rep_credit = *rep_fit;
+    const Crediter rep_credit(*index, o, Goal::kRepeatPurchase, period);
     if (acq_credit.cancelled() || rep_credit.cancelled()) {
       result.cancelled = true;
       return result;
