@@ -455,13 +455,13 @@ class WorkspaceIndex {
   index_internal::AppendOnly<int64_t> revenues_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> channels_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> currencies_ ABSL_GUARDED_BY(mu_);
-  // Customer id -> slot, holding only the slot (4 bytes): its hash and
-  // equality read the id from customer_ids_, whose strings never move.
   // A lookup key whose hash is computed already (EventHashes).
   struct HashedId {
     absl::string_view id;
     size_t hash;
   };
+  // Customer id -> slot, holding only the slot (4 bytes): its hash and
+  // equality read the id from customer_ids_, whose strings never move.
   struct CustomerIdHash {
     using is_transparent = void;
     const index_internal::AppendOnly<std::string>* ids;

@@ -498,12 +498,12 @@ int Run() {
 
 int main(int argc, char** argv) {
   // glibc gives each thread that allocates at once an arena of its own, up
-  // to 8 per core, and keeps up to 64 MB free at the top of each. Every
-  // Markov order and Shapley by campaign over 1M customers left the server
-  // at 1.56-1.80 GiB resident (peak 1.84-1.95 GiB; 0.6 GiB before them);
-  // with 4 arenas, at 0.98-1.15 GiB (peak 1.18-1.19 GiB), the queries' times
-  // within the noise (README "Memory"). MALLOC_ARENA_MAX in the environment
-  // overrides it.
+  // to 8 per core, and keeps up to 64 MB free at the top of each. Markov
+  // orders 3 and 4, Shapley and all eight models by campaign over 1M
+  // customers left the server at 1.53-1.76 GiB resident (peak 1.80-1.90
+  // GiB; 0.6 GiB before them); with 4 arenas, at 0.98-1.15 GiB (peak
+  // 1.18-1.19 GiB), the queries' times within the noise (README "Memory").
+  // MALLOC_ARENA_MAX in the environment overrides it.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 4);
   absl::SetProgramUsageMessage(
       "the attribution service: stores customer journeys in RocksDB and "
