@@ -1383,49 +1383,21 @@ std::vector<uint32_t> GroupSet(absl::Span<const uint32_t> path) {
   return set;
 }
 
-namespace {
-
-// A group set being looked up: its groups and their hash.
-struct SetKey {
-  absl::Span<const uint32_t> groups;
-  size_t hash;
-};
-
-// GroupSets' map of sets: it holds set ids, whose groups and hashes the
-// GroupSets keeps, so a set is stored once and looked up without a copy.
-struct SetIdHash {
-  using is_transparent = void;
-  const std::vector<size_t>* hashes;
-  size_t operator()(uint32_t id) const { return (*hashes)[id]; }
-  size_t operator()(const SetKey& k) const { return k.hash; }
-};
-struct SetIdEq {
-  using is_transparent = void;
-  const GroupSets* sets;
-  absl::Span<const uint32_t> Of(uint32_t id) const { return sets->set(id); }
-  absl::Span<const uint32_t> Of(const SetKey& k) const { return k.groups; }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    const absl::Span<const uint32_t> x = Of(a), y = Of(b);
-    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin());
-  }
-};
-
-}  // namespace
+size_t SetHash(absl::Span<const uint32_t> set) { return absl::HashOf(set); }
 
 GroupSets::GroupSets(const PathSet& paths) {
   of_path.resize(paths.size());
   begin.push_back(0);
-  std::vector<size_t> hashes;  // By set id.
-  absl::flat_hash_set<uint32_t, SetIdHash, SetIdEq> ids(0, SetIdHash{&hashes},
-                                                        SetIdEq{this});
+  using attribution_internal::SetKey;
+  attribution_internal::SetIds ids(0, attribution_internal::SetIdHash{this},
+                                   attribution_internal::SetIdEq{this});
   std::vector<uint32_t> set;
   for (size_t j = 0; j < paths.size(); ++j) {
     const absl::Span<const uint32_t> p = paths.path(j);
     set.assign(p.begin(), p.end());
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
-    const SetKey key{set, absl::HashOf(absl::MakeConstSpan(set))};
+    const SetKey key{set, SetHash(set)};
     auto it = ids.find(key);
     uint32_t id;
     if (it != ids.end()) {
@@ -1444,12 +1416,6 @@ GroupSets::GroupSets(const PathSet& paths) {
     converted[id] += paths.converted[j];
   }
 }
-
-namespace {
-
-uint64_t SetHash(absl::Span<const uint32_t> set) { return absl::HashOf(set); }
-
-}  // namespace
 
 ShapleyShareTable::ShapleyShareTable(const PathSet& paths, int threads,
                                      bool findable)
@@ -1475,26 +1441,14 @@ ShapleyShareTable::ShapleyShareTable(const PathSet& paths, int threads,
   work();
   for (std::thread& t : workers) t.join();
   if (!findable) return;
-  by_hash_.reserve(sets_.size());
   for (uint32_t s = 0; s < sets_.size(); ++s) {
-    if (sets_.converted[s] == 0) continue;
-    const absl::Span<const uint32_t> x = sets_.set(s);
-    if (!by_hash_.try_emplace(SetHash(x), s).second) {
-      collided_.try_emplace(std::vector<uint32_t>(x.begin(), x.end()), s);
-    }
+    if (sets_.converted[s] > 0) converted_.insert(s);
   }
 }
 
 const double* ShapleyShareTable::Find(absl::Span<const uint32_t> set) const {
-  auto it = by_hash_.find(SetHash(set));
-  if (it == by_hash_.end()) return nullptr;
-  const absl::Span<const uint32_t> x = sets_.set(it->second);
-  if (x.size() != set.size() || !std::equal(x.begin(), x.end(), set.begin())) {
-    auto c = collided_.find(std::vector<uint32_t>(set.begin(), set.end()));
-    if (c == collided_.end()) return nullptr;
-    return shares_.data() + sets_.begin[c->second];
-  }
-  return shares_.data() + sets_.begin[it->second];
+  auto it = converted_.find(attribution_internal::SetKey{set, SetHash(set)});
+  return it == converted_.end() ? nullptr : shares_.data() + sets_.begin[*it];
 }
 
 ShapleyGame::ShapleyGame(const PathSet& paths)

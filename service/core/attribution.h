@@ -4,6 +4,7 @@
 #ifndef ATTRIBUTION_SERVICE_CORE_ATTRIBUTION_H_
 #define ATTRIBUTION_SERVICE_CORE_ATTRIBUTION_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/types/span.h"
 #include "service/core/journey_index.h"
 
@@ -162,7 +164,40 @@ struct GroupSets {
   std::vector<uint32_t> begin;    // Set s is groups[begin[s], begin[s + 1]).
   std::vector<uint32_t> groups;   // Sorted within a set.
   std::vector<double> total, converted;
+  std::vector<size_t> hashes;  // Each set's SetHash.
 };
+
+// Hash of a sorted, distinct group set.
+size_t SetHash(absl::Span<const uint32_t> set);
+
+namespace attribution_internal {
+
+// A set of ids of a GroupSets' sets, looked up by a set's groups: a set is
+// stored once (in the GroupSets) and looked up without a copy.
+struct SetKey {
+  absl::Span<const uint32_t> groups;
+  size_t hash;
+};
+struct SetIdHash {
+  using is_transparent = void;
+  const GroupSets* sets;
+  size_t operator()(uint32_t id) const { return sets->hashes[id]; }
+  size_t operator()(const SetKey& k) const { return k.hash; }
+};
+struct SetIdEq {
+  using is_transparent = void;
+  const GroupSets* sets;
+  absl::Span<const uint32_t> Of(uint32_t id) const { return sets->set(id); }
+  absl::Span<const uint32_t> Of(const SetKey& k) const { return k.groups; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    const absl::Span<const uint32_t> x = Of(a), y = Of(b);
+    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin());
+  }
+};
+using SetIds = absl::flat_hash_set<uint32_t, SetIdHash, SetIdEq>;
+
+}  // namespace attribution_internal
 
 // The SHAPLEY game of a path set: v(S) for every set of groups seen.
 class ShapleyGame {
@@ -193,6 +228,8 @@ class ShapleyGame {
 class ShapleyShareTable {
  public:
   ShapleyShareTable(const PathSet& paths, int threads, bool findable = true);
+  ShapleyShareTable(const ShapleyShareTable&) = delete;  // Holds &sets_.
+  ShapleyShareTable& operator=(const ShapleyShareTable&) = delete;
   // The shares of `set` (sorted, distinct), in its order; null if no
   // converting journey of the paths had exactly that set (or the table is
   // not findable).
@@ -207,10 +244,10 @@ class ShapleyShareTable {
   GroupSets sets_;
   ShapleyGame game_;
   std::vector<double> shares_;
-  // A converted set's hash -> its id; sets whose hash another set took
-  // first go in collided_.
-  absl::flat_hash_map<uint64_t, uint32_t> by_hash_;
-  absl::flat_hash_map<std::vector<uint32_t>, uint32_t> collided_;
+  // The converted sets' ids (if findable).
+  attribution_internal::SetIds converted_{
+      0, attribution_internal::SetIdHash{&sets_},
+      attribution_internal::SetIdEq{&sets_}};
 };
 
 // One customer's journeys of a goal, groups as raw keys: the channel id, or
